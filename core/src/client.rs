@@ -1,0 +1,4 @@
+//! (being written)
+/// The SDK client.
+#[derive(Clone)]
+pub struct Client {}

@@ -1,0 +1,37 @@
+//! # sfcrm-core
+//!
+//! Connects a user's Salesforce org over OAuth 2.0 (web server flow with PKCE) and exports its CRM
+//! data (contacts, opportunities, notes, any sObject). This crate is the core that the C ABI
+//! (`ffi/`), the Python module and the Node.js addon wrap.
+//!
+//! Module map (one concern each):
+//! - [`config`]: [`Config`] and its environment loader (the seed's `SALESFORCE_*` names plus `SFCRM_*`).
+//! - [`error`]: the single [`Error`] type with an [`ErrorKind`], HTTP status, Salesforce `errorCode`.
+//! - [`store`]: the pluggable [`TokenStore`] (compare-and-swap on a version), in-memory and file stores,
+//!   and sealing of token fields with XChaCha20-Poly1305.
+//! - [`oauth`]: authorize URL, signed state (HS256), PKCE S256, token/refresh/revoke requests.
+//! - [`http`]: the transport: retries with backoff, error-body parsing, `Sforce-Limit-Info`, API call counts.
+//! - [`client`]: [`Client`]: login, callback, disconnect, refresh coordination, authenticated API calls.
+//! - [`soql`]: identifier validation and literal escaping; the only way SOQL text is built.
+//! - [`paginator`]: the seed's pagination object, bit-for-bit for valid inputs.
+//! - [`export`]: `export_page` (the seed's JSON body), streaming exports with checkpoints, CSV/NDJSON writers.
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod export;
+pub mod http;
+pub mod oauth;
+pub mod paginator;
+pub mod secret;
+pub mod soql;
+pub mod store;
+
+pub use client::Client;
+// pub use config::Config; (restored when config.rs lands)
+pub use error::{Error, ErrorKind, Result};
+pub use secret::Secret;
+pub use store::{ConnectionDocument, ConnectionKey, SaveOutcome, TokenStore};
+
+/// The crate version, as in `Cargo.toml` (the C ABI and the bindings report the same string).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

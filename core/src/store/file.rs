@@ -1,0 +1,3 @@
+//! (being written)
+/// File store.
+pub struct FileStore;

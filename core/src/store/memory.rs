@@ -1,0 +1,3 @@
+//! (being written)
+/// In-memory store.
+pub struct MemoryStore;

@@ -1,0 +1,7 @@
+//! (being written)
+/// Sealed store.
+pub struct SealedStore;
+/// Key.
+pub struct SealingKey;
+/// Keyring.
+pub struct SealingKeyring;
