@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine (installs what it needs first).
+# Usage: scripts/test-all.sh            (CI: .ci/run calls exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+status=0
+run() {
+  local name=$1; shift
+  echo "::: $name"
+  local t0=$(date +%s)
+  if "$@"; then echo "::: $name ok ($(( $(date +%s) - t0 )) s)"; else echo "::: $name FAILED"; status=1; fi
+}
+run "setup" scripts/setup.sh
+run "rust" scripts/test-rust.sh
+for lang in c python node; do
+  [ -x "scripts/test-$lang.sh" ] && run "$lang" "scripts/test-$lang.sh"
+done
+echo "::: all tests finished in $(( $(date +%s) - start )) s, status $status"
+exit $status
