@@ -1,0 +1,24 @@
+//! `sfcrm._native`: the pyo3 glue between the Rust core (`sfcrm_core`) and the pure-Python package
+//! `sfcrm` (bindings/python/python/sfcrm). One file per concern, as in the other bindings:
+//! `client.rs`, `config.rs`, `error.rs` (the only place core errors become Python exceptions),
+//! `export.rs`, `store.rs`; plus `convert.rs` (JSON ↔ Python) and `runtime.rs` (the shared tokio
+//! runtime and GIL-free waiting).
+
+use pyo3::prelude::*;
+
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod runtime;
+pub mod store;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", sfcrm_core::VERSION)?;
+    error::register(m)?;
+    m.add_function(wrap_pyfunction!(error::_raise_core_error, m)?)?;
+    m.add_class::<config::Config>()?;
+    m.add_class::<client::ApiUsage>()?;
+    Ok(())
+}

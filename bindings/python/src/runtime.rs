@@ -1,0 +1,87 @@
+//! The tokio runtime shared by every client of this process, and the one way Python threads wait
+//! for it.
+//!
+//! Threading model:
+//! - Core futures run on the runtime's worker threads (`sfcrm-worker`), never on a Python thread.
+//! - A Python thread that calls a blocking method spawns the work as a task and waits for its result
+//!   on a channel **with the GIL released** (`py.detach`), in slices of [`SLICE`]; between slices
+//!   it re-takes the GIL for `py.check_signals()`, so Ctrl-C raises `KeyboardInterrupt` within
+//!   about [`SLICE`] (well under a second).
+//! - Python callbacks (token store methods) never run on a worker thread: the store bridge moves
+//!   them to tokio's blocking pool (`spawn_blocking`) and takes the GIL there only for the call,
+//!   so a slow or GIL-starved callback cannot stall the workers other requests need.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+/// How long a waiting Python thread stays detached before it checks for signals again.
+pub const SLICE: Duration = Duration::from_millis(50);
+
+/// The process-wide runtime (created on first use; two worker threads are plenty for I/O-bound
+/// work and the machine this targets is small; callbacks use the blocking pool).
+pub fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sfcrm-worker")
+            .enable_all()
+            .build()
+            .expect("failed to start the sfcrm tokio runtime")
+    })
+}
+
+/// What a waiter does when `KeyboardInterrupt` (or any signal handler exception) arrives.
+pub enum OnInterrupt {
+    /// Let the task run to completion in the background (its store writes finish; nobody waits).
+    Detach,
+    /// Abort the task at its next await point.
+    Abort,
+}
+
+/// Runs `fut` on the runtime and waits for its output with the GIL released.
+///
+/// Raises the pending signal's exception (usually `KeyboardInterrupt`) within about [`SLICE`]
+/// after it arrives, handling the task as `on_interrupt` says.
+pub fn wait<F, T>(py: Python<'_>, on_interrupt: OnInterrupt, fut: F) -> PyResult<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = mpsc::sync_channel::<T>(1);
+    let handle: JoinHandle<()> = runtime().spawn(async move {
+        let out = fut.await;
+        let _ = tx.send(out);
+    });
+    let mut rx = rx;
+    loop {
+        // The receiver moves in and out of the GIL-free closure (it is Send but not Sync).
+        let (got, back) = py.detach(move || {
+            let got = rx.recv_timeout(SLICE);
+            (got, rx)
+        });
+        rx = back;
+        match got {
+            Ok(v) => return Ok(v),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "sfcrm: the background task ended without a result (it panicked)",
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = py.check_signals() {
+                    if let OnInterrupt::Abort = on_interrupt {
+                        handle.abort();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
