@@ -1,10 +1,856 @@
-//! (being written) The transport.
+//! The transport: one pooled reqwest client (rustls) shared by every call of a [`crate::Client`].
+//!
+//! - Idempotent GETs to the instance are retried on 5xx, timeouts, connection errors and truncated
+//!   or unparsable 2xx bodies, with exponential backoff and full jitter, honouring `Retry-After`
+//!   (seconds or HTTP-date) capped by [`RetryPolicy::max_backoff`].
+//! - Token-endpoint POSTs are retried only when the connection failed before the request was sent.
+//! - Every error body shape becomes a typed [`Error`]: the REST array
+//!   `[{"message","errorCode","fields"}]` (or a single such object), the OAuth object
+//!   `{"error","error_description"}`, an HTML page, an empty body [salesforce-api.md §5, §2]
+//!   (seed defect D5).
+//! - `Sforce-Limit-Info` is parsed from every response into [`ApiUsage`] [salesforce-api.md §5].
+//! - Every request is counted in [`ApiCallCounts`].
 
-/// API usage parsed from `Sforce-Limit-Info: api-usage=10018/100000` (daily used / limit).
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde_json::Value;
+
+use crate::config::{Config, RetryPolicy};
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+
+/// Characters left as-is in a query-string value: RFC 3986 unreserved. Everything else is
+/// percent-encoded, so `+` → `%2B` and space → `%20` (field case BR-12).
+pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes one query-string value (e.g. a SOQL statement for `?q=`).
+pub fn encode_query_value(v: &str) -> String {
+    utf8_percent_encode(v, QUERY_VALUE).to_string()
+}
+
+/// One per-app usage entry of `Sforce-Limit-Info` (`per-app-api-usage=17/250(appName=x)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerAppUsage {
+    /// The connected app name.
+    pub app_name: String,
+    /// Requests used.
+    pub used: u64,
+    /// The app's limit.
+    pub limit: u64,
+}
+
+/// API usage parsed from `Sforce-Limit-Info: api-usage=10018/100000` (daily used / limit),
+/// possibly followed by `; api-bursts=1/750` and `per-app-api-usage=17/250(appName=…)`
+/// [salesforce-api.md §5].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiUsage {
     /// API requests used in the rolling 24 h window.
     pub used: u64,
     /// The org's daily API request limit.
     pub limit: u64,
+    /// `api-bursts=used/limit`, when sent.
+    pub bursts: Option<(u64, u64)>,
+    /// `per-app-api-usage` entries, when sent (old pilot orgs).
+    pub per_app: Vec<PerAppUsage>,
+    /// The header value as received.
+    pub raw: String,
+}
+
+impl ApiUsage {
+    /// Parses a `Sforce-Limit-Info` value; `None` when it holds no `api-usage=used/limit`.
+    pub fn parse(header: &str) -> Option<ApiUsage> {
+        let mut usage: Option<(u64, u64)> = None;
+        let mut bursts = None;
+        let mut per_app = Vec::new();
+        for item in header.split([';', ',']) {
+            let item = item.trim();
+            let Some((name, value)) = item.split_once('=') else {
+                continue;
+            };
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim();
+            match name.as_str() {
+                "api-usage" => usage = parse_pair(value),
+                "api-bursts" => bursts = parse_pair(value),
+                "per-app-api-usage" => {
+                    let (pair, app) = match value.split_once('(') {
+                        Some((p, rest)) => {
+                            let inner = rest.trim_end_matches(')');
+                            let app = inner.strip_prefix("appName=").unwrap_or(inner);
+                            (p, app.to_owned())
+                        }
+                        None => (value, String::new()),
+                    };
+                    if let Some((used, limit)) = parse_pair(pair) {
+                        per_app.push(PerAppUsage {
+                            app_name: app,
+                            used,
+                            limit,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (used, limit) = usage?;
+        Some(ApiUsage {
+            used,
+            limit,
+            bursts,
+            per_app,
+            raw: header.to_owned(),
+        })
+    }
+}
+
+fn parse_pair(v: &str) -> Option<(u64, u64)> {
+    let (a, b) = v.split_once('/')?;
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+}
+
+/// Counts of HTTP requests made by one [`crate::Client`] (and its clones) since it was created.
+/// Read with [`crate::Client::api_calls`]; subtract two snapshots to cost one operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiCallCounts {
+    /// Requests to the instance (every attempt, retries included): what the org's daily API quota counts.
+    pub api_requests: u64,
+    /// Of which `query` / `queryAll` requests.
+    pub query: u64,
+    /// Of which `nextRecordsUrl` (query locator) requests.
+    pub query_more: u64,
+    /// Of which other API requests.
+    pub other_api: u64,
+    /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
+    pub token_requests: u64,
+    /// POSTs to `/services/oauth2/revoke`.
+    pub revoke_requests: u64,
+    /// Attempts that were retries of an earlier failed attempt (any endpoint).
+    pub retries: u64,
+    /// Refresh-token grants sent (a subset of `token_requests`).
+    pub refreshes: u64,
+}
+
+impl std::ops::Sub for ApiCallCounts {
+    type Output = ApiCallCounts;
+    fn sub(self, o: ApiCallCounts) -> ApiCallCounts {
+        ApiCallCounts {
+            api_requests: self.api_requests.saturating_sub(o.api_requests),
+            query: self.query.saturating_sub(o.query),
+            query_more: self.query_more.saturating_sub(o.query_more),
+            other_api: self.other_api.saturating_sub(o.other_api),
+            token_requests: self.token_requests.saturating_sub(o.token_requests),
+            revoke_requests: self.revoke_requests.saturating_sub(o.revoke_requests),
+            retries: self.retries.saturating_sub(o.retries),
+            refreshes: self.refreshes.saturating_sub(o.refreshes),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    api_requests: AtomicU64,
+    query: AtomicU64,
+    query_more: AtomicU64,
+    other_api: AtomicU64,
+    token_requests: AtomicU64,
+    revoke_requests: AtomicU64,
+    retries: AtomicU64,
+    refreshes: AtomicU64,
+}
+
+/// What a request is, for counting and for its retry rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// `GET …/query` or `…/queryAll`.
+    Query,
+    /// `GET nextRecordsUrl`.
+    QueryMore,
+    /// Any other API request to the instance.
+    OtherApi,
+    /// `POST /services/oauth2/token` with the authorization_code grant.
+    TokenCode,
+    /// `POST /services/oauth2/token` with the refresh_token grant.
+    TokenRefresh,
+    /// `POST /services/oauth2/revoke`.
+    Revoke,
+}
+
+/// A successful JSON response.
+#[derive(Debug)]
+pub struct JsonResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Parsed body (`Value::Null` for an empty 2xx body such as 204).
+    pub body: Value,
+    /// Parsed `Sforce-Limit-Info`, if sent.
+    pub usage: Option<ApiUsage>,
+}
+
+/// The shared HTTP transport. See the module docs.
+pub struct Transport {
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    token_timeout: Duration,
+    counters: Counters,
+    last_usage: Mutex<Option<ApiUsage>>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("calls", &self.calls())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt produced, before retry decisions.
+enum Attempt {
+    Done(Result<JsonResponse>),
+    Retry {
+        error: Error,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Transport {
+    /// Builds the pooled client (rustls, no redirects followed so a bearer token never travels
+    /// to a host it was not meant for).
+    pub fn new(config: &Config) -> Result<Transport> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout())
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("sfcrm/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport {
+            http,
+            retry: config.retry(),
+            request_timeout: config.request_timeout(),
+            token_timeout: config.token_timeout(),
+            counters: Counters::default(),
+            last_usage: Mutex::new(None),
+        })
+    }
+
+    /// A snapshot of the request counters.
+    pub fn calls(&self) -> ApiCallCounts {
+        let c = &self.counters;
+        ApiCallCounts {
+            api_requests: c.api_requests.load(Ordering::Relaxed),
+            query: c.query.load(Ordering::Relaxed),
+            query_more: c.query_more.load(Ordering::Relaxed),
+            other_api: c.other_api.load(Ordering::Relaxed),
+            token_requests: c.token_requests.load(Ordering::Relaxed),
+            revoke_requests: c.revoke_requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            refreshes: c.refreshes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The last `Sforce-Limit-Info` seen on any response.
+    pub fn last_usage(&self) -> Option<ApiUsage> {
+        self.last_usage.lock().map(|g| g.clone()).unwrap_or(None)
+    }
+
+    /// Records that a refresh grant is being sent.
+    fn count(&self, kind: CallKind, retry: bool) {
+        let c = &self.counters;
+        if retry {
+            c.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        match kind {
+            CallKind::Query => {
+                c.api_requests.fetch_add(1, Ordering::Relaxed);
+                c.query.fetch_add(1, Ordering::Relaxed);
+            }
+            CallKind::QueryMore => {
+                c.api_requests.fetch_add(1, Ordering::Relaxed);
+                c.query_more.fetch_add(1, Ordering::Relaxed);
+            }
+            CallKind::OtherApi => {
+                c.api_requests.fetch_add(1, Ordering::Relaxed);
+                c.other_api.fetch_add(1, Ordering::Relaxed);
+            }
+            CallKind::TokenCode => {
+                c.token_requests.fetch_add(1, Ordering::Relaxed);
+            }
+            CallKind::TokenRefresh => {
+                c.token_requests.fetch_add(1, Ordering::Relaxed);
+                c.refreshes.fetch_add(1, Ordering::Relaxed);
+            }
+            CallKind::Revoke => {
+                c.revoke_requests.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn note_usage(&self, headers: &HeaderMap) -> Option<ApiUsage> {
+        let usage = headers
+            .get("sforce-limit-info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(ApiUsage::parse);
+        if let Some(u) = &usage
+            && let Ok(mut g) = self.last_usage.lock()
+        {
+            *g = Some(u.clone());
+        }
+        usage
+    }
+
+    /// Authenticated GET returning JSON, with the retry policy for idempotent requests.
+    /// `headers` are extra request headers (e.g. `Sforce-Query-Options`).
+    ///
+    /// Errors: 401 → `SessionExpired` (status 401, errorCode usually `INVALID_SESSION_ID`; the
+    /// client decides whether to refresh); 403 `REQUEST_LIMIT_EXCEEDED` → `RateLimited`; other
+    /// 4xx/5xx → `Api`; connection → `Network`; timeout → `Timeout`; unparsable 2xx → `Protocol`.
+    pub async fn get_json(
+        &self,
+        url: &str,
+        bearer: &Secret,
+        headers: &[(&str, String)],
+        kind: CallKind,
+    ) -> Result<JsonResponse> {
+        let mut attempt: u32 = 0;
+        loop {
+            self.count(kind, attempt > 0);
+            tracing::debug!(target: "sfcrm::http", method = "GET", url = %redact_url(url), attempt, "request");
+            let mut req = self
+                .http
+                .get(url)
+                .timeout(self.request_timeout)
+                .bearer_auth(bearer.expose())
+                .header("Accept", "application/json");
+            for (k, v) in headers {
+                req = req.header(*k, v.as_str());
+            }
+            let outcome = match req.send().await {
+                Err(e) => Attempt::Retry {
+                    error: transport_error(&e, url),
+                    retry_after: None,
+                },
+                Ok(resp) => self.read_api_response(resp).await,
+            };
+            match outcome {
+                Attempt::Done(r) => return r,
+                Attempt::Retry { error, retry_after } => {
+                    if attempt >= self.retry.max_retries {
+                        return Err(error);
+                    }
+                    let wait = backoff(&self.retry, attempt, retry_after);
+                    tracing::debug!(target: "sfcrm::http", kind = %error.kind(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn read_api_response(&self, resp: reqwest::Response) -> Attempt {
+        let status = resp.status();
+        let usage = self.note_usage(resp.headers());
+        let retry_after = parse_retry_after(resp.headers());
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                // Body cut mid-way (connection reset, timeout while reading): retryable.
+                let err = if e.is_timeout() {
+                    Error::new(
+                        ErrorKind::Timeout,
+                        "Salesforce did not finish sending the response in time",
+                    )
+                } else {
+                    Error::new(ErrorKind::Network, "the response body was cut off").with_source(e)
+                };
+                return Attempt::Retry {
+                    error: err.with_status(status.as_u16()),
+                    retry_after: None,
+                };
+            }
+        };
+        tracing::trace!(target: "sfcrm::http", status = status.as_u16(), bytes = text.len(), "response");
+        if status.is_success() {
+            if text.trim().is_empty() {
+                return Attempt::Done(Ok(JsonResponse {
+                    status: status.as_u16(),
+                    body: Value::Null,
+                    usage,
+                }));
+            }
+            return match serde_json::from_str::<Value>(&text) {
+                Ok(body) => Attempt::Done(Ok(JsonResponse {
+                    status: status.as_u16(),
+                    body,
+                    usage,
+                })),
+                Err(e) => Attempt::Retry {
+                    error: Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "Salesforce returned an unreadable JSON body (HTTP {})",
+                            status.as_u16()
+                        ),
+                    )
+                    .with_status(status.as_u16())
+                    .with_source(e)
+                    .with_raw_body(text),
+                    retry_after: None,
+                },
+            };
+        }
+        let err = api_error(status, &content_type, &text, usage, retry_after);
+        if status.is_server_error() {
+            Attempt::Retry {
+                error: err,
+                retry_after,
+            }
+        } else {
+            Attempt::Done(Err(err))
+        }
+    }
+
+    /// POSTs a form to the token or revoke endpoint. Retried only when the connection failed
+    /// before the request was sent: once a refresh request has reached Salesforce, a lost response
+    /// under refresh token rotation would already have consumed the old refresh token, and a
+    /// retry would present a rotated-out token, which revokes the whole token family
+    /// [salesforce-api.md §2 RTR].
+    ///
+    /// Returns the parsed JSON body for a 2xx (`Value::Null` when empty). Errors are
+    /// `ErrorKind::OAuth` with `oauth_error` / `oauth_error_description` / status for every error
+    /// body shape; the raw body is kept aside for error responses only (never for a 2xx, which
+    /// holds tokens).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        kind: CallKind,
+    ) -> Result<JsonResponse> {
+        let body = form_encode(form);
+        let mut attempt: u32 = 0;
+        loop {
+            self.count(kind, attempt > 0);
+            tracing::debug!(target: "sfcrm::http", method = "POST", url = %redact_url(url), ?kind, attempt, "request");
+            let res = self
+                .http
+                .post(url)
+                .timeout(self.token_timeout)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Accept", "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            let resp = match res {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = transport_error(&e, url);
+                    if e.is_connect() && attempt < self.retry.max_retries {
+                        let wait = backoff(&self.retry, attempt, None);
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let status = resp.status();
+            let usage = self.note_usage(resp.headers());
+            let content_type = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let text = match resp.text().await {
+                Ok(t) => t,
+                Err(e) => {
+                    return Err(if e.is_timeout() {
+                        Error::new(
+                            ErrorKind::Timeout,
+                            "the token endpoint did not finish its response in time",
+                        )
+                    } else {
+                        Error::new(
+                            ErrorKind::Network,
+                            "the token endpoint response was cut off",
+                        )
+                    }
+                    .with_status(status.as_u16()));
+                }
+            };
+            if status.is_success() {
+                if text.trim().is_empty() {
+                    return Ok(JsonResponse {
+                        status: status.as_u16(),
+                        body: Value::Null,
+                        usage,
+                    });
+                }
+                // Never attach a 2xx token body to an error: it holds tokens.
+                return serde_json::from_str::<Value>(&text)
+                    .map(|body| JsonResponse {
+                        status: status.as_u16(),
+                        body,
+                        usage,
+                    })
+                    .map_err(|_| {
+                        Error::new(
+                            ErrorKind::Protocol,
+                            "the token endpoint returned an unreadable JSON body",
+                        )
+                        .with_status(status.as_u16())
+                    });
+            }
+            let parsed = parse_error_body(status.as_u16(), &content_type, &text);
+            let mut err =
+                Error::new(ErrorKind::OAuth, parsed.message.clone()).with_status(status.as_u16());
+            if let Some(oe) = parsed.oauth_error.clone() {
+                err = err.with_oauth(oe, parsed.oauth_description.clone());
+            }
+            if let Some(code) = parsed.error_code.clone() {
+                err = err.with_error_code(code);
+            }
+            return Err(err
+                .with_fields(parsed.fields)
+                .with_api_usage(usage)
+                .with_raw_body(text));
+        }
+    }
+}
+
+/// The parsed content of an error body, whatever its shape.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedErrorBody {
+    /// Short human message (never empty).
+    pub message: String,
+    /// REST `errorCode` (first element of the array).
+    pub error_code: Option<String>,
+    /// REST `fields`.
+    pub fields: Vec<String>,
+    /// OAuth `error`.
+    pub oauth_error: Option<String>,
+    /// OAuth `error_description`.
+    pub oauth_description: Option<String>,
+}
+
+/// Parses any error body Salesforce (or a proxy in front of it) sends: REST array, single REST
+/// object, OAuth object, HTML page, empty body, other text. Never fails [seed defect D5].
+pub fn parse_error_body(status: u16, content_type: &str, text: &str) -> ParsedErrorBody {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return ParsedErrorBody {
+            message: format!("HTTP {status} with an empty body"),
+            ..Default::default()
+        };
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+        let first = match &v {
+            Value::Array(items) => items.first().cloned(),
+            Value::Object(_) => Some(v.clone()),
+            _ => None,
+        };
+        if let Some(Value::Object(obj)) = first {
+            let s = |k: &str| {
+                obj.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .filter(|s| !s.is_empty())
+            };
+            let fields = obj
+                .get("fields")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let error_code = s("errorCode");
+            let oauth_error = s("error");
+            let oauth_description = s("error_description");
+            let message = s("message")
+                .or_else(|| oauth_description.clone())
+                .or_else(|| oauth_error.clone())
+                .or_else(|| error_code.clone())
+                .unwrap_or_else(|| format!("HTTP {status} with an unrecognised JSON error body"));
+            let mut message = message;
+            if let Value::Array(items) = &v
+                && items.len() > 1
+            {
+                message = format!("{message} (and {} more errors)", items.len() - 1);
+            }
+            return ParsedErrorBody {
+                message,
+                error_code,
+                fields,
+                oauth_error,
+                oauth_description,
+            };
+        }
+        return ParsedErrorBody {
+            message: format!("HTTP {status} with an unrecognised JSON error body"),
+            ..Default::default()
+        };
+    }
+    let lower_start: String = trimmed
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if content_type.to_ascii_lowercase().contains("html")
+        || lower_start.starts_with("<!doctype html")
+        || lower_start.starts_with("<html")
+        || lower_start.contains("<html")
+    {
+        return ParsedErrorBody {
+            message: format!("Salesforce returned an HTML error page (HTTP {status})"),
+            ..Default::default()
+        };
+    }
+    // Plain text: keep a short first line.
+    let line: String = trimmed
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    ParsedErrorBody {
+        message: format!("HTTP {status}: {line}"),
+        ..Default::default()
+    }
+}
+
+/// Maps a non-2xx API response to an [`Error`] (see [`Transport::get_json`] for the kinds).
+pub fn api_error(
+    status: StatusCode,
+    content_type: &str,
+    text: &str,
+    usage: Option<ApiUsage>,
+    retry_after: Option<Duration>,
+) -> Error {
+    let code = status.as_u16();
+    let parsed = parse_error_body(code, content_type, text);
+    let kind = match (code, parsed.error_code.as_deref()) {
+        (401, _) => ErrorKind::SessionExpired,
+        (403, Some("REQUEST_LIMIT_EXCEEDED")) => ErrorKind::RateLimited,
+        (429, _) => ErrorKind::RateLimited,
+        _ => ErrorKind::Api,
+    };
+    let mut err = Error::new(kind, parsed.message)
+        .with_status(code)
+        .with_fields(parsed.fields);
+    if let Some(c) = parsed.error_code {
+        err = err.with_error_code(c);
+    }
+    if let Some(oe) = parsed.oauth_error {
+        err = err.with_oauth(oe, parsed.oauth_description);
+    }
+    err.with_api_usage(usage)
+        .with_retry_after(retry_after)
+        .with_raw_body(text)
+}
+
+fn transport_error(e: &reqwest::Error, url: &str) -> Error {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    if e.is_timeout() {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("the request to {host} timed out"),
+        )
+    } else if e.is_connect() {
+        Error::new(ErrorKind::Network, format!("could not connect to {host}"))
+    } else {
+        Error::new(ErrorKind::Network, format!("the request to {host} failed"))
+    }
+    // reqwest errors carry the URL (which may hold a query but never a token); keep them out anyway.
+}
+
+/// Full-jitter exponential backoff: random in `0..=min(max, initial * 2^attempt)`; a server's
+/// `Retry-After` wins when present (capped by `max_backoff`).
+pub fn backoff(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(ra) = retry_after {
+        return ra.min(policy.max_backoff);
+    }
+    let exp = policy
+        .initial_backoff
+        .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX));
+    let cap = exp.min(policy.max_backoff);
+    let ms = cap.as_millis() as u64;
+    if ms == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(rand::rng().random_range(0..=ms))
+}
+
+/// `Retry-After` as delay-seconds or an HTTP-date.
+pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// `application/x-www-form-urlencoded` body (space → `+`, everything else per the spec).
+pub fn form_encode(form: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// The URL without its query (for logs: a query may hold SOQL with customer data).
+pub fn redact_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_info_variants() {
+        let u = ApiUsage::parse("api-usage=10018/100000").unwrap();
+        assert_eq!((u.used, u.limit, u.bursts), (10018, 100000, None));
+        let u = ApiUsage::parse("api-usage=25/5000; api-bursts=1/750").unwrap();
+        assert_eq!(u.bursts, Some((1, 750)));
+        let u = ApiUsage::parse("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)")
+            .unwrap();
+        assert_eq!(
+            u.per_app,
+            vec![PerAppUsage {
+                app_name: "sample-app".into(),
+                used: 17,
+                limit: 250
+            }]
+        );
+        assert!(ApiUsage::parse("garbage").is_none());
+        assert!(ApiUsage::parse("api-usage=x/y").is_none());
+    }
+
+    #[test]
+    fn query_encoding_br12() {
+        let q = "SELECT Id FROM Account WHERE LastModifiedDate >= 2013-12-01T12:00:00+00:00";
+        let e = encode_query_value(q);
+        assert!(e.contains("%2B00%3A00"));
+        assert!(e.contains("SELECT%20Id"));
+        assert!(!e.contains('+'));
+        assert!(!e.contains(' '));
+    }
+
+    #[test]
+    fn error_body_shapes() {
+        let p = parse_error_body(
+            401,
+            "application/json",
+            r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
+        );
+        assert_eq!(p.error_code.as_deref(), Some("INVALID_SESSION_ID"));
+        assert_eq!(p.message, "Session expired or invalid");
+        let p = parse_error_body(
+            400,
+            "",
+            r#"{"error":"invalid_grant","error_description":"expired access/refresh token"}"#,
+        );
+        assert_eq!(p.oauth_error.as_deref(), Some("invalid_grant"));
+        assert_eq!(p.message, "expired access/refresh token");
+        let p = parse_error_body(503, "text/html", "<html><body>Down</body></html>");
+        assert_eq!(
+            p.message,
+            "Salesforce returned an HTML error page (HTTP 503)"
+        );
+        let p = parse_error_body(401, "", "");
+        assert_eq!(p.message, "HTTP 401 with an empty body");
+        let p = parse_error_body(
+            400,
+            "",
+            r#"{"message":"bad","errorCode":"X","fields":["A"]}"#,
+        );
+        assert_eq!(
+            (p.error_code.as_deref(), p.fields.clone()),
+            (Some("X"), vec!["A".to_string()])
+        );
+        let p = parse_error_body(400, "", "[]");
+        assert!(!p.message.is_empty());
+        let p = parse_error_body(502, "text/plain", "Bad gateway\nmore");
+        assert_eq!(p.message, "HTTP 502: Bad gateway");
+    }
+
+    #[test]
+    fn kinds_from_status() {
+        let e = api_error(
+            StatusCode::FORBIDDEN,
+            "",
+            r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+            None,
+            None,
+        );
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        let e = api_error(
+            StatusCode::FORBIDDEN,
+            "",
+            r#"[{"message":"The REST API is not enabled for this Organization.","errorCode":"API_DISABLED_FOR_ORG"}]"#,
+            None,
+            None,
+        );
+        assert_eq!(e.kind(), ErrorKind::Api);
+        let e = api_error(StatusCode::UNAUTHORIZED, "", "", None, None);
+        assert_eq!(e.kind(), ErrorKind::SessionExpired);
+        assert_eq!(e.raw_body(), Some(""));
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_honours_retry_after() {
+        let p = RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+        };
+        for a in 0..30 {
+            assert!(backoff(&p, a, None) <= Duration::from_millis(500));
+        }
+        assert_eq!(
+            backoff(&p, 0, Some(Duration::from_secs(60))),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            backoff(&p, 0, Some(Duration::from_millis(10))),
+            Duration::from_millis(10)
+        );
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        h.insert(RETRY_AFTER, future.parse().unwrap());
+        let d = parse_retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30));
+    }
 }

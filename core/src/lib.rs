@@ -27,11 +27,17 @@ pub mod secret;
 pub mod soql;
 pub mod store;
 
-pub use client::Client;
-// pub use config::Config; (restored when config.rs lands)
+pub use client::{
+    CallbackOutcome, CallbackParams, CallbackRedirect, Client, ConnectionInfo, Disconnected, LoginRedirect, QueryOptions,
+    QueryPage,
+};
+pub use config::{Config, ConfigBuilder, ForwardOrigins, RetryPolicy};
+pub use http::{ApiCallCounts, ApiUsage};
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
-pub use store::{ConnectionDocument, ConnectionKey, SaveOutcome, TokenStore};
+pub use store::{
+    ConnectionDocument, ConnectionKey, FileStore, MemoryStore, SaveOutcome, SealedStore, SealingKeyring, TokenStore,
+};
 
 /// The crate version, as in `Cargo.toml` (the C ABI and the bindings report the same string).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -187,3 +187,25 @@ pub(crate) fn now_ms() -> u64 {
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
+
+/// A plaintext document for unit tests of the stores.
+#[cfg(test)]
+pub(crate) fn test_doc(account: &str, owner: &str, version: u64) -> ConnectionDocument {
+    ConnectionDocument {
+        schema: DOCUMENT_SCHEMA,
+        account_id: account.into(),
+        owner: owner.into(),
+        token: StoredToken {
+            access_token: Secret::new("00DFAKE!TOKEN1"),
+            refresh_token: Some(Secret::new("5AepFAKEREFRESH1")),
+            issued_at: "1732950000000".into(),
+        },
+        token_invalidated: false,
+        instance_url: "https://acme.my.salesforce.com".into(),
+        id: None,
+        scope: Some("api refresh_token".into()),
+        version,
+        refresh_lease: None,
+        updated_at_ms: 0,
+    }
+}
