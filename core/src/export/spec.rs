@@ -1,0 +1,110 @@
+//! What to export: an sObject, its fields, and an optional filter.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::soql::{Condition, FieldPath, SObjectName};
+
+/// The seed's message for an export type other than `contacts`, `deals`, `notes` (kept verbatim,
+/// including its wording, because callers match on it).
+pub const UNKNOWN_TYPE_MESSAGE: &str = "Please provide valid type. Example contacts and deals";
+
+/// The built-in export types, as the seed's `GET /export/:type` accepted them.
+pub const BUILTIN_TYPES: [&str; 3] = ["contacts", "deals", "notes"];
+
+/// An export specification: the sObject, the fields selected (validated [`FieldPath`]s, kept in
+/// the order given) and an optional WHERE condition.
+///
+/// Built-ins reproduce the seed's queries, written in canonical case:
+/// - `contacts`: `SELECT Name, Account.Name, Title, Phone, Email, Owner.Alias FROM Contact`
+/// - `deals`: `SELECT Name, Account.Name, Amount, CloseDate, StageName, Owner.Alias FROM Opportunity`
+/// - `notes`: `SELECT Body, IsDeleted, IsPrivate, OwnerId, ParentId, Title, Owner.Alias FROM Note`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportSpec {
+    type_name: Option<&'static str>,
+    sobject: SObjectName,
+    fields: Vec<FieldPath>,
+    filter: Option<Condition>,
+}
+
+impl ExportSpec {
+    /// A built-in type: `contacts`, `deals` or `notes` (exact, as the seed compared them).
+    /// Anything else is `UnknownExportType` with [`UNKNOWN_TYPE_MESSAGE`]; no request is made
+    /// (seed defect D13).
+    pub fn builtin(type_name: &str) -> Result<Self> {
+        let (name, sobject, fields): (&'static str, &str, &[&str]) = match type_name {
+            "contacts" => (
+                "contacts",
+                "Contact",
+                &["Name", "Account.Name", "Title", "Phone", "Email", "Owner.Alias"],
+            ),
+            "deals" => (
+                "deals",
+                "Opportunity",
+                &["Name", "Account.Name", "Amount", "CloseDate", "StageName", "Owner.Alias"],
+            ),
+            "notes" => (
+                "notes",
+                "Note",
+                &["Body", "IsDeleted", "IsPrivate", "OwnerId", "ParentId", "Title", "Owner.Alias"],
+            ),
+            _ => return Err(Error::new(ErrorKind::UnknownExportType, UNKNOWN_TYPE_MESSAGE)),
+        };
+        let mut spec = ExportSpec::custom(sobject, fields)?;
+        spec.type_name = Some(name);
+        Ok(spec)
+    }
+
+    /// Any sObject with caller-chosen fields. Every identifier is validated
+    /// (`InvalidIdentifier` naming the bad one); at least one field; a field listed twice (ignoring
+    /// case, as Salesforce does) is `InvalidArgument`.
+    pub fn custom<S: AsRef<str>>(sobject: &str, fields: &[S]) -> Result<Self> {
+        let sobject = SObjectName::new(sobject)?;
+        if fields.is_empty() {
+            return Err(Error::invalid_argument("an export needs at least one field"));
+        }
+        let mut out: Vec<FieldPath> = Vec::with_capacity(fields.len());
+        for f in fields {
+            let f = FieldPath::new(f.as_ref())?;
+            if out.iter().any(|g| g.eq_ignore_case(&f)) {
+                return Err(Error::invalid_argument(format!("field {f} is listed twice")));
+            }
+            out.push(f);
+        }
+        Ok(ExportSpec { type_name: None, sobject, fields: out, filter: None })
+    }
+
+    /// Adds a WHERE condition (validated pieces only; see [`crate::soql::Condition`]).
+    pub fn with_filter(mut self, filter: Condition) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// The built-in type name (`contacts`, …), `None` for a custom spec.
+    pub fn type_name(&self) -> Option<&'static str> {
+        self.type_name
+    }
+    /// The sObject exported.
+    pub fn sobject(&self) -> &SObjectName {
+        &self.sobject
+    }
+    /// The fields selected, in order.
+    pub fn fields(&self) -> &[FieldPath] {
+        &self.fields
+    }
+    /// The WHERE condition, if any.
+    pub fn filter(&self) -> Option<&Condition> {
+        self.filter.as_ref()
+    }
+
+    /// True when the fields include the plain field `name` (ignoring case).
+    pub(crate) fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f.is_field(name))
+    }
+
+    /// A stable text identifying the filter (for cache keys); empty without a filter.
+    pub(crate) fn filter_key(&self) -> Result<String> {
+        match &self.filter {
+            Some(c) => c.to_soql(),
+            None => Ok(String::new()),
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Export writers (CSV, NDJSON, JSON array) and record flattening.
+//!
+//! Records are written exactly as Salesforce sent them: strings are UTF-8 unchanged (emoji,
+//! skin-tone sequences, HTML and `&amp;` included), numbers keep their original digits (the
+//! crate's JSON uses `arbitrary_precision`, so an 18-digit Amount is not rounded).
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::export::Record;
+use crate::soql::FieldPath;
+
+/// Output format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// RFC 4180 CSV: a header row of field paths (`Account.Name`), CRLF line ends, fields quoted
+    /// when they contain `,`, `"`, CR or LF (inner quotes doubled), null written as an empty field.
+    Csv,
+    /// Newline-delimited JSON: one record object per line (`\n`), `attributes` dropped.
+    Ndjson,
+    /// One JSON array of record objects, `attributes` dropped.
+    Json,
+}
+
+impl ExportFormat {
+    /// Parses `csv`, `ndjson` (or `jsonl`), `json` (ignoring case); `InvalidArgument` otherwise.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(ExportFormat::Csv),
+            "ndjson" | "jsonl" => Ok(ExportFormat::Ndjson),
+            "json" => Ok(ExportFormat::Json),
+            _ => Err(Error::invalid_argument(format!(
+                "unknown export format {s:?}: expected csv, ndjson or json"
+            ))),
+        }
+    }
+}
+
+pub(crate) fn io_error(e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("writing the export failed: {e}")).with_source(e)
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("writing the CSV export failed: {e}")).with_source(e)
+}
+
+/// Looks `key` up in `obj`: the exact key first, else the first key equal ignoring ASCII case
+/// (SOQL field names are case-insensitive; Salesforce answers in the field's canonical case).
+fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    obj.get(key)
+        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+/// The value at a dotted path (`Account.Owner.Name`) through nested parent objects, looked up
+/// case-insensitively. A null (or missing) parent gives `None`, as does a missing field.
+pub fn lookup_path<'a>(record: &'a Record, path: &FieldPath) -> Option<&'a Value> {
+    let mut segments = path.segments();
+    let first = segments.next()?;
+    let mut current = get_ci(record, first)?;
+    for seg in segments {
+        match current {
+            Value::Object(obj) => current = get_ci(obj, seg)?,
+            _ => return None,
+        }
+    }
+    Some(current)
+}
+
+/// Flattens a record to dotted keys for the requested `fields` (keys spelled as requested).
+///
+/// A null parent gives `null` for every requested path under it (field case BR-09:
+/// `{"Id":…, "Name":"Sam Private", "Account.Name":null, "Account.Owner.Name":null}`); no
+/// `attributes` appear; values are kept as Salesforce sent them.
+pub fn flatten_record(record: &Record, fields: &[FieldPath]) -> Map<String, Value> {
+    let mut out = Map::with_capacity(fields.len());
+    for f in fields {
+        let v = lookup_path(record, f).cloned().unwrap_or(Value::Null);
+        out.insert(f.as_str().to_string(), strip_attributes(&v));
+    }
+    out
+}
+
+/// Flattens every field present in a record to dotted keys (`Account.Name`), dropping
+/// `attributes`. A null parent stays one `null` key (`"Account": null`): without the requested
+/// field list its child paths are unknown; use [`flatten_record`] when they are.
+pub fn flatten_record_present(record: &Record) -> Map<String, Value> {
+    fn walk(prefix: &str, obj: &Map<String, Value>, out: &mut Map<String, Value>) {
+        for (k, v) in obj {
+            if is_attributes(k, v) {
+                continue;
+            }
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match v {
+                // A parent record (it carries its own attributes) is walked into; other objects
+                // (compound address, child query results) are kept whole.
+                Value::Object(inner) if inner.get("attributes").is_some_and(Value::is_object) => {
+                    walk(&key, inner, out)
+                }
+                other => {
+                    out.insert(key, strip_attributes(other));
+                }
+            }
+        }
+    }
+    let mut out = Map::new();
+    walk("", record, &mut out);
+    out
+}
+
+fn is_attributes(key: &str, value: &Value) -> bool {
+    key == "attributes" && value.as_object().is_some_and(|o| o.contains_key("type") || o.contains_key("url"))
+}
+
+/// A copy of `value` without Salesforce's `attributes` objects, at every depth (parents and
+/// child-query records included).
+pub fn strip_attributes(value: &Value) -> Value {
+    match value {
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .filter(|(k, v)| !is_attributes(k, v))
+                .map(|(k, v)| (k.clone(), strip_attributes(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_attributes).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A record's value as CSV text: null → empty, strings as-is, numbers with their original digits,
+/// booleans `true`/`false`, nested objects/arrays as compact JSON (without `attributes`).
+pub fn csv_text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(other) => serde_json::to_string(&strip_attributes(other)).unwrap_or_default(),
+    }
+}
+
+enum Sink<W: Write> {
+    Csv(csv::Writer<W>),
+    Ndjson(W),
+    Json { w: W, first: bool },
+}
+
+/// Writes records one at a time in an [`ExportFormat`]; memory use does not grow with the export.
+///
+/// Call [`RecordWriter::finish`] at the end (it writes the closing `]` of a JSON array and
+/// flushes); dropping the writer without it leaves the output incomplete.
+pub struct RecordWriter<W: Write> {
+    sink: Sink<W>,
+    columns: Vec<FieldPath>,
+    keep_attributes: bool,
+    records: u64,
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// A writer for `format` over `out`. `columns` are the CSV header and cells (field paths,
+    /// values looked up case-insensitively through parents); NDJSON/JSON write whole records.
+    /// The CSV header is written immediately (so an empty export still has it).
+    pub fn new(format: ExportFormat, out: W, columns: &[FieldPath]) -> Result<Self> {
+        let sink = match format {
+            ExportFormat::Csv => {
+                let mut w = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .quote_style(csv::QuoteStyle::Necessary)
+                    .from_writer(out);
+                w.write_record(columns.iter().map(|c| c.as_str())).map_err(csv_error)?;
+                Sink::Csv(w)
+            }
+            ExportFormat::Ndjson => Sink::Ndjson(out),
+            ExportFormat::Json => {
+                let mut out = out;
+                out.write_all(b"[").map_err(io_error)?;
+                Sink::Json { w: out, first: true }
+            }
+        };
+        Ok(RecordWriter { sink, columns: columns.to_vec(), keep_attributes: false, records: 0 })
+    }
+
+    /// Keep Salesforce's `attributes` objects in NDJSON/JSON output (dropped by default).
+    pub fn keep_attributes(mut self, keep: bool) -> Self {
+        self.keep_attributes = keep;
+        self
+    }
+
+    /// Records written so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Writes one record.
+    pub fn write_record(&mut self, record: &Record) -> Result<()> {
+        let keep = self.keep_attributes;
+        let object = |r: &Record| -> Value {
+            if keep { Value::Object(r.clone()) } else { strip_attributes(&Value::Object(r.clone())) }
+        };
+        match &mut self.sink {
+            Sink::Csv(w) => {
+                let cells: Vec<String> =
+                    self.columns.iter().map(|c| csv_text(lookup_path(record, c))).collect();
+                w.write_record(&cells).map_err(csv_error)?;
+            }
+            Sink::Ndjson(w) => {
+                serde_json::to_writer(&mut *w, &object(record))
+                    .map_err(|e| Error::new(ErrorKind::Io, format!("writing NDJSON failed: {e}")))?;
+                w.write_all(b"\n").map_err(io_error)?;
+            }
+            Sink::Json { w, first } => {
+                w.write_all(if *first { b"\n" } else { b",\n" }).map_err(io_error)?;
+                *first = false;
+                serde_json::to_writer(&mut *w, &object(record))
+                    .map_err(|e| Error::new(ErrorKind::Io, format!("writing JSON failed: {e}")))?;
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Finishes the output (closing `]` for JSON), flushes, and returns the inner writer.
+    pub fn finish(self) -> Result<W> {
+        match self.sink {
+            Sink::Csv(w) => w.into_inner().map_err(|e| io_error(e.into_error())),
+            Sink::Ndjson(mut w) => {
+                w.flush().map_err(io_error)?;
+                Ok(w)
+            }
+            Sink::Json { mut w, first } => {
+                w.write_all(if first { b"]\n" } else { b"\n]\n" }).map_err(io_error)?;
+                w.flush().map_err(io_error)?;
+                Ok(w)
+            }
+        }
+    }
+}
