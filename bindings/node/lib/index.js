@@ -1,0 +1,344 @@
+'use strict';
+/**
+ * sfcrm: connect a user's Salesforce org over OAuth 2.0 and export its CRM data.
+ *
+ * The work is done by the Rust core (`sfcrm-core`) through a native addon; this module is the
+ * JavaScript face of it: every network or store operation returns a Promise, failures reject with
+ * {@link SfcrmError} subclasses, streaming exports are async iterables.
+ *
+ * ```js
+ * const { Client, Config, MemoryStore } = require('sfcrm');
+ * const client = new Client(Config.fromEnv(), new MemoryStore());
+ * const { url } = await client.login({ account_id: 'acc', owner: 'user' }, 'https://app.example.com/done');
+ * // ... the user consents; Salesforce calls back:
+ * const r = await client.callback(req.query);          // r.url: where to send the browser
+ * const page = await client.exportPage(key, 'contacts', { page: 1, limit: 100 }); // the seed's body
+ * for await (const record of client.export(key, 'deals')) { ... }
+ * ```
+ *
+ * Connection keys are `{ account_id, owner }` (the seed's ids; `accountId` is accepted too).
+ * Export types are `'contacts'`, `'deals'`, `'notes'` or `{ sobject, fields }` for any sObject.
+ * Numbers in records are JavaScript numbers, as `JSON.parse` of Salesforce's response gives them;
+ * with `lossless: true` every number is kept as its exact decimal string instead.
+ */
+const native = require('../index.js');
+const errors = require('./errors');
+const { MemoryStore, FileStore, toNativeStore, keyParts } = require('./store');
+
+const { call, callSync } = errors;
+
+/** A validated configuration. */
+class Config {
+  /**
+   * @param {object} options see `ConfigOptions` in the native typings (clientId, clientSecret,
+   *   redirectUri, stateSecret, forwardOrigins, and optional tuning)
+   */
+  constructor(options) {
+    if (options instanceof native.NativeConfig) {
+      this._native = options;
+    } else {
+      this._native = callSync(() => new native.NativeConfig(options ?? {}));
+    }
+  }
+  /**
+   * Loads the seed's `SALESFORCE_*` and the SDK's `SFCRM_*` environment variables (from `env`
+   * when given, else from `process.env`). Throws `ConfigError` naming the variable.
+   * @param {Record<string, string | undefined>} [env]
+   */
+  static fromEnv(env) {
+    let map;
+    if (env) {
+      map = {};
+      for (const [k, v] of Object.entries(env)) if (typeof v === 'string') map[k] = v;
+    }
+    return new Config(callSync(() => native.NativeConfig.fromEnv(map)));
+  }
+  get loginUrl() {
+    return this._native.loginUrl;
+  }
+  get redirectUri() {
+    return this._native.redirectUri;
+  }
+  get clientId() {
+    return this._native.clientId;
+  }
+}
+
+/** Turns an export type argument into the native spec. */
+function exportSpec(type) {
+  if (typeof type === 'string') return { type };
+  if (type && typeof type === 'object' && typeof type.sobject === 'string') {
+    const fields = type.fields;
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) {
+      throw new errors.InvalidArgumentError('a custom export type needs fields: an array of field names', {
+        kind: 'invalid_argument',
+        kindCode: 100,
+      });
+    }
+    return { sobject: type.sobject, fields };
+  }
+  throw new errors.InvalidArgumentError("an export type is 'contacts', 'deals', 'notes' or { sobject, fields }", {
+    kind: 'invalid_argument',
+    kindCode: 100,
+  });
+}
+
+function intOption(name, v, { min = 0 } = {}) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new errors.InvalidArgumentError(`${name} must be an integer >= ${min}`, { kind: 'invalid_argument', kindCode: 100 });
+  }
+  return v;
+}
+
+/**
+ * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
+ * records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to `client.export` to resume after it.
+ */
+class ExportIterator {
+  constructor(cursorPromise, lossless, resumeToken) {
+    this._cursorPromise = cursorPromise;
+    this._cursor = null;
+    this._lossless = lossless;
+    this._batch = [];
+    this._index = 0; // next record of _batch to hand out
+    this._done = false;
+    this._resumeToken = resumeToken ?? null;
+    this._started = false;
+  }
+  async _ensure() {
+    if (!this._cursor) this._cursor = await call(() => this._cursorPromise);
+    return this._cursor;
+  }
+  /** @returns {Promise<IteratorResult<object>>} */
+  async next() {
+    if (this._done) return { done: true, value: undefined };
+    const cursor = await this._ensure();
+    while (this._index >= this._batch.length) {
+      const text = await call(() => cursor.nextBatch(this._lossless));
+      this._started = true;
+      if (text == null) {
+        this._done = true;
+        this._batch = [];
+        this._index = 0;
+        return { done: true, value: undefined };
+      }
+      this._batch = JSON.parse(text);
+      this._index = 0;
+    }
+    const value = this._batch[this._index];
+    this._index += 1;
+    return { done: false, value };
+  }
+  /** Stops the export (the loop's `break` calls this). */
+  async return() {
+    this._done = true;
+    if (this._cursor) this._cursor.cancel();
+    return { done: true, value: undefined };
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+  /**
+   * A resume token for the position after the last record handed out (an opaque string).
+   * @returns {Promise<string>}
+   */
+  async checkpoint() {
+    const cursor = await this._ensure();
+    if (!this._started && this._resumeToken) return this._resumeToken;
+    if (this._index > 0 && this._index < this._batch.length) {
+      return callSync(() => cursor.checkpointAfter(this._index - 1));
+    }
+    return callSync(() => cursor.checkpoint());
+  }
+  /**
+   * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
+   * before the first batch).
+   */
+  async progress() {
+    const cursor = await this._ensure();
+    return callSync(() => cursor.progress());
+  }
+  /** Cancels the export; a pending `next()` rejects with `CancelledError`. */
+  cancel() {
+    this._done = true;
+    if (this._cursor) this._cursor.cancel();
+    else this._cursorPromise.then((c) => c.cancel(), () => {});
+  }
+}
+
+/** The SDK client: one per connected app; cheap to share across requests. */
+class Client {
+  /**
+   * @param {Config | object} config a {@link Config} or its options
+   * @param {object} store a token store (see `./store`): MemoryStore, FileStore or your own
+   * @param {{ storeTimeoutMs?: number }} [options] `storeTimeoutMs` bounds each call to a
+   *   JavaScript store (default 30000)
+   */
+  constructor(config, store, options = {}) {
+    const cfg = config instanceof Config ? config : new Config(config);
+    const handle = callSync(() => toNativeStore(store, options));
+    this._native = callSync(() => new native.NativeClient(cfg._native, handle));
+    this.config = cfg;
+  }
+
+  /**
+   * Starts a connection: resolves `{ url, alreadyConnected }`. `url` is Salesforce's authorize URL
+   * (PKCE S256, signed state), or `forwardUrl?status=success&integration=salesforce` when the
+   * connection already exists. Rejects `MissingForwardUrlError` / `ForwardUrlNotAllowedError`.
+   * @param {{account_id: string, owner: string}} key
+   * @param {string} forwardUrl
+   */
+  login(key, forwardUrl) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      return this._native.login(a, o, forwardUrl ?? null);
+    });
+  }
+
+  /**
+   * Completes a connection from the callback's query (`code`, `state`, `error`,
+   * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
+   * is where to redirect the browser. Rejects `InvalidStateError` when the state does not verify.
+   * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
+   */
+  callback(query) {
+    return call(() => {
+      const q = query ?? {};
+      const str = (v) => (typeof v === 'string' ? v : undefined);
+      return this._native.callback({
+        code: str(q.code),
+        state: str(q.state),
+        error: str(q.error),
+        errorDescription: str(q.error_description ?? q.errorDescription),
+      });
+    });
+  }
+
+  /**
+   * Revokes the tokens at Salesforce and deletes the stored connection: resolves
+   * `{ revoked, revokeError }`. Rejects `NotConnectedError` when there is none.
+   */
+  disconnect(key) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      return this._native.disconnect(a, o);
+    });
+  }
+
+  /** Refreshes the access token now (single flight): resolves the connection info (no secrets). */
+  refresh(key) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      return this._native.refresh(a, o);
+    });
+  }
+
+  /** The stored connection's info (no secrets), or null. */
+  connectionInfo(key) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      return this._native.connectionInfo(a, o);
+    });
+  }
+
+  /**
+   * One page in the seed's JSON body: `{ success: true, message: 'SUCCESS', data, pagination }`.
+   * `page` defaults to 1 (values below 1 count as 1); without `limit` every record is returned.
+   * Rejects `UnknownExportTypeError` (no network call made), `NotConnectedError`, ...
+   * @param {{account_id: string, owner: string}} key
+   * @param {string | {sobject: string, fields: string[]}} type
+   * @param {{ page?: number, limit?: number, lossless?: boolean }} [options]
+   */
+  async exportPage(key, type, options = {}) {
+    const text = await call(() => {
+      const [a, o] = keyParts(key);
+      const page = options.page === undefined || options.page === null ? 1 : options.page;
+      if (typeof page !== 'number' || !Number.isSafeInteger(page)) {
+        throw new errors.InvalidArgumentError('page must be an integer', { kind: 'invalid_argument', kindCode: 100 });
+      }
+      const limit = intOption('limit', options.limit, { min: 1 });
+      return this._native.exportPage(a, o, exportSpec(type), page, limit ?? null, !!options.lossless);
+    });
+    return JSON.parse(text);
+  }
+
+  /**
+   * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
+   * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
+   * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
+   * `includeDeleted`, `batchSize` (200..2000), `lossless`.
+   * @returns {ExportIterator}
+   */
+  export(key, type, options = {}) {
+    const cursor = (async () => {
+      const [a, o] = keyParts(key);
+      return this._native.exportStream(a, o, {
+        spec: exportSpec(type),
+        since: options.since ?? undefined,
+        resumeFrom: options.checkpoint ?? undefined,
+        includeDeleted: !!options.includeDeleted,
+        batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
+      });
+    })();
+    cursor.catch(() => {}); // surfaced by the first next(); never an unhandled rejection
+    return new ExportIterator(cursor, !!options.lossless, options.checkpoint);
+  }
+
+  /**
+   * Streams an export into a file (`format`: 'csv' | 'ndjson' | 'json'); resolves the summary
+   * `{ records, batches, checkpoint, path }`. Options as {@link Client#export}.
+   */
+  exportToFile(key, type, path, options = {}) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      if (typeof path !== 'string' || path === '') throw new TypeError('exportToFile needs a file path');
+      return this._native.exportToFile(
+        a,
+        o,
+        {
+          spec: exportSpec(type),
+          since: options.since ?? undefined,
+          resumeFrom: options.checkpoint ?? undefined,
+          includeDeleted: !!options.includeDeleted,
+          batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
+        },
+        path,
+        options.format ?? 'csv',
+      );
+    });
+  }
+
+  /** The last `Sforce-Limit-Info` seen: `{ used, limit }`, or null. */
+  apiUsage() {
+    return callSync(() => this._native.apiUsage());
+  }
+
+  /** Counters of the HTTP calls this client made (API, token endpoint, revoke, retries). */
+  apiCalls() {
+    return callSync(() => this._native.apiCalls());
+  }
+}
+
+/**
+ * The seed's pagination object for `items` records, page `page`, `perPage` per page (omitted:
+ * all), exactly as the seed computes it for every valid input; zero records give `total_pages: 0`
+ * and pages below 1 count as 1 (seed defect D14).
+ */
+function paginator(items, page, perPage) {
+  return JSON.parse(callSync(() => native.paginator(items, page ?? null, perPage ?? null)));
+}
+
+module.exports = {
+  Client,
+  Config,
+  MemoryStore,
+  FileStore,
+  ExportIterator,
+  paginator,
+  version: native.version(),
+  errorKinds: native.errorKinds(),
+  ...Object.fromEntries(Object.entries(errors).filter(([k]) => /Error$/.test(k))),
+  convertError: errors.convertError,
+};
