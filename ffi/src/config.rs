@@ -1,0 +1,169 @@
+//! `sfcrm_config`: SDK settings, from setters and/or the process environment.
+//!
+//! A config is a set of named settings; the names are the environment variables the core reads
+//! (`SALESFORCE_CLIENT_ID`, `SFCRM_STATE_SECRET`, ... see ffi/README.md, "Configuration"), so an
+//! error message such as "SALESFORCE_CLIENT_ID is not set" names the same thing whether the value
+//! came from a setter or the environment. The typed setters are shorthands for `sfcrm_config_set`.
+//! Validation happens in `sfcrm_config_validate` and `sfcrm_client_new` (the core's
+//! `Config::from_lookup`).
+
+use std::collections::BTreeMap;
+use std::ffi::c_char;
+use std::sync::Mutex;
+
+use sfcrm_core::config::Config;
+
+use crate::error::{FfiError, sfcrm_error};
+use crate::ptr::{self, Handle};
+use crate::result::sfcrm_result;
+
+/// SDK settings. Create with `sfcrm_config_new` (empty) or `sfcrm_config_from_env`, adjust with the
+/// setters, pass to `sfcrm_client_new` (which copies it), free with `sfcrm_config_free`.
+///
+/// Thread safety: safe to use from several threads (setters are serialized internally).
+pub struct sfcrm_config {
+    _private: [u8; 0],
+}
+
+pub(crate) struct ConfigData {
+    settings: Mutex<BTreeMap<String, String>>,
+}
+
+impl Handle for sfcrm_config {
+    type Inner = ConfigData;
+    const C_NAME: &'static str = "sfcrm_config";
+}
+
+impl ConfigData {
+    /// Builds and validates the core config.
+    pub(crate) fn build(&self) -> Result<Config, FfiError> {
+        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Ok(Config::from_lookup(|name| settings.get(name).cloned())?)
+    }
+}
+
+fn is_setting_name(name: &str) -> bool {
+    (name.starts_with("SALESFORCE_") || name.starts_with("SFCRM_"))
+        && name.len() > "SFCRM_".len()
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Creates an empty config (every setting unset: the core's defaults apply, required ones must be
+/// set before `sfcrm_client_new`).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_new(out: *mut *mut sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, {
+        let out = ptr::out(out, "out")?;
+        out.write(ptr::new_handle::<sfcrm_config>(ConfigData { settings: Mutex::new(BTreeMap::new()) }));
+        Ok(())
+    })
+}
+
+/// Creates a config from the process environment: every `SALESFORCE_*` and `SFCRM_*` variable is
+/// copied (later setters override them), then the result is validated. Fails with
+/// `SFCRM_RESULT_CONFIG` (message naming the variable) when a required variable is missing or a value
+/// is malformed; nothing is written to `*out` then.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_from_env(out: *mut *mut sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, {
+        let out = ptr::out(out, "out")?;
+        let settings: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| is_setting_name(k))
+            .collect();
+        let data = ConfigData { settings: Mutex::new(settings) };
+        data.build()?;
+        out.write(ptr::new_handle::<sfcrm_config>(data));
+        Ok(())
+    })
+}
+
+/// Sets a setting by its environment variable name (`name` must start with `SALESFORCE_` or
+/// `SFCRM_`; see ffi/README.md for the list). `value` NULL or empty unsets it. Values are checked
+/// by `sfcrm_config_validate` / `sfcrm_client_new`.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set(
+    config: *mut sfcrm_config,
+    name: *const c_char,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        let cfg = ptr::handle(config as *const sfcrm_config, "config")?;
+        let name = ptr::str_arg(name, "name")?;
+        let value = ptr::opt_str_arg(value, "value")?;
+        set(&cfg, &name, value)
+    })
+}
+
+fn set(cfg: &ConfigData, name: &str, value: Option<String>) -> Result<(), FfiError> {
+    if !is_setting_name(name) {
+        return Err(FfiError::new(
+            sfcrm_result::Config,
+            format!("`{name}` is not a setting name (SALESFORCE_* or SFCRM_*, upper case)"),
+        ));
+    }
+    let mut s = cfg.settings.lock().unwrap_or_else(|e| e.into_inner());
+    match value.filter(|v| !v.is_empty()) {
+        Some(v) => s.insert(name.to_owned(), v),
+        None => s.remove(name),
+    };
+    Ok(())
+}
+
+macro_rules! typed_setter {
+    ($(#[$doc:meta])* $fn_name:ident, $var:literal) => {
+        $(#[$doc])*
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $fn_name(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+            ffi_result!(error, {
+                let cfg = ptr::handle(config as *const sfcrm_config, "config")?;
+                let value = ptr::str_arg(value, "value")?;
+                set(&cfg, $var, Some(value))
+            })
+        }
+    };
+}
+
+typed_setter!(
+    /// Connected app consumer key (`SALESFORCE_CLIENT_ID`, required).
+    sfcrm_config_set_client_id, "SALESFORCE_CLIENT_ID");
+typed_setter!(
+    /// Connected app consumer secret (`SALESFORCE_SECRET_ID`, required). Copied; never logged.
+    sfcrm_config_set_client_secret, "SALESFORCE_SECRET_ID");
+typed_setter!(
+    /// OAuth callback URL registered on the connected app (`SALESFORCE_REDIRECT_URL`, required).
+    sfcrm_config_set_redirect_uri, "SALESFORCE_REDIRECT_URL");
+typed_setter!(
+    /// Login host (`SALESFORCE_LOGIN_URL`; default `https://login.salesforce.com`, sandboxes use
+    /// `https://test.salesforce.com` [salesforce-api.md §1]).
+    sfcrm_config_set_login_url, "SALESFORCE_LOGIN_URL");
+typed_setter!(
+    /// OAuth scopes, space separated (`SALESFORCE_AUTH_SCOPES`; default `api id web refresh_token`).
+    sfcrm_config_set_scopes, "SALESFORCE_AUTH_SCOPES");
+typed_setter!(
+    /// REST API version, `48.0` or `v48.0` (`SALESFORCE_API_VERSION`; default `v48.0`).
+    sfcrm_config_set_api_version, "SALESFORCE_API_VERSION");
+typed_setter!(
+    /// Secret that signs the OAuth `state` (`SFCRM_STATE_SECRET`, required, at least 32 bytes).
+    sfcrm_config_set_state_secret, "SFCRM_STATE_SECRET");
+typed_setter!(
+    /// Origins a login may forward to after the callback: comma list, or `*`
+    /// (`SFCRM_FORWARD_ORIGINS`, required).
+    sfcrm_config_set_forward_origins, "SFCRM_FORWARD_ORIGINS");
+
+/// Checks the config as `sfcrm_client_new` would: `SFCRM_RESULT_CONFIG` naming the first missing
+/// or malformed setting.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_validate(config: *const sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, {
+        ptr::handle(config, "config")?.build()?;
+        Ok(())
+    })
+}
+
+/// Frees a config. NULL or an already-freed config is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_free(config: *mut sfcrm_config) {
+    ffi_boundary! { ptr::free_handle(config); }
+}
