@@ -91,6 +91,13 @@ function intOption(name, v, { min = 0 } = {}) {
   return v;
 }
 
+/** A page or limit option: a number, query-string text (the seed's parseInt rules), or absent. */
+function pageOrLimit(name, v) {
+  if (v === undefined || v === null) return null;
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') return v;
+  throw new errors.InvalidArgumentError(`${name} must be a number or a numeric string`, { kind: 'invalid_argument', kindCode: 100 });
+}
+
 /**
  * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
  * records, is held at a time). `checkpoint()` returns a token after the last record the loop
@@ -254,12 +261,9 @@ class Client {
   async exportPage(key, type, options = {}) {
     const text = await call(() => {
       const [a, o] = keyParts(key);
-      const page = options.page === undefined || options.page === null ? 1 : options.page;
-      if (typeof page !== 'number' || !Number.isSafeInteger(page)) {
-        throw new errors.InvalidArgumentError('page must be an integer', { kind: 'invalid_argument', kindCode: 100 });
-      }
-      const limit = intOption('limit', options.limit, { min: 1 });
-      return this._native.exportPage(a, o, exportSpec(type), page, limit ?? null, !!options.lossless);
+      const page = pageOrLimit('page', options.page);
+      const limit = pageOrLimit('limit', options.limit);
+      return this._native.exportPage(a, o, exportSpec(type), page, limit, !!options.lossless);
     });
     return JSON.parse(text);
   }
