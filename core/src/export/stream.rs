@@ -589,7 +589,6 @@ impl ExportStream {
 
     fn stop(&mut self) {
         self.finished = true;
-        self.cancel.cancel();
         if let Some(t) = &self.task {
             t.abort();
         }
