@@ -1,6 +1,19 @@
 //! `sfcrm.Client`: the core [`sfcrm_core::Client`] with blocking methods that release the GIL.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use sfcrm_core as core;
+use sfcrm_core::store::ConnectionKey;
+
+use std::path::PathBuf;
+
+use sfcrm_core::export::ExportFormat;
+
+use crate::config::Config;
+use crate::export::{ExportArgs, ExportIterator, ExportSummary};
+use crate::convert::ToPy;
+use crate::error::IntoPyResult;
+use crate::runtime::{self, OnInterrupt};
 
 /// API usage parsed from `Sforce-Limit-Info` (`api-usage=used/limit`) [salesforce-api.md §5].
 #[pyclass(module = "sfcrm._native", name = "ApiUsage", frozen, get_all)]
@@ -31,5 +44,416 @@ impl ApiUsage {
     }
     fn __repr__(&self) -> String {
         format!("ApiUsage(used={}, limit={})", self.used, self.limit)
+    }
+}
+
+/// Request counters of one client since it was created ([`sfcrm_core::ApiCallCounts`]).
+#[pyclass(module = "sfcrm._native", name = "ApiCalls", frozen, get_all)]
+#[derive(Clone)]
+pub struct ApiCalls {
+    /// Requests to the instance (every attempt, retries included): what the daily API quota counts.
+    pub api_requests: u64,
+    /// Of which `query` / `queryAll` requests.
+    pub query: u64,
+    /// Of which `nextRecordsUrl` (query locator) requests.
+    pub query_more: u64,
+    /// Of which other API requests.
+    pub other_api: u64,
+    /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
+    pub token_requests: u64,
+    /// POSTs to `/services/oauth2/revoke`.
+    pub revoke_requests: u64,
+    /// Attempts that were retries of an earlier failed attempt.
+    pub retries: u64,
+    /// Refresh-token grants sent (a subset of `token_requests`).
+    pub refreshes: u64,
+}
+
+#[pymethods]
+impl ApiCalls {
+    /// The counters as a dict (subtract two snapshots to cost one operation).
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("api_requests", self.api_requests)?;
+        d.set_item("query", self.query)?;
+        d.set_item("query_more", self.query_more)?;
+        d.set_item("other_api", self.other_api)?;
+        d.set_item("token_requests", self.token_requests)?;
+        d.set_item("revoke_requests", self.revoke_requests)?;
+        d.set_item("retries", self.retries)?;
+        d.set_item("refreshes", self.refreshes)?;
+        Ok(d)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
+            self.api_requests, self.query, self.query_more, self.other_api, self.token_requests,
+            self.revoke_requests, self.retries, self.refreshes
+        )
+    }
+}
+
+/// Result of `Client.login`: where to send the user's browser.
+#[pyclass(module = "sfcrm._native", name = "LoginRedirect", frozen, get_all)]
+pub struct LoginRedirect {
+    /// The Salesforce authorize URL, or the forward URL with `status=success&integration=salesforce`
+    /// when the connection already exists.
+    pub url: String,
+    /// True when a valid connection already existed (no OAuth flow started).
+    pub already_connected: bool,
+}
+
+#[pymethods]
+impl LoginRedirect {
+    fn __repr__(&self) -> String {
+        format!("LoginRedirect(already_connected={})", if self.already_connected { "True" } else { "False" })
+    }
+}
+
+/// Result of `Client.callback`: where to send the user's browser, and how the flow ended.
+#[pyclass(module = "sfcrm._native", name = "CallbackResult", frozen, get_all)]
+pub struct CallbackResult {
+    /// The forward URL with `status=success|error&integration=salesforce[&reason=...]`.
+    pub url: String,
+    /// True when the connection is stored.
+    pub success: bool,
+    /// Why it failed (Salesforce's `error_description`, "Authentication not initiated", ...).
+    pub reason: Option<String>,
+    /// The connection's `account_id` (from the verified state).
+    pub account_id: Option<String>,
+    /// The connection's `owner` (from the verified state).
+    pub owner: Option<String>,
+}
+
+#[pymethods]
+impl CallbackResult {
+    fn __repr__(&self) -> String {
+        format!("CallbackResult(success={}, reason={:?})", if self.success { "True" } else { "False" }, self.reason)
+    }
+}
+
+/// Result of `Client.disconnect`.
+#[pyclass(module = "sfcrm._native", name = "Disconnected", frozen, get_all)]
+pub struct Disconnected {
+    /// True when Salesforce confirmed the token revoke.
+    pub revoked: bool,
+    /// Why the revoke failed (the stored connection is deleted anyway).
+    pub revoke_error: Option<String>,
+}
+
+#[pymethods]
+impl Disconnected {
+    fn __repr__(&self) -> String {
+        format!("Disconnected(revoked={}, revoke_error={:?})", if self.revoked { "True" } else { "False" }, self.revoke_error)
+    }
+}
+
+/// A stored connection, without its secrets.
+#[pyclass(module = "sfcrm._native", name = "ConnectionInfo", frozen, get_all)]
+pub struct ConnectionInfo {
+    /// The seed's `account_id`.
+    pub account_id: String,
+    /// The seed's `owner` (user id).
+    pub owner: String,
+    /// The org's API host from the token response.
+    pub instance_url: String,
+    /// When the access token was issued (ms since epoch, as Salesforce's string).
+    pub issued_at: String,
+    /// Granted scopes, space separated.
+    pub scope: Option<String>,
+    /// Identity URL.
+    pub id: Option<String>,
+    /// Document version (compare-and-swap counter).
+    pub version: u64,
+    /// True once the refresh token is known dead (the next login starts over).
+    pub token_invalidated: bool,
+    /// True when a refresh token is stored.
+    pub has_refresh_token: bool,
+}
+
+impl From<core::ConnectionInfo> for ConnectionInfo {
+    fn from(c: core::ConnectionInfo) -> Self {
+        ConnectionInfo {
+            account_id: c.account_id,
+            owner: c.owner,
+            instance_url: c.instance_url,
+            issued_at: c.issued_at,
+            scope: c.scope,
+            id: c.id,
+            version: c.version,
+            token_invalidated: c.token_invalidated,
+            has_refresh_token: c.has_refresh_token,
+        }
+    }
+}
+
+#[pymethods]
+impl ConnectionInfo {
+    fn __repr__(&self) -> String {
+        format!(
+            "ConnectionInfo(account_id={:?}, owner={:?}, instance_url={:?}, version={})",
+            self.account_id, self.owner, self.instance_url, self.version
+        )
+    }
+}
+
+/// Builds the core key; empty parts are `InvalidArgumentError`.
+pub(crate) fn key(account_id: &str, owner: &str) -> PyResult<ConnectionKey> {
+    if account_id.trim().is_empty() || owner.trim().is_empty() {
+        return Err(crate::error::to_py(sfcrm_core::Error::invalid_argument(
+            "account_id and owner must be non-empty",
+        )));
+    }
+    Ok(ConnectionKey::new(account_id, owner))
+}
+
+/// Connects users' Salesforce orgs (OAuth 2.0 web-server flow with PKCE) and exports their CRM
+/// data. Every method blocks the calling thread with the GIL released; one client may be used from
+/// many threads at once (it is cheap to share, and clones share connections and counters).
+#[pyclass(module = "sfcrm._native", name = "Client", frozen)]
+pub struct Client {
+    pub(crate) inner: core::Client,
+}
+
+/// Runs a core future for a Python caller (GIL released, Ctrl-C honoured within ~50 ms; on an
+/// interrupt the operation finishes in the background so the store stays consistent).
+fn run<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    F: std::future::Future<Output = Result<T, sfcrm_core::Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    runtime::wait(py, OnInterrupt::Detach, fut)?.py_err()
+}
+
+#[pymethods]
+impl Client {
+    /// A client for `config`, keeping connections in `store`: a `MemoryStore` (default), a
+    /// `FileStore`, or any object with `load`/`save`/`delete` (see `sfcrm.store.TokenStore`).
+    #[new]
+    #[pyo3(signature = (config, store=None))]
+    fn new(config: &Config, store: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let store = crate::store::from_py(store)?;
+        let _guard = runtime::runtime().enter();
+        let inner = core::Client::new(config.inner.clone(), store).py_err()?;
+        Ok(Client { inner })
+    }
+
+    /// Starts (or short-cuts) the OAuth flow for (account_id, owner): the seed's
+    /// `GET /auth/login?forward_url=...`. Raises `MissingForwardUrl`, `ForwardUrlNotAllowed`,
+    /// `StoreError`.
+    #[pyo3(signature = (account_id, owner, forward_url=None))]
+    fn login(&self, py: Python<'_>, account_id: &str, owner: &str, forward_url: Option<String>) -> PyResult<LoginRedirect> {
+        let k = key(account_id, owner)?;
+        let c = self.inner.clone();
+        let r = run(py, async move { c.login(&k, forward_url.as_deref()).await })?;
+        Ok(LoginRedirect { url: r.url, already_connected: r.already_connected })
+    }
+
+    /// Completes the OAuth flow with the callback's query parameters (each URL-decoded once).
+    /// Raises `InvalidState` when the state does not verify (the seed's "Invalid State"); a
+    /// refused authorization or code exchange is a `CallbackResult` with `success=False`.
+    #[pyo3(signature = (code=None, state=None, error=None, error_description=None))]
+    fn callback(
+        &self,
+        py: Python<'_>,
+        code: Option<String>,
+        state: Option<String>,
+        error: Option<String>,
+        error_description: Option<String>,
+    ) -> PyResult<CallbackResult> {
+        let params = core::CallbackParams { code, state, error, error_description };
+        let c = self.inner.clone();
+        let r = run(py, async move { c.callback(&params).await })?;
+        let (success, reason) = match r.outcome {
+            core::CallbackOutcome::Success => (true, None),
+            core::CallbackOutcome::Error { reason } => (false, Some(reason)),
+        };
+        Ok(CallbackResult {
+            url: r.url,
+            success,
+            reason,
+            account_id: r.key.as_ref().map(|k| k.account_id.clone()),
+            owner: r.key.map(|k| k.owner),
+        })
+    }
+
+    /// Revokes the connection's token at Salesforce, then deletes it from the store. Raises
+    /// `NotConnected` when there is none.
+    fn disconnect(&self, py: Python<'_>, account_id: &str, owner: &str) -> PyResult<Disconnected> {
+        let k = key(account_id, owner)?;
+        let c = self.inner.clone();
+        let r = run(py, async move { c.disconnect(&k).await })?;
+        Ok(Disconnected { revoked: r.revoked, revoke_error: r.revoke_error })
+    }
+
+    /// Refreshes the access token now (coordinated with other threads and processes sharing the
+    /// store). Raises `NotConnected`, `ReconnectRequired` (refresh token dead), `OAuthError`, ...
+    fn refresh(&self, py: Python<'_>, account_id: &str, owner: &str) -> PyResult<ConnectionInfo> {
+        let k = key(account_id, owner)?;
+        let c = self.inner.clone();
+        Ok(run(py, async move { c.refresh(&k).await })?.into())
+    }
+
+    /// The stored connection without secrets, or None.
+    fn connection_info(&self, py: Python<'_>, account_id: &str, owner: &str) -> PyResult<Option<ConnectionInfo>> {
+        let k = key(account_id, owner)?;
+        let c = self.inner.clone();
+        Ok(run(py, async move { c.connection_info(&k).await })?.map(Into::into))
+    }
+
+    /// Authenticated GET of a REST path (`/services/data/v48.0/limits`) or absolute instance URL;
+    /// the parsed JSON body. One refresh and one retry on an expired session.
+    #[pyo3(signature = (account_id, owner, path, *, lossless=false))]
+    fn api_get<'py>(&self, py: Python<'py>, account_id: &str, owner: &str, path: String, lossless: bool) -> PyResult<Bound<'py, PyAny>> {
+        let k = key(account_id, owner)?;
+        let c = self.inner.clone();
+        let v = run(py, async move { c.api_get_json(&k, &path).await })?;
+        ToPy::new(py, lossless)?.value(&v)
+    }
+
+    /// The last `Sforce-Limit-Info` usage seen on any response, or None.
+    fn api_usage(&self) -> Option<ApiUsage> {
+        self.inner.api_usage().as_ref().map(ApiUsage::from_core)
+    }
+
+    /// Request counters since this client was created.
+    fn api_calls(&self) -> ApiCalls {
+        let c = self.inner.api_calls();
+        ApiCalls {
+            api_requests: c.api_requests,
+            query: c.query,
+            query_more: c.query_more,
+            other_api: c.other_api,
+            token_requests: c.token_requests,
+            revoke_requests: c.revoke_requests,
+            retries: c.retries,
+            refreshes: c.refreshes,
+        }
+    }
+
+    /// One page in the seed's JSON body: `{"success": True, "message": "SUCCESS", "data": [...],
+    /// "pagination": {...}}` (`GET /export/:type?page=&limit=`). `page` may be an int or the
+    /// query-string text (JavaScript `parseInt` semantics; below 1 means 1); `limit` None or 0 = all.
+    /// Raises `UnknownExportType` (no request made), `NotConnected`, `ApiError`, ...
+    #[pyo3(signature = (account_id, owner, r#type, page=None, limit=None, *, fields=None, lossless=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_page<'py>(
+        &self,
+        py: Python<'py>,
+        account_id: &str,
+        owner: &str,
+        r#type: &str,
+        page: Option<&Bound<'py, PyAny>>,
+        limit: Option<u64>,
+        fields: Option<Vec<String>>,
+        lossless: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let k = key(account_id, owner)?;
+        let spec = crate::export::spec(r#type, fields)?;
+        let page = crate::export::page_arg(page)?.page().py_err()?;
+        let c = self.inner.clone();
+        let p = run(py, async move { c.export_page(&k, &spec, core::export::PageRequest { page, limit }).await })?;
+        ToPy::new(py, lossless)?.value(&p.to_seed_json())
+    }
+
+    /// Streams every record of `type` (`contacts`, `deals`, `notes`, or any sObject with
+    /// `fields`) as a lazy iterator of dicts (Salesforce's key order, `attributes` included).
+    ///
+    /// - `since`: incremental mode, only records with `SystemModstamp >= since`
+    ///   (`2024-01-01T00:00:00Z` or Salesforce's `2024-01-01T00:00:00.000+0000`).
+    /// - `checkpoint`: resume after a token from `ExportIterator.checkpoint`.
+    /// - `progress`: called as `progress(Progress)` after each batch, on the iterating thread.
+    /// - `lossless`: numbers become `decimal.Decimal` built from Salesforce's exact digits.
+    /// - `include_deleted`: `queryAll` (soft-deleted and archived rows).
+    /// - `batch_size`: requested batch size (200..2000; Salesforce may send fewer).
+    ///
+    /// Nothing is requested until the first record is pulled.
+    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export(
+        &self,
+        account_id: &str,
+        owner: &str,
+        r#type: &str,
+        fields: Option<Vec<String>>,
+        since: Option<String>,
+        checkpoint: Option<String>,
+        progress: Option<Py<PyAny>>,
+        lossless: bool,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> PyResult<ExportIterator> {
+        let args = ExportArgs {
+            key: key(account_id, owner)?,
+            spec: crate::export::spec(r#type, fields)?,
+            since,
+            checkpoint,
+            include_deleted,
+            batch_size,
+        };
+        ExportIterator::start(&self.inner, args, lossless, progress)
+    }
+
+    /// Writes the whole export to a CSV file natively (RFC 4180, header of field paths such as
+    /// `Account.Name`, CRLF, null as an empty field). The file appears only when complete (written
+    /// beside `path`, then renamed). Same options as `export`; returns an `ExportSummary`.
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_to_csv(
+        &self,
+        py: Python<'_>,
+        account_id: &str,
+        owner: &str,
+        r#type: &str,
+        path: PathBuf,
+        fields: Option<Vec<String>>,
+        since: Option<String>,
+        checkpoint: Option<String>,
+        progress: Option<Py<PyAny>>,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> PyResult<ExportSummary> {
+        let args = ExportArgs {
+            key: key(account_id, owner)?,
+            spec: crate::export::spec(r#type, fields)?,
+            since,
+            checkpoint,
+            include_deleted,
+            batch_size,
+        };
+        crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
+    }
+
+    /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
+    /// dropped, numbers with Salesforce's exact digits), natively. See `export_to_csv`.
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_to_ndjson(
+        &self,
+        py: Python<'_>,
+        account_id: &str,
+        owner: &str,
+        r#type: &str,
+        path: PathBuf,
+        fields: Option<Vec<String>>,
+        since: Option<String>,
+        checkpoint: Option<String>,
+        progress: Option<Py<PyAny>>,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> PyResult<ExportSummary> {
+        let args = ExportArgs {
+            key: key(account_id, owner)?,
+            spec: crate::export::spec(r#type, fields)?,
+            since,
+            checkpoint,
+            include_deleted,
+            batch_size,
+        };
+        crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Client(login_url={:?}, client_id={:?})", self.inner.config().login_url(), self.inner.config().client_id())
     }
 }

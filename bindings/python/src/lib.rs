@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod error;
+pub mod export;
 pub mod runtime;
 pub mod store;
 
@@ -20,5 +21,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::_raise_core_error, m)?)?;
     m.add_class::<config::Config>()?;
     m.add_class::<client::ApiUsage>()?;
+    m.add_class::<client::ApiCalls>()?;
+    m.add_class::<client::LoginRedirect>()?;
+    m.add_class::<client::CallbackResult>()?;
+    m.add_class::<client::Disconnected>()?;
+    m.add_class::<client::ConnectionInfo>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<store::MemoryStore>()?;
+    m.add_class::<store::FileStore>()?;
+    m.add_class::<export::ExportIterator>()?;
+    m.add_class::<export::Progress>()?;
+    m.add_class::<export::ExportSummary>()?;
+    m.add_function(wrap_pyfunction!(export::paginator, m)?)?;
     Ok(())
 }

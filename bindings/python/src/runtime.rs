@@ -54,6 +54,26 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
+    wait_hooked(py, fut, |_| Ok(()), |handle| {
+        if let OnInterrupt::Abort = on_interrupt {
+            handle.abort();
+        }
+    })
+}
+
+/// [`wait`] with hooks: `tick` runs with the GIL between slices (e.g. to call a Python progress
+/// callback; an error from it ends the wait and is returned after `on_stop`), `on_stop` runs when
+/// the wait ends early (signal or tick error) with the task's handle.
+pub fn wait_hooked<F, T>(
+    py: Python<'_>,
+    fut: F,
+    mut tick: impl FnMut(Python<'_>) -> PyResult<()>,
+    on_stop: impl FnOnce(&JoinHandle<()>),
+) -> PyResult<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     let (tx, rx) = mpsc::sync_channel::<T>(1);
     let handle: JoinHandle<()> = runtime().spawn(async move {
         let out = fut.await;
@@ -75,10 +95,8 @@ where
                 ));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(e) = py.check_signals() {
-                    if let OnInterrupt::Abort = on_interrupt {
-                        handle.abort();
-                    }
+                if let Err(e) = py.check_signals().and_then(|_| tick(py)) {
+                    on_stop(&handle);
                     return Err(e);
                 }
             }

@@ -141,3 +141,156 @@ impl TokenStore for PyStore {
         }))
     }
 }
+
+/// Turns the `store=` argument into the core store: a built-in store is used directly (no GIL on
+/// the hot path); any other object must follow the Python store protocol.
+pub fn from_py(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn TokenStore>> {
+    let Some(obj) = obj else {
+        return Ok(Arc::new(sfcrm_core::store::MemoryStore::new()));
+    };
+    if let Ok(s) = obj.cast::<MemoryStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<FileStore>() {
+        return Ok(s.get().inner.clone());
+    }
+    Ok(Arc::new(PyStore::new(obj)?))
+}
+
+fn key(account_id: &str, owner: &str) -> PyResult<ConnectionKey> {
+    if account_id.is_empty() || owner.is_empty() {
+        return Err(crate::error::to_py(Error::invalid_argument("account_id and owner must be non-empty")));
+    }
+    Ok(ConnectionKey::new(account_id, owner))
+}
+
+/// The Python-facing `load`/`save`/`delete` of a built-in store (same protocol as a Python store).
+macro_rules! native_store_methods {
+    ($ty:ident, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $ty {
+            $($extra)*
+
+            /// The stored connection document for the key, as a dict, or None.
+            fn load<'py>(&self, py: Python<'py>, account_id: &str, owner: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+                let k = key(account_id, owner)?;
+                let store = self.inner.clone();
+                let doc = crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move {
+                    store.load(&k).await
+                })?
+                .map_err(crate::error::to_py)?;
+                doc.map(|d| convert::loads(py, &d.to_json(), false)).transpose()
+            }
+
+            /// Compare-and-swap write: True when written, False when the stored version is not
+            /// `expected_version` (None: only if absent).
+            #[pyo3(signature = (document, expected_version))]
+            fn save(&self, py: Python<'_>, document: &Bound<'_, PyAny>, expected_version: Option<u64>) -> PyResult<bool> {
+                let text = if let Ok(s) = document.cast::<PyString>() { s.to_string() } else { convert::dumps(document)? };
+                let doc = ConnectionDocument::from_json(&text).map_err(crate::error::to_py)?;
+                let store = self.inner.clone();
+                let out = crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move {
+                    store.save(&doc, expected_version).await
+                })?
+                .map_err(crate::error::to_py)?;
+                Ok(out == SaveOutcome::Saved)
+            }
+
+            /// Removes the document; True if one existed.
+            fn delete(&self, py: Python<'_>, account_id: &str, owner: &str) -> PyResult<bool> {
+                let k = key(account_id, owner)?;
+                let store = self.inner.clone();
+                crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move { store.delete(&k).await })?
+                    .map_err(crate::error::to_py)
+            }
+        }
+    };
+}
+
+/// Connections kept in this process's memory (tests, single-process scripts). Share one instance
+/// between clients to share connections.
+#[pyclass(module = "sfcrm._native", name = "MemoryStore", frozen)]
+pub struct MemoryStore {
+    inner: Arc<dyn TokenStore>,
+}
+
+native_store_methods!(MemoryStore, {
+    /// An empty store.
+    #[new]
+    fn new() -> Self {
+        MemoryStore { inner: Arc::new(sfcrm_core::store::MemoryStore::new()) }
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "MemoryStore()"
+    }
+});
+
+/// Connections kept as one JSON file per (account_id, owner) in a directory (created with mode
+/// 0700; files 0600, replaced atomically; compare-and-swap under a lock file, safe across
+/// processes). With `sealing_keys`, the token fields are sealed (XChaCha20-Poly1305) before they
+/// reach the disk.
+#[pyclass(module = "sfcrm._native", name = "FileStore", frozen)]
+pub struct FileStore {
+    inner: Arc<dyn TokenStore>,
+    dir: std::path::PathBuf,
+    sealed: bool,
+}
+
+fn keyring(keys: &Bound<'_, PyAny>) -> PyResult<sfcrm_core::store::SealingKeyring> {
+    use sfcrm_core::store::{SealingKey, SealingKeyring};
+    if let Ok(s) = keys.cast::<PyString>() {
+        return SealingKeyring::from_env_value(&s.to_string()).map_err(crate::error::to_py);
+    }
+    let pairs: Vec<(String, Vec<u8>)> = keys.extract().map_err(|_| {
+        crate::error::ConfigError::new_err(
+            "sealing_keys must be \"kid:base64key[,kid:base64key...]\" or a list of (kid, 32-byte key) pairs, primary first",
+        )
+    })?;
+    let mut out = Vec::with_capacity(pairs.len());
+    for (kid, raw) in pairs {
+        out.push(SealingKey::new(kid, &raw).map_err(crate::error::to_py)?);
+    }
+    if out.is_empty() {
+        return Err(crate::error::to_py(Error::config("no sealing key given")));
+    }
+    let primary = out.remove(0);
+    SealingKeyring::new(primary, out).map_err(crate::error::to_py)
+}
+
+native_store_methods!(FileStore, {
+    /// A store in directory `path`. `sealing_keys`: None (plaintext tokens), the
+    /// `SFCRM_SEALING_KEYS` format `"kid1:base64key,kid0:base64key"`, or a list of
+    /// `(kid, key_bytes)` pairs with 32-byte keys; the first key seals, the others only open
+    /// (key rotation). Raises `StoreError` (directory unusable) or `ConfigError` (bad keys).
+    #[new]
+    #[pyo3(signature = (path, sealing_keys=None))]
+    fn new(path: std::path::PathBuf, sealing_keys: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let files: Arc<dyn TokenStore> =
+            Arc::new(sfcrm_core::store::FileStore::new(&path).map_err(crate::error::to_py)?);
+        match sealing_keys {
+            None => Ok(FileStore { inner: files, dir: path, sealed: false }),
+            Some(k) if k.is_none() => Ok(FileStore { inner: files, dir: path, sealed: false }),
+            Some(k) => {
+                let ring = keyring(k)?;
+                Ok(FileStore { inner: Arc::new(sfcrm_core::store::SealedStore::new(files, ring)), dir: path, sealed: true })
+            }
+        }
+    }
+
+    /// The directory holding the documents.
+    #[getter]
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.clone()
+    }
+
+    /// True when token fields are sealed.
+    #[getter]
+    fn sealed(&self) -> bool {
+        self.sealed
+    }
+
+    fn __repr__(&self) -> String {
+        format!("FileStore({:?}, sealed={})", self.dir, if self.sealed { "True" } else { "False" })
+    }
+});

@@ -1,0 +1,245 @@
+"""asyncio front end: :class:`AsyncClient` with ``await`` methods and ``async for`` exports.
+
+Each blocking core call runs in a worker thread (the event loop's default executor, or the one you
+pass) with the GIL released inside the native code, so the event loop never blocks. Exports pull a
+whole batch per thread hop and hand its records out one by one, so ``async for`` costs one hop per
+batch (2000 records by default), not one per record.
+
+Cancelling the awaiting task (``asyncio.CancelledError``) cancels the export: the native stream
+stops its prefetch, and the batch being fetched is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import os
+from typing import Any, Callable, Optional, Sequence, TypeVar, Union
+
+from ._native import (
+    ApiCalls,
+    ApiUsage,
+    CallbackResult,
+    Client,
+    Config,
+    ConnectionInfo,
+    Disconnected,
+    ExportIterator,
+    ExportSummary,
+    LoginRedirect,
+    Progress,
+)
+
+T = TypeVar("T")
+
+
+class AsyncExport:
+    """``async for record in client.export(...)``: records as dicts, fetched lazily in batches.
+
+    ``checkpoint`` is the token to resume right after the last record yielded.
+    """
+
+    def __init__(self, native: ExportIterator, run: Callable[..., "asyncio.Future[Any]"]) -> None:
+        self._native = native
+        self._run = run
+        self._batch: list[dict[str, Any]] = []
+        self._pos = 0
+        self._base: Optional[str] = None
+
+    def __aiter__(self) -> "AsyncExport":
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        if self._pos >= len(self._batch):
+            self._base = self.checkpoint if self._batch else None
+            try:
+                batch = await self._run(self._native.next_batch)
+            except asyncio.CancelledError:
+                self._native.cancel()
+                raise
+            if batch is None:
+                self._batch, self._pos = [], 0
+                raise StopAsyncIteration
+            self._batch, self._pos = batch, 0
+        record = self._batch[self._pos]
+        self._pos += 1
+        return record
+
+    async def next_batch(self) -> Optional[list[dict[str, Any]]]:
+        """The rest of the current batch, or the next one; None at the end."""
+        if self._pos < len(self._batch):
+            rest = self._batch[self._pos :]
+            self._pos = len(self._batch)
+            return rest
+        try:
+            batch = await self._run(self._native.next_batch)
+        except asyncio.CancelledError:
+            self._native.cancel()
+            raise
+        if batch is None:
+            return None
+        self._batch, self._pos = batch, len(batch)
+        return batch
+
+    @property
+    def checkpoint(self) -> str:
+        """Opaque token to resume right after the last record yielded."""
+        if self._pos == 0 or not self._batch:
+            return self._base if self._base is not None else self._native.checkpoint
+        return self._native._checkpoint_at(self._pos - 1)
+
+    @property
+    def progress(self) -> Progress:
+        """Records and batches fetched so far, and the expected total."""
+        return self._native.progress
+
+    def cancel(self) -> None:
+        """Stops the export (idempotent)."""
+        self._native.cancel()
+
+    async def aclose(self) -> None:
+        """Cancels the prefetch and ends the iteration."""
+        self._native.cancel()
+        await self._run(self._native.close)
+
+    async def __aenter__(self) -> "AsyncExport":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class AsyncClient:
+    """The :class:`sfcrm.Client` API for asyncio: every method is a coroutine.
+
+    ``executor``: where blocking calls run (default: the loop's default thread pool). The wrapped
+    synchronous client is available as :attr:`sync` (it shares connections and counters).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Any = None,
+        *,
+        executor: Optional[concurrent.futures.Executor] = None,
+    ) -> None:
+        self._client = Client(config, store=store)
+        self._executor = executor
+
+    @property
+    def sync(self) -> Client:
+        """The underlying synchronous client."""
+        return self._client
+
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "asyncio.Future[T]":
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def login(self, account_id: str, owner: str, forward_url: Optional[str] = None) -> LoginRedirect:
+        """See :meth:`sfcrm.Client.login`."""
+        return await self._run(self._client.login, account_id, owner, forward_url)
+
+    async def callback(
+        self,
+        code: Optional[str] = None,
+        state: Optional[str] = None,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
+    ) -> CallbackResult:
+        """See :meth:`sfcrm.Client.callback`."""
+        return await self._run(self._client.callback, code, state, error, error_description)
+
+    async def disconnect(self, account_id: str, owner: str) -> Disconnected:
+        """See :meth:`sfcrm.Client.disconnect`."""
+        return await self._run(self._client.disconnect, account_id, owner)
+
+    async def refresh(self, account_id: str, owner: str) -> ConnectionInfo:
+        """See :meth:`sfcrm.Client.refresh`."""
+        return await self._run(self._client.refresh, account_id, owner)
+
+    async def connection_info(self, account_id: str, owner: str) -> Optional[ConnectionInfo]:
+        """See :meth:`sfcrm.Client.connection_info`."""
+        return await self._run(self._client.connection_info, account_id, owner)
+
+    async def api_get(self, account_id: str, owner: str, path: str, *, lossless: bool = False) -> Any:
+        """See :meth:`sfcrm.Client.api_get`."""
+        return await self._run(self._client.api_get, account_id, owner, path, lossless=lossless)
+
+    async def export_page(
+        self,
+        account_id: str,
+        owner: str,
+        type: str,
+        page: Union[int, str, None] = None,
+        limit: Optional[int] = None,
+        *,
+        fields: Optional[Sequence[str]] = None,
+        lossless: bool = False,
+    ) -> dict[str, Any]:
+        """See :meth:`sfcrm.Client.export_page`."""
+        return await self._run(
+            self._client.export_page,
+            account_id,
+            owner,
+            type,
+            page,
+            limit,
+            fields=None if fields is None else list(fields),
+            lossless=lossless,
+        )
+
+    def export(
+        self,
+        account_id: str,
+        owner: str,
+        type: str,
+        fields: Optional[Sequence[str]] = None,
+        since: Optional[str] = None,
+        checkpoint: Optional[str] = None,
+        progress: Optional[Callable[[Progress], object]] = None,
+        lossless: bool = False,
+        *,
+        include_deleted: bool = False,
+        batch_size: Optional[int] = None,
+    ) -> AsyncExport:
+        """``async for`` over the records of an export (see :meth:`sfcrm.Client.export`).
+
+        ``progress`` is called in a worker thread after each batch.
+        """
+        native = self._client.export(
+            account_id,
+            owner,
+            type,
+            None if fields is None else list(fields),
+            since,
+            checkpoint,
+            progress,
+            lossless,
+            include_deleted=include_deleted,
+            batch_size=batch_size,
+        )
+        return AsyncExport(native, self._run)
+
+    async def export_to_csv(
+        self, account_id: str, owner: str, type: str, path: Union[str, "os.PathLike[str]"], **kwargs: Any
+    ) -> ExportSummary:
+        """See :meth:`sfcrm.Client.export_to_csv`."""
+        return await self._run(self._client.export_to_csv, account_id, owner, type, path, **kwargs)
+
+    async def export_to_ndjson(
+        self, account_id: str, owner: str, type: str, path: Union[str, "os.PathLike[str]"], **kwargs: Any
+    ) -> ExportSummary:
+        """See :meth:`sfcrm.Client.export_to_ndjson`."""
+        return await self._run(self._client.export_to_ndjson, account_id, owner, type, path, **kwargs)
+
+    def api_usage(self) -> Optional[ApiUsage]:
+        """The last ``Sforce-Limit-Info`` usage seen (no I/O)."""
+        return self._client.api_usage()
+
+    def api_calls(self) -> ApiCalls:
+        """Request counters since the client was created (no I/O)."""
+        return self._client.api_calls()
+
+
+__all__ = ["AsyncClient", "AsyncExport"]

@@ -1,0 +1,472 @@
+//! Exports: the lazy record iterator (`Client.export`), file exports (`Client.export_to_csv` /
+//! `export_to_ndjson`), the export spec from Python arguments, and the seed paginator.
+//!
+//! Memory: the iterator holds at most the batch being handed out plus the core's one prefetched
+//! batch (each at most `batch_size` records, 2000 by default); a file export never builds Python
+//! objects for records at all.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyFloat, PyInt, PyString};
+use sfcrm_core::export::{
+    CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress as CoreProgress,
+    Record, RecordWriter,
+};
+use sfcrm_core::paginator::PageArg;
+use sfcrm_core::store::ConnectionKey;
+use sfcrm_core::{Error, ErrorKind};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::convert::ToPy;
+use crate::error::{IntoPyResult, to_py};
+use crate::runtime;
+
+/// The export spec from `type` and `fields`.
+///
+/// - `fields=None`: `type` must be a built-in (`contacts`, `deals`, `notes`: the seed's queries);
+///   anything else is `UnknownExportType` with the seed's message, before any request.
+/// - `fields=[...]`: `type` is a built-in name (its sObject) or any sObject API name
+///   (`Account`, `Invoice__c`); every name is validated (`InvalidIdentifier`).
+pub fn spec(type_name: &str, fields: Option<Vec<String>>) -> PyResult<ExportSpec> {
+    match fields {
+        None => ExportSpec::builtin(type_name).py_err(),
+        Some(fields) => {
+            let sobject = match ExportSpec::builtin(type_name) {
+                Ok(b) => b.sobject().to_string(),
+                Err(_) => type_name.to_owned(),
+            };
+            ExportSpec::custom(&sobject, &fields).py_err()
+        }
+    }
+}
+
+/// A Python page argument: None, an int, a float, or query-string text.
+pub fn page_arg(page: Option<&Bound<'_, PyAny>>) -> PyResult<PageArg> {
+    let Some(p) = page else { return Ok(PageArg::Missing) };
+    if p.is_none() {
+        return Ok(PageArg::Missing);
+    }
+    if p.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(to_py(Error::invalid_argument("page must be an int or a string, not a bool")));
+    }
+    if let Ok(s) = p.cast::<PyString>() {
+        return Ok(PageArg::Text(s.to_string()));
+    }
+    if p.is_instance_of::<PyInt>() {
+        let n: i128 = p.extract()?;
+        return Ok(PageArg::Number(n as f64));
+    }
+    if let Ok(f) = p.cast::<PyFloat>() {
+        return Ok(PageArg::Number(f.value()));
+    }
+    Err(to_py(Error::invalid_argument("page must be an int or a string")))
+}
+
+/// The seed's `paginator(items, page, per_page)` as the SDK computes it (the core's
+/// `paginator::paginate`): a dict with the keys `page, per_page, total, total_pages, next_page,
+/// prev_page, offsetValue`, in that order. `page` follows JavaScript `parseInt` for strings; pages
+/// below 1 are 1 and zero items give `total_pages` 0 (seed defect D14).
+#[pyfunction]
+#[pyo3(signature = (items, page=None, per_page=None))]
+pub fn paginator<'py>(py: Python<'py>, items: u64, page: Option<&Bound<'py, PyAny>>, per_page: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
+    let page = page_arg(page)?.page().py_err()?;
+    let p = sfcrm_core::paginator::paginate(items, page, per_page);
+    let v = serde_json::to_value(&p).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    ToPy::new(py, false)?.value(&v)
+}
+
+/// Progress of an export.
+#[pyclass(module = "sfcrm._native", name = "Progress", frozen, get_all)]
+#[derive(Clone, Copy)]
+pub struct Progress {
+    /// Records delivered so far (including those before the checkpoint resumed from).
+    pub records: u64,
+    /// Batches delivered so far (this run only).
+    pub batches: u64,
+    /// Records expected in all (Salesforce's `totalSize`), None until the first response.
+    pub total_size: Option<u64>,
+}
+
+impl From<CoreProgress> for Progress {
+    fn from(p: CoreProgress) -> Self {
+        Progress { records: p.records, batches: p.batches, total_size: p.total_size }
+    }
+}
+
+#[pymethods]
+impl Progress {
+    fn __repr__(&self) -> String {
+        let total = self.total_size.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
+        format!("Progress(records={}, batches={}, total_size={total})", self.records, self.batches)
+    }
+}
+
+/// The result of a file export.
+#[pyclass(module = "sfcrm._native", name = "ExportSummary", frozen, get_all)]
+pub struct ExportSummary {
+    /// Records written by this run.
+    pub records: u64,
+    /// Salesforce query requests made.
+    pub api_calls: u64,
+    /// Checkpoint token after the last record (resume with `checkpoint=`; in incremental mode
+    /// its position carries the `since` of the next run).
+    pub checkpoint: String,
+    /// The file written.
+    pub path: PathBuf,
+}
+
+#[pymethods]
+impl ExportSummary {
+    fn __repr__(&self) -> String {
+        format!("ExportSummary(records={}, api_calls={}, path={:?})", self.records, self.api_calls, self.path)
+    }
+}
+
+/// Arguments shared by `export`, `export_to_csv`, `export_to_ndjson`.
+pub struct ExportArgs {
+    pub key: ConnectionKey,
+    pub spec: ExportSpec,
+    pub since: Option<String>,
+    pub checkpoint: Option<String>,
+    pub include_deleted: bool,
+    pub batch_size: Option<u32>,
+}
+
+impl ExportArgs {
+    fn request(self) -> PyResult<(ConnectionKey, ExportRequest)> {
+        let mut r = ExportRequest::new(self.spec).include_deleted(self.include_deleted);
+        if let Some(s) = self.since {
+            r = r.since(s);
+        }
+        if let Some(t) = self.checkpoint {
+            r = r.resume_from(Checkpoint::from_token(&t).py_err()?);
+        }
+        if let Some(n) = self.batch_size {
+            r = r.batch_size(n);
+        }
+        Ok((self.key, r))
+    }
+}
+
+struct State {
+    /// The stream; `None` while a batch is being fetched by another call, and after the end.
+    stream: Option<ExportStream>,
+    /// The batch being handed out, and how many of its records were handed out.
+    batch: Vec<Record>,
+    pos: usize,
+    /// Checkpoint token after every record handed out before the current batch.
+    base: String,
+    done: bool,
+    progress: CoreProgress,
+}
+
+/// A lazy iterator over exported records (dicts, in Salesforce's key order, `attributes`
+/// included). Batches are fetched on demand with the GIL released; at most the current batch and
+/// one prefetched batch are held. `checkpoint` is the token to resume right after the last record
+/// handed out. Usable as a context manager (closing cancels the prefetch).
+#[pyclass(module = "sfcrm._native", name = "ExportIterator", frozen)]
+pub struct ExportIterator {
+    state: Arc<AsyncMutex<State>>,
+    cancel: CancelHandle,
+    lossless: bool,
+    progress: Option<Py<PyAny>>,
+}
+
+impl ExportIterator {
+    /// Starts an export (nothing is requested before the first `next`).
+    pub fn start(client: &sfcrm_core::Client, args: ExportArgs, lossless: bool, progress: Option<Py<PyAny>>) -> PyResult<Self> {
+        let (key, request) = args.request()?;
+        let resumed = request.resume_from.as_ref().map(Checkpoint::to_token);
+        let stream = {
+            let _g = runtime::runtime().enter();
+            client.export_stream(&key, request)
+        };
+        // Before any record: the checkpoint resumed from, or the fresh stream's own.
+        let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
+        let cancel = stream.cancel_handle();
+        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, base, done: false, progress: CoreProgress::default() };
+        Ok(ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress })
+    }
+
+    /// Locks the state with the GIL released (another thread may hold it during a fetch).
+    fn lock(&self, py: Python<'_>) -> OwnedMutexGuard<State> {
+        let m = self.state.clone();
+        py.detach(move || m.blocking_lock_owned())
+    }
+
+    /// The checkpoint token after the last record handed out.
+    fn checkpoint_of(st: &State) -> PyResult<String> {
+        if st.pos == 0 {
+            return Ok(st.base.clone());
+        }
+        match &st.stream {
+            Some(s) => Ok(s.checkpoint_after(&st.batch[st.pos - 1]).py_err()?.to_token()),
+            None => Ok(st.base.clone()),
+        }
+    }
+
+    /// Makes sure `st.batch[st.pos..]` is non-empty, fetching batches as needed. False at the end.
+    fn fill(&self, py: Python<'_>, st: &mut State) -> PyResult<bool> {
+        while st.pos >= st.batch.len() {
+            if st.done {
+                return Ok(false);
+            }
+            let Some(mut stream) = st.stream.take() else {
+                st.done = true;
+                return Ok(false);
+            };
+            // Everything handed out so far is now before the next batch.
+            st.base = if st.batch.is_empty() {
+                st.base.clone()
+            } else {
+                stream.checkpoint().to_token()
+            };
+            st.batch = Vec::new();
+            st.pos = 0;
+            let cancel = self.cancel.clone();
+            let got = runtime::wait_hooked(
+                py,
+                async move {
+                    let r = stream.next_batch().await;
+                    (stream, r)
+                },
+                |_| Ok(()),
+                // Ctrl-C: the stream stops its prefetch and answers `Cancelled` at once; the task
+                // then ends and drops it. Store writes in flight (spawn_blocking) still complete.
+                move |_| cancel.cancel(),
+            );
+            let (stream, result) = match got {
+                Ok(v) => v,
+                Err(e) => {
+                    st.done = true;
+                    return Err(e);
+                }
+            };
+            match result {
+                Ok(Some(batch)) => {
+                    st.progress = stream.progress();
+                    st.batch = batch.records;
+                    st.stream = Some(stream);
+                    if let Some(cb) = &self.progress {
+                        cb.bind(py).call1((Progress::from(st.progress),))?;
+                    }
+                }
+                Ok(None) => {
+                    st.progress = stream.progress();
+                    st.base = stream.checkpoint().to_token();
+                    st.done = true;
+                    // Keep the stream for `checkpoint`; it is idle.
+                    st.stream = Some(stream);
+                    return Ok(false);
+                }
+                Err(e) => {
+                    st.done = true;
+                    st.stream = Some(stream);
+                    return Err(to_py(e));
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[pymethods]
+impl ExportIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let mut st = self.lock(py);
+        if !self.fill(py, &mut st)? {
+            return Ok(None);
+        }
+        let rec = ToPy::new(py, self.lossless)?.object(&st.batch[st.pos])?;
+        st.pos += 1;
+        Ok(Some(rec.into_any()))
+    }
+
+    /// The rest of the current batch, or the next batch; None at the end. Faster than iterating
+    /// one record at a time when the caller processes batches (e.g. `DataFrame.from_records`).
+    fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
+        let mut st = self.lock(py);
+        if !self.fill(py, &mut st)? {
+            return Ok(None);
+        }
+        let conv = ToPy::new(py, self.lossless)?;
+        let mut out = Vec::with_capacity(st.batch.len() - st.pos);
+        for r in &st.batch[st.pos..] {
+            out.push(conv.object(r)?.into_any());
+        }
+        st.pos = st.batch.len();
+        Ok(Some(out))
+    }
+
+    /// Opaque token to resume right after the last record handed out (`export(..., checkpoint=)`).
+    #[getter]
+    fn checkpoint(&self, py: Python<'_>) -> PyResult<String> {
+        let st = self.lock(py);
+        Self::checkpoint_of(&st)
+    }
+
+    /// The checkpoint after record `index` (0-based) of the batch last returned by `next_batch`
+    /// (used by the asyncio wrapper, which hands out records of a batch one by one).
+    fn _checkpoint_at(&self, py: Python<'_>, index: usize) -> PyResult<String> {
+        let st = self.lock(py);
+        let Some(r) = st.batch.get(index) else {
+            return Err(pyo3::exceptions::PyIndexError::new_err("no such record in the current batch"));
+        };
+        match &st.stream {
+            Some(s) => Ok(s.checkpoint_after(r).py_err()?.to_token()),
+            None => Ok(st.base.clone()),
+        }
+    }
+
+    /// Records and batches fetched so far, and the expected total.
+    #[getter]
+    fn progress(&self, py: Python<'_>) -> Progress {
+        self.lock(py).progress.into()
+    }
+
+    /// Stops the export from any thread (the next `next` raises `Cancelled`, unless it is done).
+    fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Cancels the prefetch and ends the iteration (idempotent).
+    fn close(&self, py: Python<'_>) {
+        self.cancel.cancel();
+        let mut st = self.lock(py);
+        st.done = true;
+        st.batch = Vec::new();
+        st.pos = 0;
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+}
+
+/// Writes an export to `path` natively (no Python objects per record): into a temporary file
+/// beside `path`, renamed over it only on success; on error or Ctrl-C the temporary file is
+/// removed and any existing file at `path` is untouched. `progress(Progress)` is called from the
+/// calling thread after each batch.
+pub fn to_file(
+    py: Python<'_>,
+    client: &sfcrm_core::Client,
+    args: ExportArgs,
+    format: ExportFormat,
+    path: PathBuf,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<ExportSummary> {
+    let (key, request) = args.request()?;
+    let stream = {
+        let _g = runtime::runtime().enter();
+        client.export_stream(&key, request)
+    };
+    let cancel = stream.cancel_handle();
+    let (tx, rx) = std::sync::mpsc::channel::<CoreProgress>();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let stopped_task = stopped.clone();
+    let target = path.clone();
+    let job = async move {
+        let (tmp, file) = temp_beside(&target)?;
+        let result = write_all(stream, format, BufWriter::new(file), &tx, &stopped_task).await;
+        let result = result.and_then(|(summary, file)| {
+            file.sync_all().map_err(|e| io_err("cannot sync the export file", e))?;
+            drop(file);
+            std::fs::rename(&tmp, &target).map_err(|e| io_err("cannot move the export file into place", e))?;
+            Ok(summary)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    };
+    let cb = progress;
+    let deliver = |py: Python<'_>| -> PyResult<()> {
+        while let Ok(p) = rx.try_recv() {
+            if let Some(cb) = &cb {
+                cb.bind(py).call1((Progress::from(p),))?;
+            }
+        }
+        Ok(())
+    };
+    let cancel2 = cancel.clone();
+    let result = runtime::wait_hooked(py, job, deliver, move |_| {
+        // Ctrl-C or a raising progress callback: stop the stream; the task then removes its
+        // temporary file (it keeps running until it notices, within one batch write).
+        stopped.store(true, Ordering::SeqCst);
+        cancel2.cancel();
+    });
+    let (records, api_calls, checkpoint) = result?.py_err()?;
+    while let Ok(p) = rx.try_recv() {
+        if let Some(cb) = &cb {
+            cb.bind(py).call1((Progress::from(p),))?;
+        }
+    }
+    Ok(ExportSummary { records, api_calls, checkpoint, path })
+}
+
+async fn write_all(
+    mut stream: ExportStream,
+    format: ExportFormat,
+    out: BufWriter<std::fs::File>,
+    tx: &std::sync::mpsc::Sender<CoreProgress>,
+    stopped: &AtomicBool,
+) -> Result<((u64, u64, String), std::fs::File), Error> {
+    let fields = stream.fields().to_vec();
+    let mut writer = RecordWriter::new(format, out, &fields)?;
+    while let Some(batch) = stream.next_batch().await? {
+        for r in &batch.records {
+            if stopped.load(Ordering::Relaxed) {
+                return Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"));
+            }
+            writer.write_record(r)?;
+        }
+        let _ = tx.send(stream.progress());
+    }
+    let records = writer.records();
+    let out = writer.finish()?;
+    let file = out.into_inner().map_err(|e| io_err("cannot write the export file", e.into_error()))?;
+    Ok(((records, stream.api_calls(), stream.checkpoint().to_token()), file))
+}
+
+fn io_err(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what}: {e}")).with_source(e)
+}
+
+fn temp_beside(path: &Path) -> Result<(PathBuf, std::fs::File), Error> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid_argument(format!("{} is not a file path", path.display())))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut n: u32 = std::process::id();
+    for _ in 0..16 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(7);
+        n = n.wrapping_mul(2_654_435_761).wrapping_add(nanos);
+        let tmp = dir.join(format!(".{}.{:08x}.partial", name.to_string_lossy(), n));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err(&format!("cannot create a file in {}", dir.display()), e)),
+        }
+    }
+    Err(Error::new(ErrorKind::Io, "cannot create a temporary file for the export"))
+}
