@@ -143,6 +143,47 @@ typedef uint32_t sfcrm_store_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Layout of a batch returned by `sfcrm_export_cursor_next`.
+enum sfcrm_batch_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // One JSON array of record objects.
+  SFCRM_BATCH_FORMAT_JSON_ARRAY = 0,
+  // One record object per line, each line ending in `\n`.
+  SFCRM_BATCH_FORMAT_NDJSON = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sfcrm_batch_format sfcrm_batch_format;
+#else
+typedef uint32_t sfcrm_batch_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// File / stream format of `sfcrm_client_export_to_path` and `sfcrm_client_export_to_callback`.
+enum sfcrm_export_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // RFC 4180 CSV: a header row of field paths (`Account.Name`), CRLF line ends, quoting as
+  // needed, null as an empty field.
+  SFCRM_EXPORT_FORMAT_CSV = 0,
+  // One JSON object per line (`\n`), `attributes` dropped.
+  SFCRM_EXPORT_FORMAT_NDJSON = 1,
+  // One JSON array of record objects, `attributes` dropped.
+  SFCRM_EXPORT_FORMAT_JSON = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sfcrm_export_format sfcrm_export_format;
+#else
+typedef uint32_t sfcrm_export_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An SDK client: one connected app configuration plus a token store, serving any number of
 // connections (each named by `account_id` + `owner`, the host's account and user ids).
 //
@@ -168,6 +209,22 @@ typedef struct sfcrm_config sfcrm_config;
 // `sfcrm_error_free`, never freed by the caller. An error object is immutable and may be read from
 // any thread.
 typedef struct sfcrm_error sfcrm_error;
+
+// A streaming export: batches of records in a stable order, with checkpoints to resume (even in
+// another process) and cancellation. Created by `sfcrm_export_cursor_open`, freed by
+// `sfcrm_export_cursor_free`.
+//
+// Thread safety: use it from one thread at a time (calls are serialized internally: a second
+// thread waits), except `sfcrm_export_cursor_cancel`, which may be called from any thread at any
+// time, also while `sfcrm_export_cursor_next` is blocked in another thread. A cursor keeps its
+// client's runtime alive: it stays usable after `sfcrm_client_free`.
+typedef struct sfcrm_export_cursor sfcrm_export_cursor;
+
+// What to export (for `sfcrm_export_cursor_open`, `sfcrm_client_export_to_path` and
+// `sfcrm_client_export_to_callback`): a built-in type or an sObject with fields, plus options.
+//
+// Thread safety: setters are serialized internally; a request may be reused for several exports.
+typedef struct sfcrm_export_request sfcrm_export_request;
 
 // A token store: where the SDK keeps each connection's tokens (one document per (account_id,
 // owner)). Create one with `sfcrm_store_new_callbacks`, `sfcrm_store_new_memory` or
@@ -240,6 +297,23 @@ typedef struct sfcrm_api_calls {
   // Refresh-token grants sent (a subset of `token_requests`).
   uint64_t refreshes;
 } sfcrm_api_calls;
+
+// Progress callback: called after each batch with the records and batches delivered so far and
+// the expected total (`UINT64_MAX` while unknown). Called on an `sfcrm-worker` thread.
+typedef void (*sfcrm_progress_fn)(void *user_data, uint64_t records, uint64_t batches, uint64_t total_size);
+
+// Result of a finished export to a file or callback.
+typedef struct sfcrm_export_summary {
+  // Records written by this run.
+  uint64_t records;
+  // Salesforce query requests made.
+  uint64_t api_calls;
+} sfcrm_export_summary;
+
+// Write callback of `sfcrm_client_export_to_callback`: receives the next `len` bytes of output
+// (CSV / NDJSON / JSON text, UTF-8) and returns 0 on success; any other value stops the export
+// with `SFCRM_RESULT_IO`. Called on an `sfcrm-worker` thread while the export call blocks.
+typedef int32_t (*sfcrm_write_fn)(void *user_data, const uint8_t *data, size_t len);
 
 // A token store implemented by the host. Passed by pointer to `sfcrm_store_new_callbacks`, which
 // copies it.
@@ -414,6 +488,109 @@ bool sfcrm_error_api_usage(const struct sfcrm_error *error, uint64_t *used, uint
 
 // Frees an error object. NULL, or an already-freed error, is a no-op.
 void sfcrm_error_free(struct sfcrm_error *error);
+
+// Exports the seed's page: the JSON body
+// `{"success":true,"message":"SUCCESS","data":[...],"pagination":{...}}` for `export_type`
+// (`contacts`, `deals` or `notes`; anything else is `SFCRM_RESULT_UNKNOWN_EXPORT_TYPE`, no request
+// made), 1-based `page` (values below 1 count as 1) and `limit` records per page (0 = every record
+// on page 1, the seed's default).
+//
+// On success `*json` receives the body (owned UTF-8, free with `sfcrm_string_free`) and `*len` its
+// length in bytes (optional: pass NULL). Numbers keep Salesforce's digits. Blocking.
+sfcrm_result sfcrm_client_export_page(const struct sfcrm_client *client, const char *account_id, const char *owner, const char *export_type, int64_t page, uint64_t limit, char **json, size_t *len, struct sfcrm_error **error);
+
+// A request for a built-in export type: `contacts` (Contact: Name, Account.Name, Title, Phone,
+// Email, Owner.Alias), `deals` (Opportunity) or `notes` (Note), the seed's field lists.
+// `SFCRM_RESULT_UNKNOWN_EXPORT_TYPE` otherwise.
+sfcrm_result sfcrm_export_request_new(const char *export_type, struct sfcrm_export_request **out, struct sfcrm_error **error);
+
+// A request for any sObject with the given fields: `fields` is a comma-separated list of field
+// paths (`Id,Name,Account.Name`). Every identifier is validated (`SFCRM_RESULT_INVALID_IDENTIFIER`
+// naming the bad one; nothing is sent); at least one field, none twice.
+sfcrm_result sfcrm_export_request_new_custom(const char *sobject, const char *fields, struct sfcrm_export_request **out, struct sfcrm_error **error);
+
+// Incremental mode: only records with `SystemModstamp >= since` (Salesforce's
+// `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
+// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`).
+sfcrm_result sfcrm_export_request_set_since(struct sfcrm_export_request *request, const char *since, struct sfcrm_error **error);
+
+// Resume after a checkpoint token (from `sfcrm_export_cursor_checkpoint` or an export summary),
+// possibly taken in another process; NULL clears it. A malformed token is
+// `SFCRM_RESULT_INVALID_ARGUMENT` now; a token for another sObject or mode fails when the export
+// starts.
+sfcrm_result sfcrm_export_request_set_resume_from(struct sfcrm_export_request *request, const char *checkpoint, struct sfcrm_error **error);
+
+// Include soft-deleted and archived rows (`queryAll`) [salesforce-api.md §4].
+sfcrm_result sfcrm_export_request_set_include_deleted(struct sfcrm_export_request *request, bool include_deleted, struct sfcrm_error **error);
+
+// Requested records per batch (`Sforce-Query-Options: batchSize`, 200..=2000; Salesforce may return
+// fewer); 0 uses the client's default. Out of range is `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_export_request_set_batch_size(struct sfcrm_export_request *request, uint32_t batch_size, struct sfcrm_error **error);
+
+// Progress callback for `sfcrm_client_export_to_path` / `sfcrm_client_export_to_callback` with
+// this request (called after each batch on an `sfcrm-worker` thread; `user_data` is borrowed and
+// must stay valid while the request is used). NULL `progress` removes it.
+sfcrm_result sfcrm_export_request_set_progress(struct sfcrm_export_request *request, sfcrm_progress_fn progress, void *user_data, struct sfcrm_error **error);
+
+// Frees an export request. NULL or an already-freed request is a no-op.
+void sfcrm_export_request_free(struct sfcrm_export_request *request);
+
+// Opens a streaming export of `request` for (`account_id`, `owner`). Nothing is requested until the
+// first `sfcrm_export_cursor_next`; request errors (bad `since`, a checkpoint for another sObject)
+// are reported by that call. Non-blocking.
+sfcrm_result sfcrm_export_cursor_open(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, struct sfcrm_export_cursor **out, struct sfcrm_error **error);
+
+// The next batch of records, as Salesforce returned them (`attributes` included, Salesforce's key
+// order, numbers with every digit), encoded per `format` (an `sfcrm_batch_format` value).
+//
+// On success: `*batch` receives the encoded batch (owned UTF-8, free with `sfcrm_string_free`),
+// `*len` its length in bytes and `*count` the number of records; at the end of the export `*batch`
+// is NULL and both are 0. Blocking (a batch is prefetched while the caller handles the previous
+// one).
+//
+// Errors: `SFCRM_RESULT_CANCELLED` when cancelled during the call, `SFCRM_RESULT_USE_AFTER_CANCEL`
+// when already cancelled before it, the query errors (`SESSION_EXPIRED`, `RECONNECT_REQUIRED`,
+// `RATE_LIMITED`, `API`, `NETWORK`, ...). After an error the export is over: resume with a new
+// cursor from `sfcrm_export_cursor_checkpoint`.
+sfcrm_result sfcrm_export_cursor_next(struct sfcrm_export_cursor *cursor, uint32_t format, char **batch, size_t *len, size_t *count, struct sfcrm_error **error);
+
+// Writes the cursor's checkpoint token (after the last delivered batch; opaque, versioned,
+// ASCII) into the caller's buffer `buf` of `cap` bytes, NUL-terminated, and its length (without
+// the NUL) into `*len`. When `cap` is too small (or `buf` is NULL with `cap` 0: a length query)
+// the result is `SFCRM_RESULT_BUFFER_TOO_SMALL` with `*len` set and `buf` untouched. Pass the
+// token to `sfcrm_export_request_set_resume_from`. Valid after cancellation and errors too.
+sfcrm_result sfcrm_export_cursor_checkpoint(const struct sfcrm_export_cursor *cursor, char *buf, size_t cap, size_t *len, struct sfcrm_error **error);
+
+// Progress of the cursor: records and batches delivered so far and the expected total
+// (`*total_size` is `UINT64_MAX` until the first response tells it).
+sfcrm_result sfcrm_export_cursor_progress(const struct sfcrm_export_cursor *cursor, uint64_t *records, uint64_t *batches, uint64_t *total_size, struct sfcrm_error **error);
+
+// Cancels the export from any thread: a `sfcrm_export_cursor_next` blocked in another thread
+// returns `SFCRM_RESULT_CANCELLED` promptly, later calls return `SFCRM_RESULT_USE_AFTER_CANCEL`.
+// The prefetch stops at once. Idempotent; non-blocking. Must not race with
+// `sfcrm_export_cursor_free` of the same cursor (a freed cursor gives
+// `SFCRM_RESULT_INVALID_HANDLE`).
+sfcrm_result sfcrm_export_cursor_cancel(const struct sfcrm_export_cursor *cursor);
+
+// Frees a cursor (stopping its prefetch). NULL or an already-freed cursor is a no-op.
+void sfcrm_export_cursor_free(struct sfcrm_export_cursor *cursor);
+
+// Exports every record of `request` into the file at `path` in `format` (an `sfcrm_export_format`
+// value). The file is written beside `path` under a temporary name, synced, and renamed over
+// `path` only on success: a failed export leaves any existing file untouched.
+//
+// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
+// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).
+// Errors: `SFCRM_RESULT_IO` for file errors, and those of `sfcrm_export_cursor_next`. Blocking; the
+// request's progress callback runs on an `sfcrm-worker` thread.
+sfcrm_result sfcrm_client_export_to_path(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, const char *path, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
+
+// Exports every record of `request` in `format` through `write` (required), which receives the
+// output in chunks with `user_data` (borrowed for the duration of the call). A non-zero return
+// from `write` stops the export with `SFCRM_RESULT_IO`. Otherwise as
+// `sfcrm_client_export_to_path`. Blocking; `write` and the progress callback run on an
+// `sfcrm-worker` thread (one at a time, in order).
+sfcrm_result sfcrm_client_export_to_callback(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, sfcrm_write_fn write, void *user_data, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
 
 // The stable snake_case name of a result code (`"ok"`, `"store"`, `"null_pointer"`, ...), or
 // `"unknown"` for a value this library does not define.

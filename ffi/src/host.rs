@@ -216,3 +216,53 @@ pub(crate) fn key_cstrings(key: &ConnectionKey) -> (CString, CString) {
 
 /// Keeps a `HostStore` alive across threads.
 pub(crate) type SharedHostStore = Arc<HostStore>;
+
+/// Write callback of `sfcrm_client_export_to_callback`: receives the next `len` bytes of output
+/// (CSV / NDJSON / JSON text, UTF-8) and returns 0 on success; any other value stops the export
+/// with `SFCRM_RESULT_IO`. Called on an `sfcrm-worker` thread while the export call blocks.
+pub type sfcrm_write_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize) -> i32>;
+
+/// Progress callback: called after each batch with the records and batches delivered so far and
+/// the expected total (`UINT64_MAX` while unknown). Called on an `sfcrm-worker` thread.
+pub type sfcrm_progress_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, records: u64, batches: u64, total_size: u64)>;
+
+/// A host write callback as `std::io::Write`.
+pub(crate) struct HostWriter {
+    pub(crate) write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
+    pub(crate) user_data: UserData,
+}
+
+impl std::io::Write for HostWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // SAFETY: the host promised a valid write function for the duration of the export call;
+        // `buf` is valid for `len` bytes during the call.
+        let rc = unsafe { (self.write)(self.user_data.0, buf.as_ptr(), buf.len()) };
+        if rc == 0 {
+            Ok(buf.len())
+        } else {
+            Err(std::io::Error::other(format!("the write callback returned {rc}")))
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A host progress callback.
+#[derive(Clone, Copy)]
+pub(crate) struct HostProgress {
+    pub(crate) progress: unsafe extern "C" fn(*mut c_void, u64, u64, u64),
+    pub(crate) user_data: UserData,
+}
+
+impl HostProgress {
+    pub(crate) fn call(&self, records: u64, batches: u64, total_size: Option<u64>) {
+        // SAFETY: the host promised a valid progress function, callable from SDK threads, for as
+        // long as the export request that holds it is used.
+        unsafe { (self.progress)(self.user_data.0, records, batches, total_size.unwrap_or(u64::MAX)) }
+    }
+}

@@ -17,7 +17,31 @@ pub(crate) const THREAD_NAME: &str = "sfcrm-worker";
 
 /// A shared runtime (a client and its export cursors hold clones).
 #[derive(Clone)]
-pub(crate) struct Rt(Arc<tokio::runtime::Runtime>);
+pub(crate) struct Rt(Arc<Owned>);
+
+/// The runtime itself. Dropping a runtime from inside a runtime thread panics in tokio, and
+/// dropping it anywhere blocks until its threads stop; so when the last reference goes away on an
+/// SDK thread (a host freeing a client from a callback), the drop moves to a fresh thread.
+struct Owned(Option<tokio::runtime::Runtime>);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(rt));
+            } else {
+                drop(rt);
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Owned {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("the runtime is present until drop")
+    }
+}
 
 impl Rt {
     pub(crate) fn new() -> Result<Self, FfiError> {
@@ -27,7 +51,7 @@ impl Rt {
             .thread_name(THREAD_NAME)
             .enable_all()
             .build()
-            .map(|rt| Rt(Arc::new(rt)))
+            .map(|rt| Rt(Arc::new(Owned(Some(rt)))))
             .map_err(|e| FfiError::new(sfcrm_result::Internal, format!("could not start the SDK's runtime: {e}")))
     }
 
@@ -46,11 +70,6 @@ impl Rt {
             )),
             Err(_) => Err(FfiError::new(sfcrm_result::Cancelled, "the operation was cancelled (runtime shutting down)")),
         }
-    }
-
-    /// A handle for spawning from inside async code.
-    pub(crate) fn handle(&self) -> tokio::runtime::Handle {
-        self.0.handle().clone()
     }
 }
 
