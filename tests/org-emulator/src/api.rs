@@ -1,0 +1,262 @@
+//! The instance host: REST versions and query resources [salesforce-api.md §4, §5, §7].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, Response, StatusCode};
+
+use crate::http::{self, KillSwitch, fault_response, form_pairs, get, invalid_session, rest_error, with_limit_info};
+use crate::ids;
+use crate::query::{self, Shape};
+use crate::state::{Cursor, Endpoint, MAX_CURSORS, Org};
+
+/// Which instance port a router serves (sessions are bound to the instance that issued them).
+#[derive(Clone)]
+pub struct Instance {
+    /// The org.
+    pub org: Arc<Org>,
+    /// Index into the org's instance URLs.
+    pub index: usize,
+}
+
+/// Release label of an API version (v32.0 = Winter '15, three releases a year) [salesforce-api.md §7].
+pub fn release_label(major: u32) -> String {
+    let k = major as i64 - 32;
+    let year = 15 + k.div_euclid(3);
+    let season = ["Winter", "Spring", "Summer"][k.rem_euclid(3) as usize];
+    format!("{season} '{year:02}")
+}
+
+/// `GET /services/data/`: no auth, no `Sforce-Limit-Info` [salesforce-api.md §7].
+pub async fn versions(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<KillSwitch>) -> Response<Body> {
+    let org = &inst.org;
+    org.count(|c| c.versions += 1);
+    if let Some(r) = fault_response(org, org.take_fault(Endpoint::Versions), &conn, false).await {
+        return r;
+    }
+    let arr: Vec<serde_json::Value> = org
+        .cfg
+        .api_versions
+        .clone()
+        .map(|v| serde_json::json!({"label": release_label(v), "url": format!("/services/data/v{v}.0"), "version": format!("{v}.0")}))
+        .collect();
+    http::json(StatusCode::OK, serde_json::Value::Array(arr).to_string())
+}
+
+/// Resolve the `vNN.N` / `latest` path segment; `Err` is the response to send.
+fn version(org: &Org, seg: &str) -> Result<String, Response<Body>> {
+    let served = &org.cfg.api_versions;
+    if seg == "latest" {
+        return Ok(format!("v{}.0", served.end()));
+    }
+    let major = seg
+        .strip_prefix('v')
+        .and_then(|s| s.strip_suffix(".0"))
+        .and_then(|s| s.parse::<u32>().ok());
+    match major {
+        Some(m) if served.contains(&m) => Ok(format!("v{m}.0")),
+        Some(m) if m >= 21 && m < *served.start() => Err(rest_error(
+            StatusCode::GONE,
+            "GONE",
+            &format!("API version {m}.0 has been retired and is no longer supported."),
+        )),
+        _ => Err(not_found()),
+    }
+}
+
+fn not_found() -> Response<Body> {
+    rest_error(StatusCode::NOT_FOUND, "NOT_FOUND", "The requested resource does not exist")
+}
+
+/// Common gate for authenticated data calls: session, instance binding, daily limit, counting.
+fn authenticate(inst: &Instance, headers: &HeaderMap) -> Result<(String, u64), Response<Body>> {
+    let org = &inst.org;
+    let Some((tok, s)) = crate::oauth::session_for(org, headers) else {
+        return Err(with_limit_info(invalid_session(), org));
+    };
+    if s.instance != inst.index {
+        return Err(with_limit_info(invalid_session(), org));
+    }
+    let limit = org.daily_limit.load(Ordering::Relaxed);
+    if org.api_used.load(Ordering::Relaxed) >= limit {
+        return Err(with_limit_info(
+            rest_error(StatusCode::FORBIDDEN, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+            org,
+        ));
+    }
+    org.api_used.fetch_add(1, Ordering::Relaxed);
+    org.count(|c| c.api_calls += 1);
+    Ok((tok, s.id))
+}
+
+/// Page size: `Sforce-Query-Options: batchSize=N` clamped to 200..=2000, then capped by the
+/// configured batch size [salesforce-api.md §4 "Batch size"].
+fn batch_size(org: &Org, headers: &HeaderMap) -> u64 {
+    let cfg = org.cfg.batch_size.clamp(1, 2000) as u64;
+    let requested = headers
+        .get("sforce-query-options")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').find_map(|kv| kv.trim().strip_prefix("batchSize=").and_then(|n| n.trim().parse::<u64>().ok())));
+    match requested {
+        Some(n) => n.clamp(200, 2000).min(cfg),
+        None => cfg,
+    }
+}
+
+/// `GET /services/data/vNN.N/query?q=` and `/queryAll?q=`.
+pub async fn query(inst: State<Instance>, conn: ConnectInfo<KillSwitch>, Path(v): Path<String>, q: RawQuery, headers: HeaderMap) -> Response<Body> {
+    run_query(inst, conn, v, q, headers, false).await
+}
+
+/// `GET /services/data/vNN.N/queryAll?q=`.
+pub async fn query_all(inst: State<Instance>, conn: ConnectInfo<KillSwitch>, Path(v): Path<String>, q: RawQuery, headers: HeaderMap) -> Response<Body> {
+    run_query(inst, conn, v, q, headers, true).await
+}
+
+async fn run_query(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<KillSwitch>, v: String, RawQuery(q): RawQuery, headers: HeaderMap, all_rows: bool) -> Response<Body> {
+    let org = inst.org.clone();
+    org.count(|c| c.query += 1);
+    let version = match version(&org, &v) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Some(r) = fault_response(&org, org.take_fault(Endpoint::Query), &conn, true).await {
+        return r;
+    }
+    let (_tok, session_id) = match authenticate(&inst, &headers) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let p = form_pairs(q.as_deref().unwrap_or(""));
+    let Some(soql) = get(&p, "q") else {
+        return with_limit_info(rest_error(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", "A query string has to be specified"), &org);
+    };
+    let parsed = crate::soql::parse(soql).and_then(|q| query::plan(&q, all_rows));
+    let plan = match parsed {
+        Ok(p) => p,
+        Err(e) => return with_limit_info(rest_error(StatusCode::BAD_REQUEST, e.code, &e.message), &org),
+    };
+    let batch = batch_size(&org, &headers);
+    let org2 = org.clone();
+    // Executing can touch up to millions of rows: keep it off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        let ov = org2.ov.read().expect("lock");
+        let rows = query::execute(&org2.ds, &ov, &plan);
+        (plan, rows)
+    })
+    .await;
+    let Ok((plan, rows)) = result else {
+        return with_limit_info(rest_error(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN_EXCEPTION", "query execution failed"), &org);
+    };
+    match &plan.shape {
+        Shape::CountAll => {
+            let body = format!("{{\"totalSize\":{},\"done\":true,\"records\":[]}}", rows.len());
+            with_limit_info(http::json(StatusCode::OK, body), &org)
+        }
+        Shape::CountField(path) => {
+            let n = {
+                let ov = org.ov.read().expect("lock");
+                query::count_field(&org.ds, &ov, &plan, &rows, path)
+            };
+            let body = format!("{{\"totalSize\":1,\"done\":true,\"records\":[{{\"attributes\":{{\"type\":\"AggregateResult\"}},\"expr0\":{n}}}]}}");
+            with_limit_info(http::json(StatusCode::OK, body), &org)
+        }
+        Shape::Records(_) => {
+            let cursor = Arc::new(Cursor { session_id, plan, rows, batch });
+            page(&org, &cursor, 0, batch, &version)
+        }
+    }
+}
+
+/// Render the page of `cursor` starting at row `start`, registering a locator when rows remain.
+fn page(org: &Arc<Org>, cursor: &Arc<Cursor>, start: u64, batch: u64, version: &str) -> Response<Body> {
+    let total = cursor.rows.len();
+    let end = (start + batch).min(total);
+    let Shape::Records(nodes) = &cursor.plan.shape else { unreachable!() };
+    let mut body = String::with_capacity(((end - start) as usize) * 400 + 200);
+    body.push_str("{\"totalSize\":");
+    body.push_str(&total.to_string());
+    if end < total {
+        let locator = {
+            let mut cs = org.cursors.lock().expect("lock");
+            // Reuse the cursor's existing locator if any, else mint one.
+            let existing = cs.map.iter().find(|(_, c)| Arc::ptr_eq(c, cursor)).map(|(k, _)| k.clone());
+            match existing {
+                Some(k) => k,
+                None => {
+                    cs.next += 1;
+                    let loc = ids::make_id(b"01g", b"5g0", cs.next);
+                    cs.map.insert(loc.clone(), cursor.clone());
+                    cs.order.push_back(loc.clone());
+                    while cs.order.len() > MAX_CURSORS {
+                        if let Some(old) = cs.order.pop_front() {
+                            cs.map.remove(&old);
+                        }
+                    }
+                    loc
+                }
+            }
+        };
+        body.push_str(",\"done\":false,\"nextRecordsUrl\":\"/services/data/");
+        body.push_str(version);
+        body.push_str("/query/");
+        body.push_str(&locator);
+        body.push('-');
+        body.push_str(&end.to_string());
+        body.push('"');
+    } else {
+        body.push_str(",\"done\":true");
+    }
+    body.push_str(",\"records\":[");
+    {
+        let ov = org.ov.read().expect("lock");
+        for i in start..end {
+            if i > start {
+                body.push(',');
+            }
+            query::render_record(&org.ds, &ov, cursor.plan.obj, cursor.rows.get(i), nodes, version, &mut body);
+        }
+    }
+    body.push_str("]}");
+    with_limit_info(http::json(StatusCode::OK, body), org)
+}
+
+/// `GET /services/data/vNN.N/query/<locator>-<N>` [salesforce-api.md §4 "Cursors"]: the locator
+/// belongs to the session that created it (another session → 401 INVALID_SESSION_ID); unknown,
+/// evicted or out-of-range locators → 400 INVALID_QUERY_LOCATOR "invalid query locator" (the HTTP
+/// status is UNCONFIRMED in the reference; 400 chosen as for other query errors).
+pub async fn query_more(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<KillSwitch>, Path((v, loc)): Path<(String, String)>, headers: HeaderMap) -> Response<Body> {
+    let org = inst.org.clone();
+    org.count(|c| c.query_more += 1);
+    let version = match version(&org, &v) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Some(r) = fault_response(&org, org.take_fault(Endpoint::QueryMore), &conn, true).await {
+        return r;
+    }
+    let (_tok, session_id) = match authenticate(&inst, &headers) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let bad = || with_limit_info(rest_error(StatusCode::BAD_REQUEST, "INVALID_QUERY_LOCATOR", "invalid query locator"), &org);
+    let Some((id, n)) = loc.rsplit_once('-') else { return bad() };
+    let Ok(start) = n.parse::<u64>() else { return bad() };
+    let cursor = org.cursors.lock().expect("lock").map.get(id).cloned();
+    let Some(cursor) = cursor else { return bad() };
+    if cursor.session_id != session_id {
+        return with_limit_info(invalid_session(), &org);
+    }
+    if start >= cursor.rows.len() {
+        return bad();
+    }
+    let batch = if headers.contains_key("sforce-query-options") { batch_size(&org, &headers) } else { cursor.batch };
+    page(&org, &cursor, start, batch, &version)
+}
+
+/// Fallback for unknown data paths on the instance host.
+pub async fn data_not_found() -> Response<Body> {
+    not_found()
+}

@@ -1,0 +1,203 @@
+//! `sf-org-emulator`: a Salesforce org on loopback for sfcrm's tests in every language.
+//!
+//! It serves a **login host** (OAuth 2.0 web-server flow with PKCE, refresh with optional rotation,
+//! revoke, identity URL, userinfo [salesforce-api.md §1–3]) and an **instance host** on a different
+//! port (REST versions, `query`, `queryAll`, query locators [salesforce-api.md §4, §5, §7]), plus a
+//! second instance port that a test can move the org to. Data is seeded and deterministic.
+//! Test controls are methods on [`Control`] and the same operations over HTTP under `/__emulator/`
+//! on the login port (see README.md).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let emu = sf_org_emulator::Emulator::start(sf_org_emulator::EmulatorConfig::default()).await?;
+//! println!("{} {}", emu.login_url(), emu.instance_url());
+//! emu.control().expire_sessions();
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod control;
+pub mod data;
+pub mod http;
+pub mod ids;
+pub mod oauth;
+pub mod query;
+pub mod soql;
+pub mod state;
+pub mod time;
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use control::{Control, ControlError};
+pub use data::SObject;
+pub use state::{Consent, Counters, Endpoint, Fault, FaultKind};
+
+/// Emulator settings. `Default` gives the seed's volumes (1500 contacts, 850 deals, 320 notes).
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Connected app consumer key (default `sfcrm-demo-client`).
+    pub client_id: String,
+    /// Consumer secret (default `sfcrm-demo-secret`). Required for the code grant; optional for
+    /// refresh (checked when sent).
+    pub client_secret: String,
+    /// Callback URL allow-list, exact match. Empty: any `http` loopback URL (127.0.0.1, localhost,
+    /// [::1]) is accepted.
+    pub redirect_uris: Vec<String>,
+    /// Number of Contacts.
+    pub contacts: usize,
+    /// Number of Opportunities.
+    pub deals: usize,
+    /// Number of Notes.
+    pub notes: usize,
+    /// Data and token seed (same seed, same data and tokens).
+    pub seed: u64,
+    /// Refresh token rotation at start (default off) [salesforce-api.md §2 RTR].
+    pub rotation: bool,
+    /// Largest page the org serves (default 2000; real orgs may serve less) [salesforce-api.md §4].
+    pub batch_size: usize,
+    /// Daily API request limit (default 100000) [salesforce-api.md §5].
+    pub daily_api_limit: u64,
+    /// Served REST API versions, by major number (default 31..=66; older ones answer 410)
+    /// [salesforce-api.md §7]. `latest` is an alias of the last.
+    pub api_versions: RangeInclusive<u32>,
+    /// Login port (0 = any free port).
+    pub login_port: u16,
+    /// Instance port (0 = any free port).
+    pub instance_port: u16,
+    /// Scope granted when the authorize request has none (default `api refresh_token`).
+    pub default_scope: String,
+    /// Access token (session) lifetime in seconds (default 7200, Salesforce's default timeout).
+    pub session_lifetime_s: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            client_id: "sfcrm-demo-client".into(),
+            client_secret: "sfcrm-demo-secret".into(),
+            redirect_uris: Vec::new(),
+            contacts: 1500,
+            deals: 850,
+            notes: 320,
+            seed: 0x5F_C0DE,
+            rotation: false,
+            batch_size: 2000,
+            daily_api_limit: 100_000,
+            api_versions: 31..=66,
+            login_port: 0,
+            instance_port: 0,
+            default_scope: "api refresh_token".into(),
+            session_lifetime_s: 7200,
+        }
+    }
+}
+
+/// A running emulator. Dropping it without [`Emulator::shutdown`] stops serving when the runtime
+/// ends.
+#[derive(Debug)]
+pub struct Emulator {
+    control: Control,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn login_router(org: Arc<Org>, control: Control) -> Router {
+    Router::new()
+        .route("/services/oauth2/authorize", get(oauth::authorize))
+        .route("/services/oauth2/token", post(oauth::token))
+        .route("/services/oauth2/revoke", post(oauth::revoke))
+        .route("/services/oauth2/userinfo", get(oauth::userinfo))
+        .route("/id/{org}/{user}", get(oauth::identity))
+        .with_state(org)
+        .merge(control::router(control))
+}
+
+fn instance_router(org: Arc<Org>, index: usize) -> Router {
+    let inst = api::Instance { org: org.clone(), index };
+    Router::new()
+        .route("/services/data", get(api::versions))
+        .route("/services/data/", get(api::versions))
+        .route("/services/data/{v}/query", get(api::query))
+        .route("/services/data/{v}/query/", get(api::query))
+        .route("/services/data/{v}/queryAll", get(api::query_all))
+        .route("/services/data/{v}/queryAll/", get(api::query_all))
+        .route("/services/data/{v}/query/{locator}", get(api::query_more))
+        .route("/services/data/{v}/queryAll/{locator}", get(api::query_more))
+        .fallback(api::data_not_found)
+        .with_state(inst)
+        .merge(Router::new().route("/services/oauth2/userinfo", get(oauth::userinfo)).with_state(org))
+}
+
+use state::Org;
+
+impl Emulator {
+    /// Bind the login port, the instance port and a second instance port on 127.0.0.1 and start
+    /// serving. Errors: the ports cannot be bound.
+    pub async fn start(cfg: EmulatorConfig) -> std::io::Result<Emulator> {
+        let login = TcpListener::bind(("127.0.0.1", cfg.login_port)).await?;
+        let inst0 = TcpListener::bind(("127.0.0.1", cfg.instance_port)).await?;
+        let inst1 = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://127.0.0.1:{}", a.port()));
+        let login_url = url(&login)?;
+        let instance_urls = vec![url(&inst0)?, url(&inst1)?];
+        let org = Arc::new(Org::new(cfg, login_url, instance_urls));
+        let control = Control { org: org.clone() };
+        let (tx, rx) = watch::channel(false);
+        let routers = [
+            (login, login_router(org.clone(), control.clone())),
+            (inst0, instance_router(org.clone(), 0)),
+            (inst1, instance_router(org.clone(), 1)),
+        ];
+        let mut tasks = Vec::new();
+        for (listener, router) in routers {
+            let mut rx = rx.clone();
+            let svc = router.into_make_service_with_connect_info::<http::KillSwitch>();
+            tasks.push(tokio::spawn(async move {
+                let _ = axum::serve(http::KillableListener(listener), svc)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            }));
+        }
+        Ok(Emulator { control, shutdown: tx, tasks })
+    }
+
+    /// The login host, `http://127.0.0.1:P1` (OAuth endpoints, identity URL, `/__emulator/`).
+    pub fn login_url(&self) -> &str {
+        &self.control.org.login_url
+    }
+
+    /// The default instance host, `http://127.0.0.1:P2` (data API). Differs from the login URL.
+    pub fn instance_url(&self) -> &str {
+        &self.control.org.instance_urls[0]
+    }
+
+    /// The second instance host, for "the org moved" tests ([`Control::use_instance`]`(1)`).
+    pub fn second_instance_url(&self) -> &str {
+        &self.control.org.instance_urls[1]
+    }
+
+    /// A cloneable control handle.
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
+    /// Stop serving and wait for the servers to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `sf-org-emulator` binary: serves the emulator until SIGTERM/SIGINT (or stdin closing with
+//! `--exit-on-stdin-close`). Prints `SF_ORG_EMULATOR_LOGIN_URL=…` and `SF_ORG_EMULATOR_INSTANCE_URL=…`
+//! on stdout at start.
+
+use std::io::Write;
+
+use clap::Parser;
+use sf_org_emulator::{Emulator, EmulatorConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "sf-org-emulator", about = "A Salesforce org (OAuth + REST query) on loopback, for tests")]
+struct Args {
+    /// Login port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    login_port: u16,
+    /// Instance port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    instance_port: u16,
+    /// Number of Contacts.
+    #[arg(long, default_value_t = 1500)]
+    contacts: usize,
+    /// Number of Opportunities.
+    #[arg(long, default_value_t = 850)]
+    deals: usize,
+    /// Number of Notes.
+    #[arg(long, default_value_t = 320)]
+    notes: usize,
+    /// Data/token seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Turn refresh token rotation on.
+    #[arg(long)]
+    rotation: bool,
+    /// Connected app consumer key.
+    #[arg(long, default_value = "sfcrm-demo-client")]
+    client_id: String,
+    /// Consumer secret.
+    #[arg(long, default_value = "sfcrm-demo-secret")]
+    client_secret: String,
+    /// Allowed callback URL (repeatable; none = any http loopback URL).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Largest page size served.
+    #[arg(long, default_value_t = 2000)]
+    batch_size: usize,
+    /// Daily API request limit.
+    #[arg(long, default_value_t = 100_000)]
+    daily_api_limit: u64,
+    /// Exit when stdin reaches EOF (so a parent test harness never leaks the process).
+    #[arg(long)]
+    exit_on_stdin_close: bool,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let a = Args::parse();
+    let d = EmulatorConfig::default();
+    let cfg = EmulatorConfig {
+        client_id: a.client_id,
+        client_secret: a.client_secret,
+        redirect_uris: a.redirect_uris,
+        contacts: a.contacts,
+        deals: a.deals,
+        notes: a.notes,
+        seed: a.seed.unwrap_or(d.seed),
+        rotation: a.rotation,
+        batch_size: a.batch_size,
+        daily_api_limit: a.daily_api_limit,
+        login_port: a.login_port,
+        instance_port: a.instance_port,
+        ..d
+    };
+    let emu = Emulator::start(cfg).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "SF_ORG_EMULATOR_LOGIN_URL={}", emu.login_url())?;
+        writeln!(out, "SF_ORG_EMULATOR_INSTANCE_URL={}", emu.instance_url())?;
+        out.flush()?;
+    }
+    let stdin_closed = async {
+        if a.exit_on_stdin_close {
+            let mut buf = [0u8; 1024];
+            let mut stdin = tokio::io::stdin();
+            use tokio::io::AsyncReadExt;
+            while let Ok(n) = stdin.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        #[cfg(unix)]
+        {
+            let mut t = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            t.recv().await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+        _ = stdin_closed => {}
+    }
+    emu.shutdown().await;
+    Ok(())
+}
