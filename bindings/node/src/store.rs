@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use napi::Status;
-use napi::bindgen_prelude::{FromNapiValue, Promise};
+use napi::bindgen_prelude::{FnArgs, FromNapiValue, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use sfcrm_core::store::{FileStore, MemoryStore};
@@ -30,8 +30,15 @@ use crate::error::{IntoNapi, invalid_argument, store_error_from_js, to_napi};
 /// `load(keyJson)`: resolves to the document JSON or null.
 type LoadFn = ThreadsafeFunction<String, Promise<Option<String>>, String, Status, false, true>;
 /// `save(docJson, expectedVersion)`: resolves to `"saved"` or `"conflict"`.
-type SaveFn =
-    ThreadsafeFunction<(String, Option<i64>), Promise<String>, (String, Option<i64>), Status, false, true>;
+/// (`FnArgs` spreads the tuple into two JavaScript arguments.)
+type SaveFn = ThreadsafeFunction<
+    FnArgs<(String, Option<i64>)>,
+    Promise<String>,
+    FnArgs<(String, Option<i64>)>,
+    Status,
+    false,
+    true,
+>;
 /// `delete(keyJson)`: resolves to whether a document existed.
 type DeleteFn = ThreadsafeFunction<String, Promise<bool>, String, Status, false, true>;
 
@@ -96,7 +103,7 @@ impl TokenStore for JsStore {
     ) -> BoxFuture<'a, Result<SaveOutcome, Error>> {
         Box::pin(async move {
             let expected = expected_version.map(|v| v as i64);
-            let outcome = self.settle("save", self.save.call_async_catch((doc.to_json(), expected))).await?;
+            let outcome = self.settle("save", self.save.call_async_catch((doc.to_json(), expected).into())).await?;
             match outcome.as_str() {
                 "saved" => Ok(SaveOutcome::Saved),
                 "conflict" => Ok(SaveOutcome::Conflict),
