@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: starts the bundled Salesforce org emulator, connects through login -> authorize ->
+# callback, exports contacts, deals and notes (a page walk and a full stream each) and prints a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)"; exit 1; }
+cargo build --release --locked -q -p sfcrm-cli
+exec target/release/sfcrm demo "$@"
