@@ -9,8 +9,11 @@
 //! - Full mode: `SELECT Id, … FROM X ORDER BY Id ASC`; a checkpoint is the last Id delivered and
 //!   a resume adds `WHERE Id > 'last'`.
 //! - Incremental mode (`since`): `SELECT Id, SystemModstamp, … WHERE SystemModstamp >= since
-//!   ORDER BY SystemModstamp ASC, Id ASC`; a checkpoint is (last SystemModstamp, last Id) and a
-//!   resume adds `(SystemModstamp > t OR (SystemModstamp = t AND Id > 'last'))`.
+//!   ORDER BY SystemModstamp ASC, Id ASC`; a checkpoint is (last SystemModstamp `t`, last Id). A
+//!   resume reads the rest in two keyset queries, without OR (not every SOQL engine in the path
+//!   accepts it, and it defeats the SystemModstamp index): first the records tied at `t`
+//!   (`SystemModstamp = t AND Id > 'last'`), then `SystemModstamp > t`. `Progress::total_size`
+//!   grows when the second query starts.
 //! - A query locator belongs to the session that created it [salesforce-api.md §4 "Cursors"]:
 //!   when following `nextRecordsUrl` fails with `INVALID_SESSION_ID` (the client has already
 //!   refreshed) or `INVALID_QUERY_LOCATOR`, the source restarts with the keyset query from the last
@@ -268,6 +271,11 @@ struct RestSource {
     before_query: u64,
     /// Records fetched by the current query.
     in_query: u64,
+    /// Incremental resume: the current query reads the records tied at the position's
+    /// SystemModstamp; when it ends, the `SystemModstamp > t` query follows.
+    in_ties: bool,
+    /// Incremental resume: the tied records are done; the next query is `SystemModstamp > t`.
+    ties_done: bool,
     calls: Arc<AtomicU64>,
 }
 
@@ -295,13 +303,13 @@ impl RestSource {
                 q = q.filter(Condition::cmp(stamp.clone(), CmpOp::Ge, since));
                 if let Some(p) = &self.position {
                     let t = p.modstamp.ok_or_else(|| Error::internal("incremental position without SystemModstamp"))?;
-                    q = q.filter(Condition::Or(vec![
-                        Condition::cmp(stamp.clone(), CmpOp::Gt, t),
-                        Condition::And(vec![
-                            Condition::cmp(stamp.clone(), CmpOp::Eq, t),
-                            Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()),
-                        ]),
-                    ]));
+                    if self.ties_done {
+                        q = q.filter(Condition::cmp(stamp.clone(), CmpOp::Gt, t));
+                    } else {
+                        q = q
+                            .filter(Condition::cmp(stamp.clone(), CmpOp::Eq, t))
+                            .filter(Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()));
+                    }
                 }
                 q = q.order_by(stamp, Direction::Asc).order_by(id, Direction::Asc);
             }
@@ -332,9 +340,17 @@ impl RestSource {
         let mut fetched_since_restart = true;
         loop {
             let batch = match std::mem::replace(&mut self.state, RestState::Done) {
+                RestState::Done if self.in_ties => {
+                    // The records tied at the checkpoint's SystemModstamp are done; read the rest.
+                    self.in_ties = false;
+                    self.ties_done = true;
+                    self.state = RestState::Start;
+                    continue;
+                }
                 RestState::Done => return Ok(None),
                 RestState::Start => {
                     let soql = self.query()?;
+                    self.in_ties = self.since.is_some() && self.position.is_some() && !self.ties_done;
                     self.before_query += self.in_query;
                     self.in_query = 0;
                     let page = self.client.query_page(&self.key, &soql, &self.opts).await?;
@@ -351,6 +367,8 @@ impl RestSource {
                         tracing::info!(target: "sfcrm::export", sobject = %self.spec.sobject(),
                             error_code = e.error_code().unwrap_or(""), "query locator lost; restarting from the last record fetched");
                         self.state = RestState::Start;
+                        self.in_ties = false;
+                        self.ties_done = false;
                         fetched_since_restart = false;
                         continue;
                     }
@@ -489,6 +507,8 @@ impl Client {
                 position,
                 before_query: base,
                 in_query: 0,
+                in_ties: false,
+                ties_done: false,
                 calls,
             }));
             Ok(())
