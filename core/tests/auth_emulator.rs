@@ -358,6 +358,8 @@ async fn two_clients_one_store(store_for: impl Fn(&std::path::Path) -> Arc<dyn T
         .unwrap();
     emu.control().expire_sessions();
     emu.control().reset_counters();
+    // A slow token endpoint keeps the refresh in flight while the other client hits its 401.
+    emu.control().add_fault(Fault { endpoint: Endpoint::Token, count: 1, kind: FaultKind::Delay { ms: 400 } });
     let mut tasks = Vec::new();
     for i in 0..20 {
         let c = if i % 2 == 0 { a.clone() } else { b.clone() };
