@@ -347,6 +347,7 @@ async fn export_to_path_writes_csv_and_ndjson_exactly() {
         }
     }
     println!("deals: {null_parents} null Account parents, {long_amounts} amounts with 16+ digits");
+    assert!(null_parents > 0 && long_amounts > 0, "the data exercises null parents and long amounts");
 
     let nd_path = dir.path().join("deals.ndjson");
     env.client.export_to_path(&env.key, ExportRequest::new(spec), ExportFormat::Ndjson, &nd_path, None).await.unwrap();
@@ -378,4 +379,52 @@ async fn export_to_path_writes_csv_and_ndjson_exactly() {
     assert_eq!(err.kind(), ErrorKind::ReconnectRequired);
     assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "old");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[tokio::test]
+async fn the_stream_prefetches_one_batch_and_no_more() {
+    let env = env_with(20_000, 10).await;
+    let mut s = env.client.export_stream(&env.key, ExportRequest::new(ExportSpec::builtin("contacts").unwrap()));
+    let requests = |env: &Env| {
+        let c = env.emu.control().counters();
+        c.query + c.query_more
+    };
+    assert_eq!(requests(&env), 0, "nothing is requested before the first next_batch");
+    s.next_batch().await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(requests(&env), 2, "the batch delivered + one prefetched, then the task waits");
+    s.next_batch().await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(requests(&env), 3);
+    drop(s);
+}
+
+#[tokio::test]
+async fn br14_note_bodies_with_html_and_unicode_are_written_byte_for_byte() {
+    let ecfg = EmulatorConfig { contacts: 50, deals: 10, notes: 320, ..EmulatorConfig::default() };
+    let env = Env::start_with(ecfg, |b| b).await;
+    let spec = ExportSpec::builtin("notes").unwrap();
+    let records = all_records(&env.client, &env.key, &spec).await;
+    let mut out = Vec::new();
+    let summary = env
+        .client
+        .export_to_writer(&env.key, ExportRequest::new(spec), ExportFormat::Json, &mut out, None)
+        .await
+        .unwrap();
+    assert_eq!(summary.records, 320);
+    let written: Vec<Record> = serde_json::from_slice(&out).unwrap();
+    let mut html = 0;
+    let mut non_ascii = 0;
+    for (w, r) in written.iter().zip(&records) {
+        assert_eq!(w["Body"], r["Body"]);
+        if let Some(body) = r["Body"].as_str() {
+            html += usize::from(body.contains('<') || body.contains("&amp;"));
+            non_ascii += usize::from(!body.is_ascii());
+            // The raw bytes appear verbatim in the output (serde_json escapes neither HTML nor UTF-8).
+            let needle = serde_json::to_string(body).unwrap();
+            assert!(out.windows(needle.len()).any(|x| x == needle.as_bytes()));
+        }
+    }
+    println!("notes: {html} bodies with HTML, {non_ascii} with non-ASCII text");
+    assert!(html > 0 && non_ascii > 0, "the emulator's notes exercise HTML and unicode");
 }

@@ -289,3 +289,47 @@ async fn a_restart_that_fails_again_propagates() {
     assert!(stream.next_batch().await.unwrap().is_none());
     assert_eq!(server.requests().len(), 4);
 }
+
+#[tokio::test]
+async fn an_incremental_resume_reads_tied_records_then_later_ones_without_or() {
+    let t = "2024-05-01T10:00:00.000+0000";
+    let rec = |n: u32, stamp: &str| {
+        format!(
+            r#"{{"attributes":{{"type":"Contact","url":"/services/data/v48.0/sobjects/Contact/{0}"}},"Id":"{0}","SystemModstamp":"{stamp}","Name":"Contact {n}"}}"#,
+            id(n)
+        )
+    };
+    let server = ScriptedServer::start(vec![
+        Step::new("GET", QUERY, 200, &page(1, &[rec(7, t)], None)),
+        Step::new("GET", QUERY, 200, &page(2, &[rec(3, "2024-05-01T10:00:00.001+0000"), rec(1, "2024-05-02T00:00:00.000+0000")], None)),
+    ])
+    .await;
+    let (client, key) = client_for(&server).await;
+    let spec = ExportSpec::custom("Contact", &["Name"]).unwrap();
+    // A checkpoint taken after Contact 5 at time t, 10 records into an export since 2024-01-01.
+    let cp_json = format!(r#"{{"v":1,"sobject":"Contact","since":"2024-01-01T00:00:00.000+0000","last_id":"{}","last_modstamp":"{t}","records":10}}"#, id(5));
+    use base64::Engine;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cp_json);
+    let cp = sfcrm_core::export::Checkpoint::from_token(&token).unwrap();
+    let mut s = client.export_stream(&key, ExportRequest::new(spec).since("2024-01-01T00:00:00Z").resume_from(cp));
+    let mut all = Vec::new();
+    while let Some(b) = s.next_batch().await.unwrap() {
+        all.extend(b.records);
+    }
+    assert_eq!(names(&all), ["Contact 7", "Contact 3", "Contact 1"]);
+    let q: Vec<String> = server.requests().iter().map(soql_of).collect();
+    let head = "SELECT Id, SystemModstamp, Name FROM Contact WHERE SystemModstamp >= 2024-01-01T00:00:00Z AND";
+    let order = "ORDER BY SystemModstamp ASC, Id ASC";
+    assert_eq!(
+        q,
+        [
+            format!("{head} SystemModstamp = 2024-05-01T10:00:00Z AND Id > '{}' {order}", id(5)),
+            format!("{head} SystemModstamp > 2024-05-01T10:00:00Z {order}"),
+        ]
+    );
+    let p = s.progress();
+    assert_eq!((p.records, p.total_size), (13, Some(13)));
+    let end = s.checkpoint();
+    assert_eq!(end.last_modstamp(), Some("2024-05-02T00:00:00.000+0000"));
+    assert_eq!(end.records(), 13);
+}
