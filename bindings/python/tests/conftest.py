@@ -167,3 +167,24 @@ def connected(config: sfcrm.Config):
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def big_emulator() -> Iterator[Emulator]:
+    """An org with 200,000 Contacts (memory, deep pages, interrupt tests)."""
+    emu = start_emulator("--contacts", "200000")
+    yield emu
+    emu.stop()
+
+
+_seq = [0]
+
+
+def fresh_key(prefix: str = "acc") -> tuple[str, str]:
+    """A connection key no other test uses."""
+    _seq[0] += 1
+    return f"{prefix}-{os.getpid()}-{_seq[0]}", "user-1"
+
+
+def emulator_count(emu: Emulator, sobject: str) -> int:
+    return int(emu.control("info", method="GET")["counts"][sobject])
