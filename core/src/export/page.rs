@@ -270,7 +270,7 @@ impl Client {
             *calls += 1;
             let before = out.len();
             loop {
-                out.extend(page.records.drain(..));
+                out.append(&mut page.records);
                 if page.done || out.len() as u64 >= wanted {
                     break;
                 }

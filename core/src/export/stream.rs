@@ -164,11 +164,11 @@ impl Checkpoint {
         for t in [&cp.since, &cp.last_modstamp].into_iter().flatten() {
             SoqlDateTime::parse(t).map_err(|_| bad("bad datetime"))?;
         }
-        let consistent = match (&cp.since, &cp.last_id, &cp.last_modstamp) {
-            (None, _, None) => true,
-            (Some(_), Some(_), Some(_)) | (Some(_), None, None) => true,
-            _ => false,
-        };
+        // Full mode has no SystemModstamp; incremental mode has both parts of the position or neither.
+        let consistent = matches!(
+            (&cp.since, &cp.last_id, &cp.last_modstamp),
+            (None, _, None) | (Some(_), Some(_), Some(_)) | (Some(_), None, None)
+        );
         if !consistent {
             return Err(bad("inconsistent mode"));
         }

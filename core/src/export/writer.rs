@@ -141,7 +141,7 @@ pub fn csv_text(value: Option<&Value>) -> String {
 }
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Ndjson(W),
     Json { w: W, first: bool },
 }
@@ -169,7 +169,7 @@ impl<W: Write> RecordWriter<W> {
                     .quote_style(csv::QuoteStyle::Necessary)
                     .from_writer(out);
                 w.write_record(columns.iter().map(|c| c.as_str())).map_err(csv_error)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             ExportFormat::Ndjson => Sink::Ndjson(out),
             ExportFormat::Json => {
