@@ -359,7 +359,11 @@ async fn two_clients_one_store(store_for: impl Fn(&std::path::Path) -> Arc<dyn T
     emu.control().expire_sessions();
     emu.control().reset_counters();
     // A slow token endpoint keeps the refresh in flight while the other client hits its 401.
-    emu.control().add_fault(Fault { endpoint: Endpoint::Token, count: 1, kind: FaultKind::Delay { ms: 400 } });
+    emu.control().add_fault(Fault {
+        endpoint: Endpoint::Token,
+        count: 1,
+        kind: FaultKind::Delay { ms: 400 },
+    });
     let mut tasks = Vec::new();
     for i in 0..20 {
         let c = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -847,4 +851,45 @@ async fn state_expires_after_state_ttl() {
     tokio::time::sleep(Duration::from_millis(7_100)).await; // ttl 1 s + leeway 5 s
     let e = client.callback(&params).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidState);
+}
+
+#[tokio::test]
+async fn slow_responses_are_a_timeout_and_refused_connections_a_network_error() {
+    let env = Env::start_with(small(), |b| b.request_timeout(Duration::from_millis(300))).await;
+    env.emu.control().add_fault(Fault {
+        endpoint: Endpoint::Query,
+        count: 4,
+        kind: FaultKind::Delay { ms: 1500 },
+    });
+    let before = env.client.api_calls();
+    let e = env
+        .client
+        .query_page(&env.key, SOQL, &QueryOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    let d = env.client.api_calls() - before;
+    assert_eq!((d.query, d.retries), (4, 3), "max_retries = 3");
+
+    // A connection document whose instance does not listen: Network after the retries.
+    let store = Arc::new(MemoryStore::new());
+    let client = Client::new(env.client.config().clone(), store.clone()).unwrap();
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_url = format!("http://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    seed_connection(
+        store.as_ref(),
+        &env.key,
+        &dead_url,
+        "00DFAKE!TOKEN1",
+        Some("5AepFAKEREFRESH1"),
+    )
+    .await;
+    let e = client
+        .query_page(&env.key, SOQL, &QueryOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert_eq!(client.api_calls().api_requests, 4);
+    assert_eq!(client.api_calls().token_requests, 0);
 }
