@@ -679,5 +679,18 @@ mod tests {
     fn stream_is_send() {
         fn is_send<T: Send>() {}
         is_send::<ExportStream>();
+        is_send::<CancelHandle>();
+    }
+
+    /// Bindings drive these futures from other runtimes' threads: they must be `Send`.
+    /// (Type-checked only; never called.)
+    #[allow(dead_code, clippy::let_underscore_future)]
+    fn export_futures_are_send(client: &Client, key: &ConnectionKey, spec: ExportSpec, stream: &mut ExportStream) {
+        fn send<T: Send>(_: &T) {}
+        send(&stream.next_batch());
+        send(&client.export_page(key, &spec, crate::export::PageRequest { page: 1, limit: None }));
+        let req = ExportRequest::new(spec);
+        send(&client.export_to_writer(key, req.clone(), crate::export::ExportFormat::Csv, Vec::new(), None));
+        send(&client.export_to_path(key, req, crate::export::ExportFormat::Csv, "x.csv", None));
     }
 }
