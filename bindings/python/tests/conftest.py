@@ -23,9 +23,10 @@ import pytest
 import sfcrm
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
+# shared/ lies beside the checkout (as in CI); SFCRM_SHARED_DIR overrides, as for the Rust tests.
 CONTRACT = REPO.parent / "shared" / "contract"
-if not CONTRACT.is_dir():  # CI lays shared/ beside the clone; allow an override
-    CONTRACT = pathlib.Path(os.environ.get("SFCRM_CONTRACT_DIR", str(CONTRACT)))
+if not CONTRACT.is_dir() and os.environ.get("SFCRM_SHARED_DIR"):
+    CONTRACT = pathlib.Path(os.environ["SFCRM_SHARED_DIR"]) / "contract"
 
 CLIENT_ID = "sfcrm-demo-client"
 CLIENT_SECRET = "sfcrm-demo-secret"
