@@ -92,7 +92,7 @@ export declare class NativeStore {
    * A store whose operations are the given JavaScript functions (see the module docs for the
    * contract). `timeoutMs` bounds each call (default 30000).
    */
-  static fromCallbacks(load: (keyJson: string) => Promise<string | null>, save: (docJson: string, expectedVersion: number | null) => Promise<string>, delete: (keyJson: string) => Promise<boolean>, timeoutMs?: number | undefined | null): NativeStore
+  static fromCallbacks(load: (keyJson: string) => Promise<string | null>, save: (docJson: string, expectedVersion: number | null) => Promise<string>, remove: (keyJson: string) => Promise<boolean>, timeoutMs?: number | undefined | null): NativeStore
   /** The stored document JSON for (accountId, owner), or null. */
   load(accountId: string, owner: string): Promise<string | null>
   /** Compare-and-swap write of a document JSON: `"saved"` or `"conflict"`. */

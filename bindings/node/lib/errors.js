@@ -23,20 +23,34 @@ const DETAILS_PREFIX = 'sfcrm-error-details:';
 class SfcrmError extends Error {
   /**
    * @param {string} message short human message
-   * @param {object} [details] structured details (see the module docs)
+   * @param {{ kind?: string, kindCode?: number, status?: number | null, errorCode?: string | null,
+   *   fields?: string[], oauthError?: string | null, oauthErrorDescription?: string | null,
+   *   apiUsage?: { used: number, limit: number } | null, retryAfterMs?: number | null,
+   *   rawBody?: string | null }} [details] structured details (see the module docs)
    */
   constructor(message, details = {}) {
     super(message);
     this.name = new.target.name;
+    /** @type {string} the stable kind name, e.g. `reconnect_required` */
     this.code = details.kind ?? 'internal';
+    /** @type {number} the stable numeric code shared with the C ABI */
     this.kindCode = details.kindCode ?? 900;
+    /** @type {number | null} HTTP status */
     this.status = details.status ?? null;
+    /** @type {string | null} Salesforce `errorCode` */
     this.errorCode = details.errorCode ?? null;
+    /** @type {string[]} fields Salesforce named */
     this.fields = Array.isArray(details.fields) ? details.fields : [];
+    /** @type {string | null} OAuth `error` */
     this.oauthError = details.oauthError ?? null;
+    /** @type {string | null} OAuth `error_description` */
     this.oauthErrorDescription = details.oauthErrorDescription ?? null;
+    /** @type {{ used: number, limit: number } | null} Sforce-Limit-Info */
     this.apiUsage = details.apiUsage ?? null;
+    /** @type {number | null} Retry-After, ms */
     this.retryAfterMs = details.retryAfterMs ?? null;
+    /** @type {string | null} raw response body (not enumerable) */
+    this.rawBody = null;
     Object.defineProperty(this, 'rawBody', { value: details.rawBody ?? null, enumerable: false, writable: true });
   }
 }
@@ -66,14 +80,76 @@ const CLASS_NAMES = {
   internal: 'InternalError',
 };
 
-const classes = { SfcrmError };
+/** A caller argument is malformed (bad page, checkpoint, key, option). */
+class InvalidArgumentError extends SfcrmError {}
+/** Configuration is missing or malformed; the message names the option or variable. */
+class ConfigError extends SfcrmError {}
+/** `login` without a forward URL (the seed's "Please provide forward_url"). */
+class MissingForwardUrlError extends SfcrmError {}
+/** The forward URL is not http(s) or not in the allow-list (seed defect D11). */
+class ForwardUrlNotAllowedError extends SfcrmError {}
+/** The export type is not contacts, deals or notes; no request was made (D13). */
+class UnknownExportTypeError extends SfcrmError {}
+/** An sObject or field name fails Salesforce's identifier rules; nothing was sent. */
+class InvalidIdentifierError extends SfcrmError {}
+/** The OAuth state is missing, tampered with or expired (the seed's "Invalid State"). */
+class InvalidStateError extends SfcrmError {}
+/** No stored connection for this key ("Access Token Not Found" / "Api Token Not Found"). */
+class NotConnectedError extends SfcrmError {}
+/** The token endpoint refused a request (`oauthError`, `oauthErrorDescription`). */
+class OAuthError extends SfcrmError {}
+/** The refresh token is dead (`invalid_grant`) or the connection is invalidated: log in again (D8). */
+class ReconnectRequiredError extends SfcrmError {}
+/** The access token was refused and could not be renewed. */
+class SessionExpiredError extends SfcrmError {}
+/** 403 REQUEST_LIMIT_EXCEEDED: the org's API quota; `apiUsage` carries Sforce-Limit-Info (D9). */
+class RateLimitedError extends SfcrmError {}
+/** Salesforce answered with an error: `status`, `errorCode`, `fields`. */
+class ApiError extends SfcrmError {}
+/** A success response without the documented shape. */
+class ProtocolError extends SfcrmError {}
+/** Connection refused/reset, DNS, TLS or a truncated body, after the retries allowed. */
+class NetworkError extends SfcrmError {}
+/** A request did not complete in time, after the retries allowed. */
+class TimeoutError extends SfcrmError {}
+/** The token store failed: threw, rejected, timed out, or returned something malformed. */
+class StoreError extends SfcrmError {}
+/** Another process kept winning the compare-and-swap for longer than allowed. */
+class StoreConflictError extends SfcrmError {}
+/** Writing an export failed. */
+class IoError extends SfcrmError {}
+/** The operation was cancelled by the caller. */
+class CancelledError extends SfcrmError {}
+/** A bug inside the SDK. */
+class InternalError extends SfcrmError {}
+
+const classes = {
+  SfcrmError,
+  InvalidArgumentError,
+  ConfigError,
+  MissingForwardUrlError,
+  ForwardUrlNotAllowedError,
+  UnknownExportTypeError,
+  InvalidIdentifierError,
+  InvalidStateError,
+  NotConnectedError,
+  OAuthError,
+  ReconnectRequiredError,
+  SessionExpiredError,
+  RateLimitedError,
+  ApiError,
+  ProtocolError,
+  NetworkError,
+  TimeoutError,
+  StoreError,
+  StoreConflictError,
+  IoError,
+  CancelledError,
+  InternalError,
+};
+/** @type {Record<string, typeof SfcrmError>} */
 const byKind = {};
-for (const [kind, className] of Object.entries(CLASS_NAMES)) {
-  // A named class per kind, so `err instanceof RateLimitedError` and stack traces read well.
-  const cls = { [className]: class extends SfcrmError {} }[className];
-  classes[className] = cls;
-  byKind[kind] = cls;
-}
+for (const [kind, className] of Object.entries(CLASS_NAMES)) byKind[kind] = classes[className];
 
 /**
  * The error class for a kind name, or undefined.
@@ -105,7 +181,7 @@ function convertError(err) {
     return e;
   }
   if (err && (err.code === 'InvalidArg' || err.code === 'NumberExpected' || err.code === 'StringExpected' || err.code === 'ObjectExpected')) {
-    const e = new classes.InvalidArgumentError(err.message, { kind: 'invalid_argument', kindCode: 100 });
+    const e = new InvalidArgumentError(err.message, { kind: 'invalid_argument', kindCode: 100 });
     e.cause = err;
     return e;
   }
@@ -140,4 +216,33 @@ function callSync(fn) {
   }
 }
 
-module.exports = { ...classes, CLASS_NAMES, classForKind, convertError, call, callSync, DETAILS_PREFIX };
+module.exports = {
+  SfcrmError,
+  InvalidArgumentError,
+  ConfigError,
+  MissingForwardUrlError,
+  ForwardUrlNotAllowedError,
+  UnknownExportTypeError,
+  InvalidIdentifierError,
+  InvalidStateError,
+  NotConnectedError,
+  OAuthError,
+  ReconnectRequiredError,
+  SessionExpiredError,
+  RateLimitedError,
+  ApiError,
+  ProtocolError,
+  NetworkError,
+  TimeoutError,
+  StoreError,
+  StoreConflictError,
+  IoError,
+  CancelledError,
+  InternalError,
+  CLASS_NAMES,
+  classForKind,
+  convertError,
+  call,
+  callSync,
+  DETAILS_PREFIX,
+};

@@ -27,13 +27,41 @@ const { MemoryStore, FileStore, toNativeStore, keyParts } = require('./store');
 
 const { call, callSync } = errors;
 
+/**
+ * A connection: the seed's (`account_id`, `owner` = the platform user id).
+ * @typedef {{ account_id: string, owner: string } | { accountId: string, owner: string }} ConnectionKey
+ */
+/**
+ * What to export: a built-in type, or any sObject with validated field names.
+ * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] }} ExportType
+ */
+/**
+ * The seed's pagination object (key order as the seed's).
+ * @typedef {{ page: number, per_page: number, total: number, total_pages: number,
+ *   next_page: number | null, prev_page: number | null, offsetValue: number }} Pagination
+ */
+/** A record as Salesforce returns it (`attributes` included). @typedef {Record<string, any>} SalesforceRecord */
+/**
+ * The seed's export body.
+ * @typedef {{ success: true, message: 'SUCCESS', data: SalesforceRecord[], pagination: Pagination }} SeedExportBody
+ */
+/**
+ * Options of a streaming export.
+ * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
+ *   lossless?: boolean }} ExportOptions
+ */
+/** @typedef {import('./store').TokenStore} TokenStore */
+/** @typedef {import('../index.js').ConfigOptions} ConfigOptions */
+
 /** A validated configuration. */
 class Config {
   /**
-   * @param {object} options see `ConfigOptions` in the native typings (clientId, clientSecret,
-   *   redirectUri, stateSecret, forwardOrigins, and optional tuning)
+   * @param {ConfigOptions | import('../index.js').NativeConfig} options clientId, clientSecret,
+   *   redirectUri, stateSecret, forwardOrigins, and optional tuning (see `ConfigOptions`)
    */
   constructor(options) {
+    /** @private */
+    this._native = undefined;
     if (options instanceof native.NativeConfig) {
       this._native = options;
     } else {
@@ -64,7 +92,11 @@ class Config {
   }
 }
 
-/** Turns an export type argument into the native spec. */
+/**
+ * Turns an export type argument into the native spec.
+ * @param {ExportType} type
+ * @returns {import('../index.js').ExportSpecInput}
+ */
 function exportSpec(type) {
   if (typeof type === 'string') return { type };
   if (type && typeof type === 'object' && typeof type.sobject === 'string') {
@@ -83,6 +115,12 @@ function exportSpec(type) {
   });
 }
 
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @param {{ min?: number }} [bounds]
+ * @returns {number | undefined}
+ */
 function intOption(name, v, { min = 0 } = {}) {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
@@ -92,6 +130,11 @@ function intOption(name, v, { min = 0 } = {}) {
 }
 
 /** A page or limit option: a number, query-string text (the seed's parseInt rules), or absent. */
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @returns {number | string | null}
+ */
 function pageOrLimit(name, v) {
   if (v === undefined || v === null) return null;
   if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') return v;
@@ -104,21 +147,36 @@ function pageOrLimit(name, v) {
  * received; pass it as `checkpoint` to `client.export` to resume after it.
  */
 class ExportIterator {
+  /**
+   * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
+   * @param {boolean} lossless
+   * @param {string | undefined} resumeToken
+   * @private
+   */
   constructor(cursorPromise, lossless, resumeToken) {
+    /** @private */
     this._cursorPromise = cursorPromise;
+    /** @private */
     this._cursor = null;
+    /** @private */
     this._lossless = lossless;
+    /** @private */
     this._batch = [];
+    /** @private */
     this._index = 0; // next record of _batch to hand out
+    /** @private */
     this._done = false;
+    /** @private */
     this._resumeToken = resumeToken ?? null;
+    /** @private */
     this._started = false;
   }
+  /** @private */
   async _ensure() {
     if (!this._cursor) this._cursor = await call(() => this._cursorPromise);
     return this._cursor;
   }
-  /** @returns {Promise<IteratorResult<object>>} */
+  /** @returns {Promise<IteratorResult<SalesforceRecord, undefined>>} */
   async next() {
     if (this._done) return { done: true, value: undefined };
     const cursor = await this._ensure();
@@ -138,12 +196,16 @@ class ExportIterator {
     this._index += 1;
     return { done: false, value };
   }
-  /** Stops the export (the loop's `break` calls this). */
+  /**
+   * Stops the export (the loop's `break` calls this).
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
   async return() {
     this._done = true;
     if (this._cursor) this._cursor.cancel();
     return { done: true, value: undefined };
   }
+  /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
   [Symbol.asyncIterator]() {
     return this;
   }
@@ -162,6 +224,7 @@ class ExportIterator {
   /**
    * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
    * before the first batch).
+   * @returns {Promise<import('../index.js').ExportProgress>}
    */
   async progress() {
     const cursor = await this._ensure();
@@ -178,15 +241,17 @@ class ExportIterator {
 /** The SDK client: one per connected app; cheap to share across requests. */
 class Client {
   /**
-   * @param {Config | object} config a {@link Config} or its options
-   * @param {object} store a token store (see `./store`): MemoryStore, FileStore or your own
+   * @param {Config | ConfigOptions} config a {@link Config} or its options
+   * @param {TokenStore} store a token store (see `./store`): MemoryStore, FileStore or your own
    * @param {{ storeTimeoutMs?: number }} [options] `storeTimeoutMs` bounds each call to a
    *   JavaScript store (default 30000)
    */
   constructor(config, store, options = {}) {
     const cfg = config instanceof Config ? config : new Config(config);
     const handle = callSync(() => toNativeStore(store, options));
+    /** @private */
     this._native = callSync(() => new native.NativeClient(cfg._native, handle));
+    /** The configuration in use. */
     this.config = cfg;
   }
 
@@ -194,7 +259,7 @@ class Client {
    * Starts a connection: resolves `{ url, alreadyConnected }`. `url` is Salesforce's authorize URL
    * (PKCE S256, signed state), or `forwardUrl?status=success&integration=salesforce` when the
    * connection already exists. Rejects `MissingForwardUrlError` / `ForwardUrlNotAllowedError`.
-   * @param {{account_id: string, owner: string}} key
+   * @param {ConnectionKey} key
    * @param {string} forwardUrl
    */
   login(key, forwardUrl) {
@@ -226,6 +291,7 @@ class Client {
   /**
    * Revokes the tokens at Salesforce and deletes the stored connection: resolves
    * `{ revoked, revokeError }`. Rejects `NotConnectedError` when there is none.
+   * @param {ConnectionKey} key
    */
   disconnect(key) {
     return call(() => {
@@ -234,7 +300,11 @@ class Client {
     });
   }
 
-  /** Refreshes the access token now (single flight): resolves the connection info (no secrets). */
+  /**
+   * Refreshes the access token now (single flight): resolves the connection info (no secrets).
+   * Rejects `ReconnectRequiredError` when the refresh token is dead.
+   * @param {ConnectionKey} key
+   */
   refresh(key) {
     return call(() => {
       const [a, o] = keyParts(key);
@@ -242,7 +312,10 @@ class Client {
     });
   }
 
-  /** The stored connection's info (no secrets), or null. */
+  /**
+   * The stored connection's info (no secrets), or null.
+   * @param {ConnectionKey} key
+   */
   connectionInfo(key) {
     return call(() => {
       const [a, o] = keyParts(key);
@@ -254,9 +327,11 @@ class Client {
    * One page in the seed's JSON body: `{ success: true, message: 'SUCCESS', data, pagination }`.
    * `page` defaults to 1 (values below 1 count as 1); without `limit` every record is returned.
    * Rejects `UnknownExportTypeError` (no network call made), `NotConnectedError`, ...
-   * @param {{account_id: string, owner: string}} key
-   * @param {string | {sobject: string, fields: string[]}} type
-   * @param {{ page?: number, limit?: number, lossless?: boolean }} [options]
+   * @param {ConnectionKey} key
+   * @param {ExportType} type
+   * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
+   *   numbers, or query-string text read with the seed's `parseInt` rules
+   * @returns {Promise<SeedExportBody>}
    */
   async exportPage(key, type, options = {}) {
     const text = await call(() => {
@@ -273,6 +348,9 @@ class Client {
    * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
    * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
    * `includeDeleted`, `batchSize` (200..2000), `lossless`.
+   * @param {ConnectionKey} key
+   * @param {ExportType} type
+   * @param {ExportOptions} [options]
    * @returns {ExportIterator}
    */
   export(key, type, options = {}) {
@@ -292,7 +370,11 @@ class Client {
 
   /**
    * Streams an export into a file (`format`: 'csv' | 'ndjson' | 'json'); resolves the summary
-   * `{ records, batches, checkpoint, path }`. Options as {@link Client#export}.
+   * `{ records, apiCalls, checkpoint, path }`. Options as {@link Client#export}.
+   * @param {ConnectionKey} key
+   * @param {ExportType} type
+   * @param {string} path
+   * @param {ExportOptions & { format?: 'csv' | 'ndjson' | 'json' }} [options]
    */
   exportToFile(key, type, path, options = {}) {
     return call(() => {
@@ -329,6 +411,10 @@ class Client {
  * The seed's pagination object for `items` records, page `page`, `perPage` per page (omitted:
  * all), exactly as the seed computes it for every valid input; zero records give `total_pages: 0`
  * and pages below 1 count as 1 (seed defect D14).
+ * @param {number} items
+ * @param {number | string | null} [page]
+ * @param {number | string | null} [perPage]
+ * @returns {Pagination}
  */
 function paginator(items, page, perPage) {
   return JSON.parse(callSync(() => native.paginator(items, page ?? null, perPage ?? null)));
@@ -343,6 +429,27 @@ module.exports = {
   paginator,
   version: native.version(),
   errorKinds: native.errorKinds(),
-  ...Object.fromEntries(Object.entries(errors).filter(([k]) => /Error$/.test(k))),
   convertError: errors.convertError,
+  SfcrmError: errors.SfcrmError,
+  InvalidArgumentError: errors.InvalidArgumentError,
+  ConfigError: errors.ConfigError,
+  MissingForwardUrlError: errors.MissingForwardUrlError,
+  ForwardUrlNotAllowedError: errors.ForwardUrlNotAllowedError,
+  UnknownExportTypeError: errors.UnknownExportTypeError,
+  InvalidIdentifierError: errors.InvalidIdentifierError,
+  InvalidStateError: errors.InvalidStateError,
+  NotConnectedError: errors.NotConnectedError,
+  OAuthError: errors.OAuthError,
+  ReconnectRequiredError: errors.ReconnectRequiredError,
+  SessionExpiredError: errors.SessionExpiredError,
+  RateLimitedError: errors.RateLimitedError,
+  ApiError: errors.ApiError,
+  ProtocolError: errors.ProtocolError,
+  NetworkError: errors.NetworkError,
+  TimeoutError: errors.TimeoutError,
+  StoreError: errors.StoreError,
+  StoreConflictError: errors.StoreConflictError,
+  IoError: errors.IoError,
+  CancelledError: errors.CancelledError,
+  InternalError: errors.InternalError,
 };

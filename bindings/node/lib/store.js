@@ -21,6 +21,22 @@
  * Built in: {@link MemoryStore} (this process only) and {@link FileStore} (one JSON file per
  * connection, atomic replace, a lock for the swap).
  */
+/**
+ * A stored connection (the seed's document plus the SDK's fields).
+ * @typedef {{ schema?: number, account_id: string, owner: string,
+ *   token: { access_token: string, refresh_token?: string | null, issued_at?: string },
+ *   token_invalidated?: boolean, instance_url: string, id?: string | null, scope?: string | null,
+ *   version: number, refresh_lease?: { holder: string, expires_at_ms: number } | null,
+ *   updated_at_ms?: number, [extra: string]: unknown }} ConnectionDocument
+ */
+/**
+ * The contract every token store implements (see the module docs).
+ * @typedef {{
+ *   load(key: { account_id: string, owner: string }): Promise<ConnectionDocument | null>,
+ *   save(doc: ConnectionDocument, expectedVersion: number | null): Promise<'saved' | 'conflict' | boolean>,
+ *   delete(key: { account_id: string, owner: string }): Promise<boolean>,
+ * }} TokenStore
+ */
 const native = require('../index.js');
 const { callSync, call } = require('./errors');
 
@@ -39,21 +55,35 @@ function keyParts(key) {
 
 /** Shared implementation of the built-in stores over a native handle. */
 class NativeBackedStore {
-  /** @param {object} handle a native store handle */
+  /**
+   * @param {import('../index.js').NativeStore} handle a native store handle
+   * @protected
+   */
   constructor(handle) {
     Object.defineProperty(this, NATIVE, { value: handle });
   }
-  /** @param {{account_id: string, owner: string}} key */
+  /**
+   * @param {{account_id: string, owner: string}} key
+   * @returns {Promise<ConnectionDocument | null>}
+   */
   async load(key) {
     const [a, o] = keyParts(key);
     const text = await call(() => this[NATIVE].load(a, o));
     return text == null ? null : JSON.parse(text);
   }
-  /** @param {object} doc @param {number | null} expectedVersion */
+  /**
+   * @param {ConnectionDocument} doc
+   * @param {number | null} expectedVersion
+   * @returns {Promise<'saved' | 'conflict'>}
+   */
   async save(doc, expectedVersion) {
+    // @ts-ignore: the addon resolves exactly 'saved' or 'conflict'
     return call(() => this[NATIVE].save(JSON.stringify(doc), expectedVersion ?? null));
   }
-  /** @param {{account_id: string, owner: string}} key */
+  /**
+   * @param {{account_id: string, owner: string}} key
+   * @returns {Promise<boolean>}
+   */
   async delete(key) {
     const [a, o] = keyParts(key);
     return call(() => this[NATIVE].delete(a, o));
@@ -99,8 +129,9 @@ function stripHostFields(doc) {
 /**
  * The native handle for a store: the built-in stores' own, or a bridge to a JavaScript store
  * object whose Promises are awaited from Rust.
- * @param {object} store
+ * @param {TokenStore} store
  * @param {{ storeTimeoutMs?: number }} [options]
+ * @returns {import('../index.js').NativeStore}
  */
 function toNativeStore(store, options = {}) {
   if (store && store[NATIVE]) return store[NATIVE];

@@ -156,11 +156,11 @@ impl NativeStore {
         #[napi(ts_arg_type = "(keyJson: string) => Promise<string | null>")] load: LoadFn,
         #[napi(ts_arg_type = "(docJson: string, expectedVersion: number | null) => Promise<string>")]
         save: SaveFn,
-        #[napi(ts_arg_type = "(keyJson: string) => Promise<boolean>")] delete: DeleteFn,
+        #[napi(ts_arg_type = "(keyJson: string) => Promise<boolean>")] remove: DeleteFn,
         timeout_ms: Option<u32>,
     ) -> Self {
         let timeout = Duration::from_millis(u64::from(timeout_ms.unwrap_or(DEFAULT_STORE_TIMEOUT_MS).max(1)));
-        NativeStore { inner: Arc::new(JsStore { load, save, delete, timeout }) }
+        NativeStore { inner: Arc::new(JsStore { load, save, delete: remove, timeout }) }
     }
 
     /// The stored document JSON for (accountId, owner), or null.

@@ -1,0 +1,297 @@
+declare namespace _exports {
+    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, ExportOptions, TokenStore, ConfigOptions };
+}
+declare namespace _exports {
+    export { Client };
+    export { Config };
+    export { MemoryStore };
+    export { FileStore };
+    export { ExportIterator };
+    export { paginator };
+    export let version: string;
+    export let errorKinds: [string, number][];
+    export let convertError: typeof errors.convertError;
+    export let SfcrmError: typeof errors.SfcrmError;
+    export let InvalidArgumentError: typeof errors.InvalidArgumentError;
+    export let ConfigError: typeof errors.ConfigError;
+    export let MissingForwardUrlError: typeof errors.MissingForwardUrlError;
+    export let ForwardUrlNotAllowedError: typeof errors.ForwardUrlNotAllowedError;
+    export let UnknownExportTypeError: typeof errors.UnknownExportTypeError;
+    export let InvalidIdentifierError: typeof errors.InvalidIdentifierError;
+    export let InvalidStateError: typeof errors.InvalidStateError;
+    export let NotConnectedError: typeof errors.NotConnectedError;
+    export let OAuthError: typeof errors.OAuthError;
+    export let ReconnectRequiredError: typeof errors.ReconnectRequiredError;
+    export let SessionExpiredError: typeof errors.SessionExpiredError;
+    export let RateLimitedError: typeof errors.RateLimitedError;
+    export let ApiError: typeof errors.ApiError;
+    export let ProtocolError: typeof errors.ProtocolError;
+    export let NetworkError: typeof errors.NetworkError;
+    export let TimeoutError: typeof errors.TimeoutError;
+    export let StoreError: typeof errors.StoreError;
+    export let StoreConflictError: typeof errors.StoreConflictError;
+    export let IoError: typeof errors.IoError;
+    export let CancelledError: typeof errors.CancelledError;
+    export let InternalError: typeof errors.InternalError;
+}
+export = _exports;
+/**
+ * A connection: the seed's (`account_id`, `owner` = the platform user id).
+ */
+type ConnectionKey = {
+    account_id: string;
+    owner: string;
+} | {
+    accountId: string;
+    owner: string;
+};
+/**
+ * What to export: a built-in type, or any sObject with validated field names.
+ */
+type ExportType = "contacts" | "deals" | "notes" | string | {
+    sobject: string;
+    fields: string[];
+};
+/**
+ * The seed's pagination object (key order as the seed's).
+ */
+type Pagination = {
+    page: number;
+    per_page: number;
+    total: number;
+    total_pages: number;
+    next_page: number | null;
+    prev_page: number | null;
+    offsetValue: number;
+};
+/**
+ * A record as Salesforce returns it (`attributes` included).
+ */
+type SalesforceRecord = Record<string, any>;
+/**
+ * The seed's export body.
+ */
+type SeedExportBody = {
+    success: true;
+    message: "SUCCESS";
+    data: SalesforceRecord[];
+    pagination: Pagination;
+};
+/**
+ * Options of a streaming export.
+ */
+type ExportOptions = {
+    since?: string;
+    checkpoint?: string;
+    includeDeleted?: boolean;
+    batchSize?: number;
+    lossless?: boolean;
+};
+type TokenStore = import("./store").TokenStore;
+type ConfigOptions = import("../index.js").ConfigOptions;
+/** The SDK client: one per connected app; cheap to share across requests. */
+declare class Client {
+    /**
+     * @param {Config | ConfigOptions} config a {@link Config} or its options
+     * @param {TokenStore} store a token store (see `./store`): MemoryStore, FileStore or your own
+     * @param {{ storeTimeoutMs?: number }} [options] `storeTimeoutMs` bounds each call to a
+     *   JavaScript store (default 30000)
+     */
+    constructor(config: Config | ConfigOptions, store: TokenStore, options?: {
+        storeTimeoutMs?: number;
+    });
+    /** @private */
+    private _native;
+    /** The configuration in use. */
+    config: Config;
+    /**
+     * Starts a connection: resolves `{ url, alreadyConnected }`. `url` is Salesforce's authorize URL
+     * (PKCE S256, signed state), or `forwardUrl?status=success&integration=salesforce` when the
+     * connection already exists. Rejects `MissingForwardUrlError` / `ForwardUrlNotAllowedError`.
+     * @param {ConnectionKey} key
+     * @param {string} forwardUrl
+     */
+    login(key: ConnectionKey, forwardUrl: string): Promise<native.LoginResult>;
+    /**
+     * Completes a connection from the callback's query (`code`, `state`, `error`,
+     * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
+     * is where to redirect the browser. Rejects `InvalidStateError` when the state does not verify.
+     * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
+     */
+    callback(query: {
+        code?: string;
+        state?: string;
+        error?: string;
+        error_description?: string;
+    }): Promise<native.CallbackResult>;
+    /**
+     * Revokes the tokens at Salesforce and deletes the stored connection: resolves
+     * `{ revoked, revokeError }`. Rejects `NotConnectedError` when there is none.
+     * @param {ConnectionKey} key
+     */
+    disconnect(key: ConnectionKey): Promise<native.DisconnectResult>;
+    /**
+     * Refreshes the access token now (single flight): resolves the connection info (no secrets).
+     * Rejects `ReconnectRequiredError` when the refresh token is dead.
+     * @param {ConnectionKey} key
+     */
+    refresh(key: ConnectionKey): Promise<native.ConnectionInfoObject>;
+    /**
+     * The stored connection's info (no secrets), or null.
+     * @param {ConnectionKey} key
+     */
+    connectionInfo(key: ConnectionKey): Promise<native.ConnectionInfoObject>;
+    /**
+     * One page in the seed's JSON body: `{ success: true, message: 'SUCCESS', data, pagination }`.
+     * `page` defaults to 1 (values below 1 count as 1); without `limit` every record is returned.
+     * Rejects `UnknownExportTypeError` (no network call made), `NotConnectedError`, ...
+     * @param {ConnectionKey} key
+     * @param {ExportType} type
+     * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
+     *   numbers, or query-string text read with the seed's `parseInt` rules
+     * @returns {Promise<SeedExportBody>}
+     */
+    exportPage(key: ConnectionKey, type: ExportType, options?: {
+        page?: number | string;
+        limit?: number | string;
+        lossless?: boolean;
+    }): Promise<SeedExportBody>;
+    /**
+     * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
+     * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
+     * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
+     * `includeDeleted`, `batchSize` (200..2000), `lossless`.
+     * @param {ConnectionKey} key
+     * @param {ExportType} type
+     * @param {ExportOptions} [options]
+     * @returns {ExportIterator}
+     */
+    export(key: ConnectionKey, type: ExportType, options?: ExportOptions): ExportIterator;
+    /**
+     * Streams an export into a file (`format`: 'csv' | 'ndjson' | 'json'); resolves the summary
+     * `{ records, apiCalls, checkpoint, path }`. Options as {@link Client#export}.
+     * @param {ConnectionKey} key
+     * @param {ExportType} type
+     * @param {string} path
+     * @param {ExportOptions & { format?: 'csv' | 'ndjson' | 'json' }} [options]
+     */
+    exportToFile(key: ConnectionKey, type: ExportType, path: string, options?: ExportOptions & {
+        format?: "csv" | "ndjson" | "json";
+    }): Promise<native.ExportFileSummary>;
+    /** The last `Sforce-Limit-Info` seen: `{ used, limit }`, or null. */
+    apiUsage(): native.ApiUsageObject;
+    /** Counters of the HTTP calls this client made (API, token endpoint, revoke, retries). */
+    apiCalls(): native.ApiCallsObject;
+}
+/**
+ * A connection: the seed's (`account_id`, `owner` = the platform user id).
+ * @typedef {{ account_id: string, owner: string } | { accountId: string, owner: string }} ConnectionKey
+ */
+/**
+ * What to export: a built-in type, or any sObject with validated field names.
+ * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] }} ExportType
+ */
+/**
+ * The seed's pagination object (key order as the seed's).
+ * @typedef {{ page: number, per_page: number, total: number, total_pages: number,
+ *   next_page: number | null, prev_page: number | null, offsetValue: number }} Pagination
+ */
+/** A record as Salesforce returns it (`attributes` included). @typedef {Record<string, any>} SalesforceRecord */
+/**
+ * The seed's export body.
+ * @typedef {{ success: true, message: 'SUCCESS', data: SalesforceRecord[], pagination: Pagination }} SeedExportBody
+ */
+/**
+ * Options of a streaming export.
+ * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
+ *   lossless?: boolean }} ExportOptions
+ */
+/** @typedef {import('./store').TokenStore} TokenStore */
+/** @typedef {import('../index.js').ConfigOptions} ConfigOptions */
+/** A validated configuration. */
+declare class Config {
+    /**
+     * Loads the seed's `SALESFORCE_*` and the SDK's `SFCRM_*` environment variables (from `env`
+     * when given, else from `process.env`). Throws `ConfigError` naming the variable.
+     * @param {Record<string, string | undefined>} [env]
+     */
+    static fromEnv(env?: Record<string, string | undefined>): Config;
+    /**
+     * @param {ConfigOptions | import('../index.js').NativeConfig} options clientId, clientSecret,
+     *   redirectUri, stateSecret, forwardOrigins, and optional tuning (see `ConfigOptions`)
+     */
+    constructor(options: ConfigOptions | import("../index.js").NativeConfig);
+    /** @private */
+    private _native;
+    get loginUrl(): string;
+    get redirectUri(): string;
+    get clientId(): string;
+}
+import { MemoryStore } from "./store";
+import { FileStore } from "./store";
+/**
+ * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
+ * records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to `client.export` to resume after it.
+ */
+declare class ExportIterator {
+    /**
+     * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
+     * @param {boolean} lossless
+     * @param {string | undefined} resumeToken
+     * @private
+     */
+    private constructor();
+    /** @private */
+    private _cursorPromise;
+    /** @private */
+    private _cursor;
+    /** @private */
+    private _lossless;
+    /** @private */
+    private _batch;
+    /** @private */
+    private _index;
+    /** @private */
+    private _done;
+    /** @private */
+    private _resumeToken;
+    /** @private */
+    private _started;
+    /** @private */
+    private _ensure;
+    /** @returns {Promise<IteratorResult<SalesforceRecord, undefined>>} */
+    next(): Promise<IteratorResult<SalesforceRecord, undefined>>;
+    /**
+     * Stops the export (the loop's `break` calls this).
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
+    return(): Promise<IteratorResult<SalesforceRecord, undefined>>;
+    /**
+     * A resume token for the position after the last record handed out (an opaque string).
+     * @returns {Promise<string>}
+     */
+    checkpoint(): Promise<string>;
+    /**
+     * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
+     * before the first batch).
+     * @returns {Promise<import('../index.js').ExportProgress>}
+     */
+    progress(): Promise<import("../index.js").ExportProgress>;
+    /** Cancels the export; a pending `next()` rejects with `CancelledError`. */
+    cancel(): void;
+    /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
+    [Symbol.asyncIterator](): AsyncIterator<SalesforceRecord, undefined>;
+}
+/**
+ * The seed's pagination object for `items` records, page `page`, `perPage` per page (omitted:
+ * all), exactly as the seed computes it for every valid input; zero records give `total_pages: 0`
+ * and pages below 1 count as 1 (seed defect D14).
+ * @param {number} items
+ * @param {number | string | null} [page]
+ * @param {number | string | null} [perPage]
+ * @returns {Pagination}
+ */
+declare function paginator(items: number, page?: number | string | null, perPage?: number | string | null): Pagination;
+import errors = require("./errors");
+import native = require("../index.js");
