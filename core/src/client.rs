@@ -512,7 +512,24 @@ impl Client {
 
     /// Steps 2–5 of the refresh protocol (module docs). Returns the document holding a token newer
     /// than `failed`.
+    ///
+    /// Runs on its own task: if the caller's future is dropped (a host timeout, a cancelled
+    /// export) after the refresh grant was sent, the task still persists the new tokens (under
+    /// rotation the old refresh token is already dead) and releases the per-connection lock.
     async fn refresh_after_401(
+        &self,
+        key: &ConnectionKey,
+        failed: &Secret,
+    ) -> Result<ConnectionDocument> {
+        let this = self.clone();
+        let key = key.clone();
+        let failed = failed.clone();
+        tokio::spawn(async move { this.refresh_coordinated(&key, &failed).await })
+            .await
+            .map_err(|e| Error::internal(format!("the refresh task failed: {e}")))?
+    }
+
+    async fn refresh_coordinated(
         &self,
         key: &ConnectionKey,
         failed: &Secret,

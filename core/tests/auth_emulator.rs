@@ -893,3 +893,47 @@ async fn slow_responses_are_a_timeout_and_refused_connections_a_network_error() 
     assert_eq!(client.api_calls().api_requests, 4);
     assert_eq!(client.api_calls().token_requests, 0);
 }
+
+#[tokio::test]
+async fn a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token() {
+    let env = Env::start_with(
+        EmulatorConfig {
+            rotation: true,
+            ..small()
+        },
+        |b| b,
+    )
+    .await;
+    let original = env.doc().await.token.refresh_token.unwrap();
+    env.emu.control().expire_sessions();
+    env.emu.control().add_fault(Fault {
+        endpoint: Endpoint::Token,
+        count: 1,
+        kind: FaultKind::Delay { ms: 400 },
+    });
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(150),
+        env.client
+            .query_page(&env.key, SOQL, &QueryOptions::default()),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the caller gave up while the refresh grant was in flight"
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let doc = env.doc().await;
+    assert_ne!(
+        doc.token.refresh_token.as_ref(),
+        Some(&original),
+        "the rotated refresh token was persisted"
+    );
+    assert!(doc.refresh_lease.is_none());
+    let page = env
+        .client
+        .query_page(&env.key, SOQL, &QueryOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total_size, 50);
+    assert_eq!(env.emu.control().counters().token_refresh_token, 1);
+}
