@@ -428,3 +428,63 @@ async fn br14_note_bodies_with_html_and_unicode_are_written_byte_for_byte() {
     println!("notes: {html} bodies with HTML, {non_ascii} with non-ASCII text");
     assert!(html > 0 && non_ascii > 0, "the emulator's notes exercise HTML and unicode");
 }
+
+#[tokio::test]
+async fn the_count_is_cached_per_filter_and_anchors_reset_when_the_count_changes() {
+    use sfcrm_core::soql::{CmpOp, Condition, FieldPath, SalesforceId};
+    let env = env_with(6_000, 10).await;
+    let spec = ExportSpec::builtin("contacts").unwrap();
+    let full = all_records(&env.client, &env.key, &spec).await;
+    let pivot = SalesforceId::new(full[499]["Id"].as_str().unwrap()).unwrap();
+    let filtered = spec.clone().with_filter(Condition::cmp(FieldPath::new("Id").unwrap(), CmpOp::Gt, pivot));
+
+    // Two specs on the same sObject: two COUNTs, each cached.
+    env.emu.control().reset_counters();
+    let a = env.client.export_page(&env.key, &spec, PageRequest { page: 1, limit: Some(100) }).await.unwrap();
+    let b = env.client.export_page(&env.key, &filtered, PageRequest { page: 1, limit: Some(100) }).await.unwrap();
+    let b2 = env.client.export_page(&env.key, &filtered, PageRequest { page: 2, limit: Some(100) }).await.unwrap();
+    assert_eq!((a.api_calls, b.api_calls, b2.api_calls), (2, 2, 1));
+    assert_eq!(a.pagination.total, 6_000);
+    assert_eq!(b.pagination.total, 5_500);
+    assert_eq!(ids(&b.data), ids(&full[500..600]));
+    assert_eq!(ids(&b2.data), ids(&full[600..700]));
+
+    // Walk deep (anchors recorded), then delete records before that point: the refreshed COUNT
+    // differs, the anchors are dropped, and the deep page is right for the new data.
+    let p50 = env.client.export_page(&env.key, &spec, PageRequest { page: 50, limit: Some(100) }).await.unwrap();
+    assert_eq!(ids(&p50.data), ids(&full[4900..5000]));
+    let deleted: HashSet<String> = env.emu.control().delete(SObject::Contact, 30).into_iter().collect();
+    env.client.invalidate_export_cache(&env.key);
+    let now: Vec<Record> = all_records(&env.client, &env.key, &spec).await;
+    assert_eq!(now.len(), 5_970);
+    assert!(now.iter().all(|r| !deleted.contains(r["Id"].as_str().unwrap())));
+    let p50 = env.client.export_page(&env.key, &spec, PageRequest { page: 50, limit: Some(100) }).await.unwrap();
+    assert_eq!(p50.pagination.total, 5_970);
+    assert_eq!(ids(&p50.data), ids(&now[4900..5000]));
+}
+
+#[tokio::test]
+async fn a_zero_count_cache_ttl_counts_every_page_but_keeps_valid_anchors() {
+    let ecfg = EmulatorConfig { contacts: 3_000, deals: 10, notes: 10, ..EmulatorConfig::default() };
+    let env = Env::start_with(ecfg, |b| b.count_cache_ttl(Duration::ZERO)).await;
+    let spec = ExportSpec::builtin("contacts").unwrap();
+    let full = all_records(&env.client, &env.key, &spec).await;
+    env.emu.control().reset_counters();
+    for page in 21..=25 {
+        let p = env.client.export_page(&env.key, &spec, PageRequest { page, limit: Some(100) }).await.unwrap();
+        let start = (page as usize - 1) * 100;
+        assert_eq!(ids(&p.data), ids(&full[start..start + 100]));
+        assert_eq!(p.api_calls, 2, "COUNT + 1 data query (page {page})");
+    }
+    assert_eq!(env.emu.control().counters().query, 10);
+
+    // Records deleted before the anchors: the next COUNT differs, so the anchors (positions) are
+    // dropped and page 25 is computed afresh (by OFFSET hops) rather than from a shifted anchor.
+    let deleted: HashSet<String> = env.emu.control().delete(SObject::Contact, 40).into_iter().collect();
+    let before_2400 = full[..2400].iter().filter(|r| deleted.contains(r["Id"].as_str().unwrap())).count();
+    assert!(before_2400 > 0, "the deletions shift page 25");
+    let now = all_records(&env.client, &env.key, &spec).await;
+    let p = env.client.export_page(&env.key, &spec, PageRequest { page: 25, limit: Some(100) }).await.unwrap();
+    assert_eq!(p.pagination.total, 2_960);
+    assert_eq!(ids(&p.data), ids(&now[2400..2500]));
+}
