@@ -1,0 +1,44 @@
+"""Run as a subprocess by test_interrupt.py. argv: login_url store_dir mode.
+
+Connects (FileStore in store_dir), then starts a long operation and prints "READY <mode>" just before
+the blocking call; the parent sends SIGINT. On KeyboardInterrupt it prints one JSON line with what
+it saw, and exits 0. Modes: `iterate` (export iterator blocked on a slow batch), `csv`
+(export_to_csv blocked on a slow batch), `page` (export_page blocked on a slow COUNT).
+"""
+
+import json
+import sys
+import time
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import sfcrm  # noqa: E402
+from conftest import Emulator, connect, make_config  # noqa: E402
+
+login_url, store_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+emu = Emulator(proc=None, login_url=login_url, instance_url="")
+client = sfcrm.Client(make_config(emu), store=sfcrm.FileStore(store_dir))
+KEY = ("interrupt", "user-1")
+connect(client, *KEY)
+
+got = 0
+it = None
+try:
+    if mode == "iterate":
+        it = client.export(*KEY, "contacts", batch_size=2000)
+        for _ in range(2000):  # the first batch is fast
+            next(it)
+            got += 1
+        print("READY iterate", flush=True)
+        for _ in it:  # the next batch is delayed by the emulator
+            got += 1
+    elif mode == "csv":
+        print("READY csv", flush=True)
+        client.export_to_csv(*KEY, "contacts", store_dir + "/../out.csv")
+    elif mode == "page":
+        print("READY page", flush=True)
+        client.export_page(*KEY, "contacts", 1, 10)
+    print(json.dumps({"interrupted": False}), flush=True)
+except KeyboardInterrupt:
+    t = time.monotonic()
+    checkpoint = it.checkpoint if it is not None else None
+    print(json.dumps({"interrupted": True, "at": t, "records": got, "checkpoint": checkpoint}), flush=True)

@@ -1,0 +1,97 @@
+"""Ctrl-C: a KeyboardInterrupt stops a long blocking call within a second, and the token store is
+left consistent (the connection still works, no refresh lease left behind, the checkpoint resumes
+exactly after the last record, no partial output file).
+
+A subprocess connects and starts an operation whose next request the emulator delays by 20 s; the
+test sends SIGINT while it is blocked and measures how long the child takes to report the
+KeyboardInterrupt."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import sfcrm
+from conftest import make_config, start_emulator
+
+PROBE = pathlib.Path(__file__).with_name("_interrupt_probe.py")
+DELAY_MS = 20_000
+
+
+@pytest.fixture
+def slow_emulator():
+    emu = start_emulator("--contacts", "10000")
+    yield emu
+    emu.stop()
+
+
+def run_and_interrupt(emu, store_dir, mode, endpoint):
+    # Delay the operation's slow request before the child starts (the core prefetches the next
+    # batch as soon as one arrives, so installing it later would race with the prefetch).
+    emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
+    proc = subprocess.Popen(
+        [sys.executable, str(PROBE), emu.login_url, str(store_dir), mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("READY"), (line, proc.stderr.read() if proc.poll() is not None else "")
+        time.sleep(0.5)  # let the child block on the delayed request
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out = proc.stdout.readline()
+        reported = time.monotonic()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    emu.control("faults", method="DELETE")
+    result = json.loads(out)
+    assert result["interrupted"] is True
+    return result, reported - sent
+
+
+def check_store_consistent(emu, store_dir):
+    store = sfcrm.FileStore(store_dir)
+    doc = store.load("interrupt", "user-1")
+    assert doc is not None and not doc["token_invalidated"]
+    assert doc.get("refresh_lease") is None
+    assert not [p for p in pathlib.Path(store_dir).iterdir() if p.name.endswith((".tmp", ".partial"))]
+    client = sfcrm.Client(make_config(emu), store=store)
+    assert client.login("interrupt", "user-1", "http://127.0.0.1:3000/x").already_connected
+    return client
+
+
+def test_interrupt_iteration_stops_within_a_second(slow_emulator, tmp_path):
+    store_dir = tmp_path / "tokens"
+    # The first batch arrives at once; the delay hits the next locator request.
+    result, took = run_and_interrupt(slow_emulator, store_dir, "iterate", "query_more")
+    print(f"KeyboardInterrupt after {took:.3f} s")
+    assert took < 1.0, f"KeyboardInterrupt took {took:.2f} s"
+    assert result["records"] == 2000
+    client = check_store_consistent(slow_emulator, store_dir)
+    rest = [r["Id"] for r in client.export("interrupt", "user-1", "contacts", checkpoint=result["checkpoint"])]
+    assert len(rest) == 10_000 - 2000
+
+
+def test_interrupt_file_export_leaves_no_file(slow_emulator, tmp_path):
+    store_dir = tmp_path / "tokens"
+    result, took = run_and_interrupt(slow_emulator, store_dir, "csv", "query")
+    print(f"KeyboardInterrupt after {took:.3f} s")
+    assert took < 1.0, f"KeyboardInterrupt took {took:.2f} s"
+    assert not (tmp_path / "out.csv").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tokens"]  # no partial file left
+    check_store_consistent(slow_emulator, store_dir)
+
+
+def test_interrupt_single_call(slow_emulator, tmp_path):
+    store_dir = tmp_path / "tokens"
+    _result, took = run_and_interrupt(slow_emulator, store_dir, "page", "query")
+    print(f"KeyboardInterrupt after {took:.3f} s")
+    assert took < 1.0, f"KeyboardInterrupt took {took:.2f} s"
+    check_store_consistent(slow_emulator, store_dir)
