@@ -36,7 +36,7 @@ mod sealed;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
-pub use sealed::{SealedStore, SealingKey, SealingKeyring};
+pub use sealed::{SEALED_PREFIX, SealedStore, SealingKey, SealingKeyring};
 
 /// The schema version written in [`ConnectionDocument::schema`].
 pub const DOCUMENT_SCHEMA: u32 = 1;

@@ -132,6 +132,17 @@ impl SealingKeyring {
         SealingKeyring::new(primary, keys)
     }
 
+    /// Reads `SFCRM_SEALING_KEYS` (same format as [`SealingKeyring::from_env_value`]): `Ok(None)`
+    /// when unset or empty; a malformed value is a `Config` error naming the variable.
+    pub fn from_env() -> Result<Option<SealingKeyring>, Error> {
+        match std::env::var("SFCRM_SEALING_KEYS") {
+            Ok(v) if !v.trim().is_empty() => SealingKeyring::from_env_value(&v)
+                .map(Some)
+                .map_err(|e| Error::config(format!("SFCRM_SEALING_KEYS: {}", e.message()))),
+            _ => Ok(None),
+        }
+    }
+
     /// The id of the key that seals.
     pub fn primary_kid(&self) -> &str {
         self.primary.kid()
