@@ -173,6 +173,19 @@ describe('Client against the org emulator', () => {
     assert.ok(p.batches >= 3);
   });
 
+  it('cancel() stops an export: the native cursor rejects with CancelledError, the iterator ends', async () => {
+    const it = client.export(key, 'contacts', { batchSize: 200 });
+    const first = await it.next();
+    assert.equal(first.done, false);
+    it.cancel();
+    assert.deepEqual(await it.next(), { done: true, value: undefined });
+    const native = require('../index.js');
+    const cursor = client._native.exportStream('acc-1', 'user-1', { spec: { type: 'contacts' } });
+    cursor.cancel();
+    await assert.rejects(cursor.nextBatch(false).catch((e) => { throw sfcrm.convertError(e); }), sfcrm.CancelledError);
+    assert.ok(native.ExportCursor);
+  });
+
   it('export() with since returns only records modified since, and rejects a bad checkpoint', async () => {
     const since = new Date(Date.now() + 60_000).toISOString();
     const none = [];

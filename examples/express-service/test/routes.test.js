@@ -232,6 +232,22 @@ describe('express service routes', () => {
     assert.deepStrictEqual(n.body, { success: false, errno: 400, message: 'Api Token Not Found' });
   });
 
+  it('GET /export/:type: a negative limit is 400; Salesforce rate limiting is a 429 JSON error', async () => {
+    const bad = await get(`${svc.origin}${BASE}/export/contacts?page=1&limit=-5`, alice);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.success, false);
+    assert.equal(bad.body.code, 'invalid_argument');
+    await emu.control('faults', { endpoint: 'query', kind: 'request_limit', count: 10 });
+    try {
+      const r = await get(`${svc.origin}${BASE}/export/notes?page=1&limit=3`, alice);
+      assert.equal(r.status, 429);
+      assert.equal(r.body.code, 'rate_limited');
+      assert.equal(r.body.errno, 429);
+    } finally {
+      await emu.control('faults', undefined, 'DELETE');
+    }
+  });
+
   it('20 concurrent exports on an expired session cause exactly one refresh', async () => {
     await emu.expireSessions();
     await emu.resetCounters();
