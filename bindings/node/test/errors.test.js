@@ -84,6 +84,32 @@ describe('error classes', () => {
     assert.ok(!JSON.stringify(c).includes('csecret'));
   });
 
+  it('Config.fromEnv() without an argument reads process.env', () => {
+    const names = {
+      SALESFORCE_CLIENT_ID: 'env-cid',
+      SALESFORCE_SECRET_ID: 'env-secret',
+      SALESFORCE_REDIRECT_URL: 'https://svc.example.com/cb',
+      SFCRM_STATE_SECRET: 'e'.repeat(40),
+      SFCRM_FORWARD_ORIGINS: '*',
+      SALESFORCE_LOGIN_URL: 'https://test.salesforce.com',
+    };
+    const saved = {};
+    for (const [k, v] of Object.entries(names)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    try {
+      const c = sfcrm.Config.fromEnv();
+      assert.equal(c.clientId, 'env-cid');
+      assert.equal(c.loginUrl, 'https://test.salesforce.com');
+    } finally {
+      for (const k of Object.keys(names)) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+
   it('unrelated errors pass through unchanged', () => {
     const e = new RangeError('x');
     assert.equal(sfcrm.convertError(e), e);
