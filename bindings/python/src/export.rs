@@ -25,6 +25,11 @@ use crate::convert::ToPy;
 use crate::error::{IntoPyResult, to_py};
 use crate::runtime;
 
+/// How long an interrupted export may take to wind down (stop its prefetch, remove its temporary
+/// file) before `KeyboardInterrupt` is raised anyway. Cancellation is immediate in the core, so
+/// this is normally a few milliseconds; the bound keeps Ctrl-C under a second.
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The export spec from `type` and `fields`.
 ///
 /// - `fields=None`: `type` must be a built-in (`contacts`, `deals`, `notes`: the seed's queries);
@@ -237,7 +242,10 @@ impl ExportIterator {
                 |_| Ok(()),
                 // Ctrl-C: the stream stops its prefetch and answers `Cancelled` at once; the task
                 // then ends and drops it. Store writes in flight (spawn_blocking) still complete.
-                move |_| cancel.cancel(),
+                move |_| {
+                    cancel.cancel();
+                    Some(CANCEL_GRACE)
+                },
             );
             let (stream, result) = match got {
                 Ok(v) => v,
@@ -408,6 +416,7 @@ pub fn to_file(
         // temporary file (it keeps running until it notices, within one batch write).
         stopped.store(true, Ordering::SeqCst);
         cancel2.cancel();
+        Some(CANCEL_GRACE)
     });
     let (records, api_calls, checkpoint) = result?.py_err()?;
     while let Ok(p) = rx.try_recv() {

@@ -58,17 +58,20 @@ where
         if let OnInterrupt::Abort = on_interrupt {
             handle.abort();
         }
+        None
     })
 }
 
 /// [`wait`] with hooks: `tick` runs with the GIL between slices (e.g. to call a Python progress
 /// callback; an error from it ends the wait and is returned after `on_stop`), `on_stop` runs when
-/// the wait ends early (signal or tick error) with the task's handle.
+/// the wait ends early (signal or tick error) with the task's handle; when it returns a grace
+/// period, the task is given that long (GIL released) to wind down, e.g. to remove a temporary
+/// file, so that a process exiting on the `KeyboardInterrupt` does not cut its cleanup short.
 pub fn wait_hooked<F, T>(
     py: Python<'_>,
     fut: F,
     mut tick: impl FnMut(Python<'_>) -> PyResult<()>,
-    on_stop: impl FnOnce(&JoinHandle<()>),
+    on_stop: impl FnOnce(&JoinHandle<()>) -> Option<Duration>,
 ) -> PyResult<T>
 where
     F: Future<Output = T> + Send + 'static,
@@ -96,7 +99,9 @@ where
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if let Err(e) = py.check_signals().and_then(|_| tick(py)) {
-                    on_stop(&handle);
+                    if let Some(grace) = on_stop(&handle) {
+                        let _ = py.detach(move || rx.recv_timeout(grace).map(|_| ()));
+                    }
                     return Err(e);
                 }
             }
