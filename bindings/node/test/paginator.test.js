@@ -9,7 +9,13 @@ const path = require('node:path');
 const sfcrm = require('..');
 const { seedPaginator } = require('./support/seed');
 
-const VECTORS = process.env.SFCRM_PAGINATOR_VECTORS || path.resolve(__dirname, '../../../../shared/contract/paginator-seed-vectors.json');
+// shared/ sits beside the repository (as in CI); SFCRM_SHARED_DIR points elsewhere.
+const VECTORS = (() => {
+  const file = path.join('contract', 'paginator-seed-vectors.json');
+  const beside = path.resolve(__dirname, '../../../../shared', file);
+  if (fs.existsSync(beside) || !process.env.SFCRM_SHARED_DIR) return beside;
+  return path.join(process.env.SFCRM_SHARED_DIR, file);
+})();
 
 it('paginator matches every seed vector (D14 divergences documented)', () => {
   const { cases } = JSON.parse(fs.readFileSync(VECTORS, 'utf8'));
