@@ -28,6 +28,7 @@ pub mod query;
 pub mod soql;
 pub mod state;
 pub mod time;
+pub mod tls;
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -78,6 +79,9 @@ pub struct EmulatorConfig {
     pub default_scope: String,
     /// Access token (session) lifetime in seconds (default 7200, Salesforce's default timeout).
     pub session_lifetime_s: u64,
+    /// Serve HTTPS instead of HTTP on every port, with a CA and a `localhost`/`127.0.0.1`
+    /// certificate generated at start (see [`Emulator::tls_ca_pem`]). Default off.
+    pub tls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -98,6 +102,7 @@ impl Default for EmulatorConfig {
             instance_port: 0,
             default_scope: "api refresh_token".into(),
             session_lifetime_s: 7200,
+            tls: false,
         }
     }
 }
@@ -109,6 +114,7 @@ pub struct Emulator {
     control: Control,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    tls_ca_pem: Option<String>,
 }
 
 fn login_router(org: Arc<Org>, control: Control) -> Router {
@@ -147,7 +153,9 @@ impl Emulator {
         let login = TcpListener::bind(("127.0.0.1", cfg.login_port)).await?;
         let inst0 = TcpListener::bind(("127.0.0.1", cfg.instance_port)).await?;
         let inst1 = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://127.0.0.1:{}", a.port()));
+        let tls = if cfg.tls { Some(tls::generate()?) } else { None };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = |l: &TcpListener| l.local_addr().map(|a| format!("{scheme}://127.0.0.1:{}", a.port()));
         let login_url = url(&login)?;
         let instance_urls = vec![url(&inst0)?, url(&inst1)?];
         let org = Arc::new(Org::new(cfg, login_url, instance_urls));
@@ -162,15 +170,23 @@ impl Emulator {
         for (listener, router) in routers {
             let mut rx = rx.clone();
             let svc = router.into_make_service_with_connect_info::<http::KillSwitch>();
-            tasks.push(tokio::spawn(async move {
-                let _ = axum::serve(http::KillableListener(listener), svc)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|stop| *stop).await;
+            let listener = http::KillableListener(listener);
+            let stop = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            tasks.push(match &tls {
+                None => tokio::spawn(async move {
+                    let _ = axum::serve(listener, svc).with_graceful_shutdown(stop).await;
+                }),
+                Some(m) => {
+                    let listener = tls::TlsListener::new(listener, m.server_config.clone());
+                    tokio::spawn(async move {
+                        let _ = axum::serve(listener, svc).with_graceful_shutdown(stop).await;
                     })
-                    .await;
-            }));
+                }
+            });
         }
-        Ok(Emulator { control, shutdown: tx, tasks })
+        Ok(Emulator { control, shutdown: tx, tasks, tls_ca_pem: tls.map(|m| m.ca_pem) })
     }
 
     /// The login host, `http://127.0.0.1:P1` (OAuth endpoints, identity URL, `/__emulator/`).
@@ -186,6 +202,11 @@ impl Emulator {
     /// The second instance host, for "the org moved" tests ([`Control::use_instance`]`(1)`).
     pub fn second_instance_url(&self) -> &str {
         &self.control.org.instance_urls[1]
+    }
+
+    /// With [`EmulatorConfig::tls`]: the generated CA certificate (PEM) that clients must trust.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls_ca_pem.as_deref()
     }
 
     /// A cloneable control handle.

@@ -49,6 +49,14 @@ struct Args {
     /// Exit when stdin reaches EOF (so a parent test harness never leaks the process).
     #[arg(long)]
     exit_on_stdin_close: bool,
+    /// Serve HTTPS on every port with a CA generated at start; the URLs become `https://`, and a
+    /// third line `SF_ORG_EMULATOR_TLS_CA_FILE=<path>` names the CA certificate (PEM) to trust.
+    #[arg(long)]
+    tls: bool,
+    /// Where `--tls` writes the CA certificate (default: `sf-org-emulator-<pid>-ca.pem` in the
+    /// temporary directory).
+    #[arg(long, requires = "tls")]
+    tls_ca_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -68,6 +76,7 @@ async fn main() -> std::io::Result<()> {
         daily_api_limit: a.daily_api_limit,
         login_port: a.login_port,
         instance_port: a.instance_port,
+        tls: a.tls,
         ..d
     };
     let emu = Emulator::start(cfg).await?;
@@ -75,6 +84,14 @@ async fn main() -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "SF_ORG_EMULATOR_LOGIN_URL={}", emu.login_url())?;
         writeln!(out, "SF_ORG_EMULATOR_INSTANCE_URL={}", emu.instance_url())?;
+        if let Some(pem) = emu.tls_ca_pem() {
+            let path = a
+                .tls_ca_file
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join(format!("sf-org-emulator-{}-ca.pem", std::process::id())));
+            std::fs::write(&path, pem)?;
+            writeln!(out, "SF_ORG_EMULATOR_TLS_CA_FILE={}", path.display())?;
+        }
         out.flush()?;
     }
     let stdin_closed = async {
