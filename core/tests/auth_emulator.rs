@@ -911,16 +911,25 @@ async fn a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token() {
         count: 1,
         kind: FaultKind::Delay { ms: 400 },
     });
-    let cancelled = tokio::time::timeout(
-        Duration::from_millis(150),
-        env.client
-            .query_page(&env.key, SOQL, &QueryOptions::default()),
-    )
-    .await;
-    assert!(
-        cancelled.is_err(),
-        "the caller gave up while the refresh grant was in flight"
-    );
+    let caller = {
+        let (client, key) = (env.client.clone(), env.key.clone());
+        tokio::spawn(async move {
+            client
+                .query_page(&key, SOQL, &QueryOptions::default())
+                .await
+        })
+    };
+    // Cancel the caller once the refresh grant has reached the (slow) token endpoint.
+    let t0 = std::time::Instant::now();
+    while env.emu.control().counters().token_refresh_token == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the refresh grant was never sent"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    caller.abort();
+    assert!(caller.await.unwrap_err().is_cancelled());
     tokio::time::sleep(Duration::from_millis(700)).await;
     let doc = env.doc().await;
     assert_ne!(

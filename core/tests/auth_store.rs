@@ -119,8 +119,8 @@ async fn add_foreign_lease(env: &Env, ttl: Duration) {
 async fn a_lapsed_foreign_lease_is_taken_over_after_waiting() {
     let env = Env::start().await;
     env.emu.control().expire_sessions();
-    add_foreign_lease(&env, Duration::from_millis(600)).await;
     let t0 = Instant::now();
+    add_foreign_lease(&env, Duration::from_millis(600)).await;
     let page = env
         .client
         .query_page(&env.key, "SELECT Id FROM Contact", &QueryOptions::default())
