@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::ids;
+use crate::ids::{self, IdBuf};
 
 /// The sObjects the emulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -243,6 +243,12 @@ pub enum Val<'a> {
     Date(i64),
     /// A number, kept as its exact JSON text.
     Num(Cow<'a, str>),
+    /// An Id, inline.
+    Id(IdBuf),
+    /// Text formatted on demand.
+    Fmt(Fmt),
+    /// A number formatted on demand.
+    FmtNum(Fmt),
 }
 
 impl Val<'_> {
@@ -263,6 +269,37 @@ impl Val<'_> {
                 out.push('"');
             }
             Val::Num(n) => out.push_str(n),
+            Val::Id(id) => {
+                out.push('"');
+                out.push_str(id.as_str());
+                out.push('"');
+            }
+            Val::Fmt(f) => {
+                use std::fmt::Write;
+                out.push('"');
+                let _ = write!(out, "{f}");
+                out.push('"');
+            }
+            Val::FmtNum(f) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{f}");
+            }
+        }
+    }
+
+    /// The same value with text and numbers materialised (`Id`/`Fmt` become `Str`, `FmtNum`
+    /// becomes `Num`), for comparisons and sorting.
+    pub fn normalize(self) -> Val<'static> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Bool(b) => Val::Bool(b),
+            Val::DateTime(x) => Val::DateTime(x),
+            Val::Date(x) => Val::Date(x),
+            Val::Num(s) => Val::Num(Cow::Owned(s.into_owned())),
+            Val::Id(id) => Val::Str(Cow::Owned(id.as_str().to_string())),
+            Val::Fmt(f) => Val::Str(Cow::Owned(f.to_string())),
+            Val::FmtNum(f) => Val::Num(Cow::Owned(f.to_string())),
         }
     }
 }
@@ -402,7 +439,62 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A generated record (values computed once per read).
+/// A text value composed from static tables and numbers, formatted only when written (so rendering a
+/// record allocates nothing). Table texts contain no characters that need JSON escaping (checked by
+/// a unit test).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fmt {
+    /// `a b`
+    Two(&'static str, &'static str),
+    /// `a b n`
+    TwoN(&'static str, &'static str, u64),
+    /// `+1 (555) AAA-NNNN`
+    ContactPhone(u16, u16),
+    /// `+1 415-555-NNNN`
+    AccountPhone(u16),
+    /// `first.last<n>@example.com` (ASCII letters, digits and dots only, lower-cased)
+    Email(&'static str, &'static str, u64),
+    /// `alias<suffix>`
+    Concat(&'static str, &'static str),
+    /// `Q<q> <year> Deal`
+    Quarter(u8, u16),
+    /// `Renewal <year> – <n> seats`
+    Renewal(u16, u16),
+    /// `Expansion 🚀 #<n>`
+    Expansion(u64),
+    /// A decimal number `int.cc` (JSON number text)
+    Dec(u64, u8),
+    /// An integer (JSON number text)
+    Int(u64),
+}
+
+impl std::fmt::Display for Fmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Fmt::Two(a, b) => write!(f, "{a} {b}"),
+            Fmt::TwoN(a, b, n) => write!(f, "{a} {b} {n}"),
+            Fmt::ContactPhone(a, n) => write!(f, "+1 (555) {a:03}-{n:04}"),
+            Fmt::AccountPhone(n) => write!(f, "+1 415-555-{n:04}"),
+            Fmt::Email(first, last, n) => {
+                use std::fmt::Write;
+                for c in first.chars().chain(std::iter::once('.')).chain(last.chars()) {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        f.write_char(c.to_ascii_lowercase())?;
+                    }
+                }
+                write!(f, "{n}@example.com")
+            }
+            Fmt::Concat(a, b) => write!(f, "{a}{b}"),
+            Fmt::Quarter(q, y) => write!(f, "Q{q} {y} Deal"),
+            Fmt::Renewal(y, n) => write!(f, "Renewal {y} – {n} seats"),
+            Fmt::Expansion(n) => write!(f, "Expansion 🚀 #{n}"),
+            Fmt::Dec(i, c) => write!(f, "{i}.{c:02}"),
+            Fmt::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// A generated record (values computed once per read, without heap allocation).
 #[derive(Debug, Clone)]
 pub struct Rec {
     /// Which sObject.
@@ -410,7 +502,7 @@ pub struct Rec {
     /// 0-based creation index.
     pub idx: u64,
     /// 18-char Id.
-    pub id: String,
+    pub id: IdBuf,
     created: i64,
     modstamp: i64,
     deleted: bool,
@@ -418,15 +510,18 @@ pub struct Rec {
     account: Option<u64>,
     first: Option<&'static str>,
     last: &'static str,
-    name: String,
-    text1: Option<Cow<'static, str>>,
-    text2: Option<String>,
-    text3: Option<String>,
-    num: Option<String>,
+    name: Option<Fmt>,
+    name_s: &'static str,
+    text1: Option<&'static str>,
+    text2: Option<Fmt>,
+    text2_s: Option<&'static str>,
+    text3: Option<Fmt>,
+    text3_s: Option<&'static str>,
+    num: Option<Fmt>,
     flag: bool,
     small: u32,
     day: i64,
-    parent_id: Option<String>,
+    parent: Option<(SObject, u64)>,
 }
 
 /// The generated dataset.
@@ -459,7 +554,7 @@ impl Dataset {
 
     /// The 18-char Id of record `idx`.
     pub fn id(&self, obj: SObject, idx: u64) -> String {
-        ids::make_id(obj.key_prefix(), &self.pod, idx)
+        self.id_buf(obj, idx).as_str().to_string()
     }
 
     /// The index of an Id of `obj`, if it is one of ours (15- or 18-char form).
@@ -472,7 +567,7 @@ impl Dataset {
         let (mut lo, mut hi) = (0u64, self.count(obj));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.id(obj, mid).as_str() < lit { lo = mid + 1 } else { hi = mid }
+            if self.id_buf(obj, mid).as_str() < lit { lo = mid + 1 } else { hi = mid }
         }
         lo
     }
@@ -482,7 +577,7 @@ impl Dataset {
         let (mut lo, mut hi) = (0u64, self.count(obj));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.id(obj, mid).as_str() <= lit { lo = mid + 1 } else { hi = mid }
+            if self.id_buf(obj, mid).as_str() <= lit { lo = mid + 1 } else { hi = mid }
         }
         lo
     }
@@ -520,7 +615,7 @@ impl Dataset {
         let mut rec = Rec {
             obj,
             idx,
-            id: self.id(obj, idx),
+            id: self.id_buf(obj, idx),
             created: self.created(obj, idx),
             modstamp: self.modstamp(ov, obj, idx),
             deleted: ov.is_deleted(obj, idx),
@@ -528,39 +623,38 @@ impl Dataset {
             account: None,
             first: None,
             last: "",
-            name: String::new(),
+            name: None,
+            name_s: "",
             text1: None,
             text2: None,
+            text2_s: None,
             text3: None,
+            text3_s: None,
             num: None,
             flag: false,
             small: 0,
             day: 0,
-            parent_id: None,
+            parent: None,
         };
         match obj {
             SObject::User => {
                 let (alias, first, last) = USERS[idx as usize % USERS.len()];
                 rec.first = Some(first);
                 rec.last = last;
-                rec.name = format!("{first} {last}");
-                rec.text1 = Some(Cow::Borrowed(alias));
-                rec.text2 = Some(format!("{alias}@acme.example"));
-                rec.text3 = Some(format!("{alias}@acme.example.emulator"));
+                rec.name = Some(Fmt::Two(first, last));
+                rec.text1 = Some(alias);
+                rec.text2 = Some(Fmt::Concat(alias, "@acme.example"));
+                rec.text3 = Some(Fmt::Concat(alias, "@acme.example.emulator"));
                 rec.flag = true;
             }
             SObject::Account => {
                 let a = COMPANY_A[rng.random_range(0..COMPANY_A.len())];
                 let b = COMPANY_B[rng.random_range(0..COMPANY_B.len())];
-                rec.name = if idx < (COMPANY_A.len() * COMPANY_B.len()) as u64 {
-                    format!("{a} {b}")
-                } else {
-                    format!("{a} {b} {}", idx + 1)
-                };
-                rec.text1 = Some(Cow::Borrowed(INDUSTRIES[rng.random_range(0..INDUSTRIES.len())]));
-                rec.text2 = Some(format!("+1 415-555-{:04}", rng.random_range(0..10_000)));
-                rec.text3 = Some(CITIES[rng.random_range(0..CITIES.len())].to_string());
-                rec.num = rng.random_bool(0.8).then(|| format!("{}", rng.random_range(1..5_000u64) * 100_000));
+                rec.name = Some(if idx < (COMPANY_A.len() * COMPANY_B.len()) as u64 { Fmt::Two(a, b) } else { Fmt::TwoN(a, b, idx + 1) });
+                rec.text1 = Some(INDUSTRIES[rng.random_range(0..INDUSTRIES.len())]);
+                rec.text2 = Some(Fmt::AccountPhone(rng.random_range(0..10_000)));
+                rec.text3_s = Some(CITIES[rng.random_range(0..CITIES.len())]);
+                rec.num = rng.random_bool(0.8).then(|| Fmt::Int(rng.random_range(1..5_000u64) * 100_000));
             }
             SObject::Contact => {
                 let has_first = rng.random_bool(0.95);
@@ -568,44 +662,39 @@ impl Dataset {
                 let last = LAST[rng.random_range(0..LAST.len())];
                 rec.first = has_first.then_some(first);
                 rec.last = last;
-                rec.name = if has_first { format!("{first} {last}") } else { last.to_string() };
+                if has_first {
+                    rec.name = Some(Fmt::Two(first, last));
+                } else {
+                    rec.name_s = last;
+                }
                 rec.account = rng.random_bool(0.9).then(|| rng.random_range(0..accounts));
-                rec.text1 = rng.random_bool(0.85).then(|| Cow::Borrowed(TITLES[rng.random_range(0..TITLES.len())]));
-                rec.text2 = rng.random_bool(0.9).then(|| format!("+1 (555) {:03}-{:04}", rng.random_range(200..1000), rng.random_range(0..10_000)));
-                rec.text3 = rng.random_bool(0.92).then(|| {
-                    let local: String = format!("{first}.{last}")
-                        .chars()
-                        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-                        .collect::<String>()
-                        .to_ascii_lowercase();
-                    format!("{local}{}@example.com", idx + 1)
-                });
+                rec.text1 = rng.random_bool(0.85).then(|| TITLES[rng.random_range(0..TITLES.len())]);
+                rec.text2 = rng.random_bool(0.9).then(|| Fmt::ContactPhone(rng.random_range(200..1000), rng.random_range(0..10_000)));
+                rec.text3 = rng.random_bool(0.92).then(|| Fmt::Email(first, last, idx + 1));
             }
             SObject::Opportunity => {
-                let acct = rng.random_bool(0.95).then(|| rng.random_range(0..accounts));
-                rec.account = acct;
+                rec.account = rng.random_bool(0.95).then(|| rng.random_range(0..accounts));
                 let q = rng.random_range(1..=4);
                 let year = 2020 + rng.random_range(0..6);
-                rec.name = match rng.random_range(0..3) {
-                    0 => format!("Q{q} {year} Deal"),
-                    1 => format!("Renewal {year} – {} seats", rng.random_range(5..500)),
-                    _ => format!("Expansion 🚀 #{}", idx + 1),
-                };
+                rec.name = Some(match rng.random_range(0..3) {
+                    0 => Fmt::Quarter(q, year),
+                    1 => Fmt::Renewal(year, rng.random_range(5..500)),
+                    _ => Fmt::Expansion(idx + 1),
+                });
                 let r: u32 = rng.random_range(0..100);
                 rec.num = match r {
                     0..=4 => None,
-                    // Exact 18-significant-digit amounts must survive a client's JSON round trip.
-                    5..=7 => Some(format!("{}.{:02}", rng.random_range(1_000_000_000_000_000u64..10_000_000_000_000_000u64), rng.random_range(1..100))),
-                    8..=30 => Some(format!("{}.{:02}", rng.random_range(100..1_000_000u64), rng.random_range(1..100))),
-                    _ => Some(format!("{}", rng.random_range(1..2_000u64) * 500)),
+                    // 18 significant digits (16 + 2): must survive a client's JSON round trip exactly.
+                    5..=7 => Some(Fmt::Dec(rng.random_range(1_000_000_000_000_000u64..10_000_000_000_000_000u64), rng.random_range(1..100))),
+                    8..=30 => Some(Fmt::Dec(rng.random_range(100..1_000_000u64), rng.random_range(1..100))),
+                    _ => Some(Fmt::Int(rng.random_range(1..2_000u64) * 500)),
                 };
-                let stage = rng.random_range(0..STAGES.len());
-                rec.small = stage as u32;
+                rec.small = rng.random_range(0..STAGES.len()) as u32;
                 rec.day = days_since_epoch(rec.created) + rng.random_range(14..365);
             }
             SObject::Note => {
-                rec.text1 = Some(Cow::Borrowed(NOTE_TITLES[rng.random_range(0..NOTE_TITLES.len())]));
-                rec.text2 = rng.random_bool(0.95).then(|| NOTE_BODIES[rng.random_range(0..NOTE_BODIES.len())].to_string());
+                rec.text1 = Some(NOTE_TITLES[rng.random_range(0..NOTE_TITLES.len())]);
+                rec.text2_s = rng.random_bool(0.95).then(|| NOTE_BODIES[rng.random_range(0..NOTE_BODIES.len())]);
                 rec.flag = rng.random_bool(0.1);
                 let (pobj, pcount) = match rng.random_range(0..3) {
                     0 => (SObject::Account, accounts),
@@ -613,10 +702,15 @@ impl Dataset {
                     _ => (SObject::Opportunity, self.count(SObject::Opportunity)),
                 };
                 let (pobj, pcount) = if pcount == 0 { (SObject::Account, accounts) } else { (pobj, pcount) };
-                rec.parent_id = Some(self.id(pobj, rng.random_range(0..pcount)));
+                rec.parent = Some((pobj, rng.random_range(0..pcount)));
             }
         }
         rec
+    }
+
+    /// The 18-char Id of record `idx`, without allocating.
+    pub fn id_buf(&self, obj: SObject, idx: u64) -> IdBuf {
+        ids::make_id_buf(obj.key_prefix(), &self.pod, idx)
     }
 
     /// The parent `(sObject, index)` of `rec` through relationship `rel` (`None` = null parent).
@@ -629,40 +723,42 @@ impl Dataset {
     }
 
     /// The value of field `name` (canonical casing) of `rec`.
-    pub fn value<'r>(&self, rec: &'r Rec, name: &str) -> Val<'r> {
-        let s = |x: &'r Option<String>| x.as_deref().map_or(Val::Null, |v| Val::Str(Cow::Borrowed(v)));
+    pub fn value(&self, rec: &Rec, name: &str) -> Val<'static> {
+        let st = |x: Option<&'static str>| x.map_or(Val::Null, |v| Val::Str(Cow::Borrowed(v)));
+        let fm = |x: Option<Fmt>| x.map_or(Val::Null, Val::Fmt);
+        let num = |x: Option<Fmt>| x.map_or(Val::Null, Val::FmtNum);
         match name {
-            "Id" => Val::Str(Cow::Borrowed(&rec.id)),
+            "Id" => Val::Id(rec.id),
             "IsDeleted" => Val::Bool(rec.deleted),
             "CreatedDate" => Val::DateTime(rec.created),
             "LastModifiedDate" | "SystemModstamp" => Val::DateTime(rec.modstamp),
-            "OwnerId" => Val::Str(Cow::Owned(self.id(SObject::User, rec.owner))),
-            "AccountId" => rec.account.map_or(Val::Null, |a| Val::Str(Cow::Owned(self.id(SObject::Account, a)))),
-            "Name" => Val::Str(Cow::Borrowed(&rec.name)),
-            "FirstName" => rec.first.map_or(Val::Null, |v| Val::Str(Cow::Borrowed(v))),
+            "OwnerId" if rec.obj != SObject::User => Val::Id(self.id_buf(SObject::User, rec.owner)),
+            "AccountId" => rec.account.map_or(Val::Null, |a| Val::Id(self.id_buf(SObject::Account, a))),
+            "Name" => rec.name.map_or(Val::Str(Cow::Borrowed(rec.name_s)), Val::Fmt),
+            "FirstName" => st(rec.first),
             "LastName" => Val::Str(Cow::Borrowed(rec.last)),
             _ => match (rec.obj, name) {
-                (SObject::User, "Alias") => rec.text1.clone().map_or(Val::Null, Val::Str),
-                (SObject::User, "Email") => s(&rec.text2),
-                (SObject::User, "Username") => s(&rec.text3),
+                (SObject::User, "Alias") => st(rec.text1),
+                (SObject::User, "Email") => fm(rec.text2),
+                (SObject::User, "Username") => fm(rec.text3),
                 (SObject::User, "IsActive") => Val::Bool(rec.flag),
-                (SObject::Account, "Industry") => rec.text1.clone().map_or(Val::Null, Val::Str),
-                (SObject::Account, "Phone") => s(&rec.text2),
-                (SObject::Account, "BillingCity") => s(&rec.text3),
-                (SObject::Account, "AnnualRevenue") => rec.num.as_deref().map_or(Val::Null, |n| Val::Num(Cow::Borrowed(n))),
-                (SObject::Contact, "Title") => rec.text1.clone().map_or(Val::Null, Val::Str),
-                (SObject::Contact, "Phone") => s(&rec.text2),
-                (SObject::Contact, "Email") => s(&rec.text3),
-                (SObject::Opportunity, "Amount") => rec.num.as_deref().map_or(Val::Null, |n| Val::Num(Cow::Borrowed(n))),
+                (SObject::Account, "Industry") => st(rec.text1),
+                (SObject::Account, "Phone") => fm(rec.text2),
+                (SObject::Account, "BillingCity") => st(rec.text3_s),
+                (SObject::Account, "AnnualRevenue") => num(rec.num),
+                (SObject::Contact, "Title") => st(rec.text1),
+                (SObject::Contact, "Phone") => fm(rec.text2),
+                (SObject::Contact, "Email") => fm(rec.text3),
+                (SObject::Opportunity, "Amount") => num(rec.num),
                 (SObject::Opportunity, "CloseDate") => Val::Date(rec.day),
                 (SObject::Opportunity, "StageName") => Val::Str(Cow::Borrowed(STAGES[rec.small as usize].0)),
-                (SObject::Opportunity, "Probability") => Val::Num(Cow::Owned(STAGES[rec.small as usize].1.to_string())),
+                (SObject::Opportunity, "Probability") => Val::FmtNum(Fmt::Int(STAGES[rec.small as usize].1 as u64)),
                 (SObject::Opportunity, "IsClosed") => Val::Bool(STAGES[rec.small as usize].0.starts_with("Closed")),
                 (SObject::Opportunity, "IsWon") => Val::Bool(STAGES[rec.small as usize].0 == "Closed Won"),
-                (SObject::Note, "Title") => rec.text1.clone().map_or(Val::Null, Val::Str),
-                (SObject::Note, "Body") => s(&rec.text2),
+                (SObject::Note, "Title") => st(rec.text1),
+                (SObject::Note, "Body") => st(rec.text2_s),
                 (SObject::Note, "IsPrivate") => Val::Bool(rec.flag),
-                (SObject::Note, "ParentId") => s(&rec.parent_id),
+                (SObject::Note, "ParentId") => rec.parent.map_or(Val::Null, |(o, i)| Val::Id(self.id_buf(o, i))),
                 _ => Val::Null,
             },
         }
@@ -759,4 +855,36 @@ impl Dataset {
 
 fn days_since_epoch(ms: i64) -> i64 {
     ms.div_euclid(86_400_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_texts_need_no_json_escaping_when_formatted() {
+        // Fmt values are written between quotes without escaping.
+        for t in USERS.iter().flat_map(|u| [u.0, u.1, u.2]).chain(FIRST.iter().copied()).chain(LAST.iter().copied()).chain(COMPANY_A.iter().copied()).chain(COMPANY_B.iter().copied()) {
+            assert!(!t.chars().any(|c| c == '"' || c == '\\' || c.is_control()), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn rendering_matches_serde_json() {
+        let ds = Dataset::new(1, 300, 300, 300);
+        let ov = Overlay::default();
+        for obj in ALL_SOBJECTS {
+            for idx in 0..ds.count(obj).min(300) {
+                let rec = ds.record(&ov, obj, idx);
+                for f in obj.fields() {
+                    let mut out = String::new();
+                    ds.value(&rec, f.name).write_json(&mut out);
+                    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
+                    if let Val::Str(s) = ds.value(&rec, f.name).normalize() {
+                        assert_eq!(parsed.as_str(), Some(s.as_ref()));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -24,8 +24,30 @@ pub fn checksum(id15: &[u8; 15]) -> [u8; 3] {
     out
 }
 
+/// An 18-char Id held inline (no allocation).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdBuf(pub [u8; 18]);
+
+impl IdBuf {
+    /// The Id text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ids are ASCII")
+    }
+}
+
+impl std::fmt::Debug for IdBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Build the 18-char Id of record `index` (0-based) for key prefix `prefix` (e.g. `b"003"`).
 pub fn make_id(prefix: &[u8; 3], pod: &[u8; 3], index: u64) -> String {
+    make_id_buf(prefix, pod, index).as_str().to_string()
+}
+
+/// [`make_id`] without allocating.
+pub fn make_id_buf(prefix: &[u8; 3], pod: &[u8; 3], index: u64) -> IdBuf {
     let mut id15 = [b'0'; 15];
     id15[..3].copy_from_slice(prefix);
     id15[3..6].copy_from_slice(pod);
@@ -35,10 +57,10 @@ pub fn make_id(prefix: &[u8; 3], pod: &[u8; 3], index: u64) -> String {
         n /= 62;
     }
     let cs = checksum(&id15);
-    let mut s = String::with_capacity(18);
-    s.push_str(std::str::from_utf8(&id15).expect("ascii"));
-    s.push_str(std::str::from_utf8(&cs).expect("ascii"));
-    s
+    let mut out = [0u8; 18];
+    out[..15].copy_from_slice(&id15);
+    out[15..].copy_from_slice(&cs);
+    IdBuf(out)
 }
 
 /// Inverse of [`make_id`]: the record index of an Id with this prefix/pod, accepting the 15-char and

@@ -294,18 +294,7 @@ pub fn path_value(ds: &Dataset, ov: &Overlay, rec: &Rec, path: &Path) -> Val<'st
             None => return Val::Null,
         }
     }
-    to_owned(ds.value(cur, path.field.name))
-}
-
-fn to_owned(v: Val<'_>) -> Val<'static> {
-    match v {
-        Val::Null => Val::Null,
-        Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
-        Val::Bool(b) => Val::Bool(b),
-        Val::DateTime(x) => Val::DateTime(x),
-        Val::Date(x) => Val::Date(x),
-        Val::Num(s) => Val::Num(Cow::Owned(s.into_owned())),
-    }
+    ds.value(cur, path.field.name).normalize()
 }
 
 /// Cheap values computable without generating the record.
@@ -372,13 +361,14 @@ enum Key {
 }
 
 fn key_of(v: Val<'_>, ty: FieldType) -> Key {
-    match v {
+    match v.normalize() {
         Val::Null => Key::Null,
         Val::Str(s) if matches!(ty, FieldType::Id | FieldType::Reference) => Key::S(s.into_owned()),
         Val::Str(s) => Key::S(s.to_lowercase()),
         Val::Bool(b) => Key::B(b),
         Val::DateTime(x) | Val::Date(x) => Key::I(x),
         Val::Num(n) => Key::F(n.parse().unwrap_or(0.0)),
+        Val::Id(_) | Val::Fmt(_) | Val::FmtNum(_) => unreachable!("normalized"),
     }
 }
 
@@ -538,7 +528,7 @@ fn render_rec(ds: &Dataset, ov: &Overlay, rec: &Rec, nodes: &[Node], version: &s
     out.push_str("/sobjects/");
     out.push_str(rec.obj.name());
     out.push('/');
-    out.push_str(&rec.id);
+    out.push_str(rec.id.as_str());
     out.push_str("\"}");
     for node in nodes {
         out.push_str(",\"");
