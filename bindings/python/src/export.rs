@@ -166,6 +166,10 @@ struct State {
     /// Checkpoint token after every record handed out before the current batch.
     base: String,
     done: bool,
+    /// The stream reached its end (as opposed to an error, a cancel or `close`).
+    completed: bool,
+    /// `close()` was called: iteration just ends.
+    closed: bool,
     progress: CoreProgress,
 }
 
@@ -193,7 +197,7 @@ impl ExportIterator {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
-        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, base, done: false, progress: CoreProgress::default() };
+        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, base, done: false, completed: false, closed: false, progress: CoreProgress::default() };
         Ok(ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress })
     }
 
@@ -218,6 +222,9 @@ impl ExportIterator {
     fn fill(&self, py: Python<'_>, st: &mut State) -> PyResult<bool> {
         while st.pos >= st.batch.len() {
             if st.done {
+                if !st.completed && !st.closed && self.cancel.is_cancelled() {
+                    return Err(to_py(Error::new(ErrorKind::Cancelled, "the export was cancelled")));
+                }
                 return Ok(false);
             }
             let Some(mut stream) = st.stream.take() else {
@@ -267,6 +274,7 @@ impl ExportIterator {
                     st.progress = stream.progress();
                     st.base = stream.checkpoint().to_token();
                     st.done = true;
+                    st.completed = true;
                     // Keep the stream for `checkpoint`; it is idle.
                     st.stream = Some(stream);
                     return Ok(false);
@@ -340,7 +348,8 @@ impl ExportIterator {
         self.lock(py).progress.into()
     }
 
-    /// Stops the export from any thread (the next `next` raises `Cancelled`, unless it is done).
+    /// Stops the export from any thread: records already fetched are still handed out, then
+    /// `next` raises `Cancelled` (unless the export had already completed).
     fn cancel(&self) {
         self.cancel.cancel();
     }
@@ -350,6 +359,7 @@ impl ExportIterator {
         self.cancel.cancel();
         let mut st = self.lock(py);
         st.done = true;
+        st.closed = true;
         st.batch = Vec::new();
         st.pos = 0;
     }

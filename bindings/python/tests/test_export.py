@@ -260,3 +260,27 @@ def test_br08_deep_pages_never_use_offset_past_2000(big_emulator):
     assert len(body["data"]) == 100
     whole = client.export_page(acc, owner, "contacts", 1, 2500)
     assert [r["attributes"]["url"] for r in whole["data"][2400:2500]] == [r["attributes"]["url"] for r in body["data"]]
+
+
+def test_cancel_from_another_thread_raises_cancelled(connected):
+    import threading
+
+    it = connected.export(ACC, OWNER, "contacts", batch_size=200)
+    next(it)
+    threading.Thread(target=it.cancel).start()
+    n = 1
+    with pytest.raises(sfcrm.Cancelled):
+        for _ in it:  # records already fetched are still handed out, then Cancelled
+            n += 1
+    assert n <= 2000
+    with pytest.raises(sfcrm.Cancelled):
+        next(it)
+
+
+def test_close_and_context_manager_end_iteration(connected):
+    with connected.export(ACC, OWNER, "contacts") as it:
+        next(it)
+    assert next(it, None) is None
+    it2 = connected.export(ACC, OWNER, "contacts")
+    it2.close()
+    assert list(it2) == []
