@@ -17,7 +17,7 @@ command -v node >/dev/null || { echo "node not found: Node.js >= 20 is needed"; 
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node.js >= 20 is needed"; exit 1; }
 
 echo "--- org emulator"
-cargo build -p sf-org-emulator --locked 2>&1 | tail -n 2
+cargo build -p sf-org-emulator 2>&1 | tail -n 2
 
 echo "--- addon: npm ci + napi build"
 cd "$root/bindings/node"

@@ -93,6 +93,12 @@ export declare class NativeStore {
    * contract). `timeoutMs` bounds each call (default 30000).
    */
   static fromCallbacks(load: (keyJson: string) => Promise<string | null>, save: (docJson: string, expectedVersion: number | null) => Promise<string>, remove: (keyJson: string) => Promise<boolean>, timeoutMs?: number | undefined | null): NativeStore
+  /**
+   * `inner`, with the token fields sealed (XChaCha20-Poly1305, seed defect D17) before they reach
+   * it. `keys` is `kid:base64key[,kid:base64key…]`: the first key seals, the others only open
+   * (rotation); each key is 32 bytes. A malformed value is a `ConfigError` without key material.
+   */
+  static sealed(inner: NativeStore, keys: string): NativeStore
   /** The stored document JSON for (accountId, owner), or null. */
   load(accountId: string, owner: string): Promise<string | null>
   /** Compare-and-swap write of a document JSON: `"saved"` or `"conflict"`. */

@@ -6,6 +6,7 @@ declare namespace _exports {
     export { Config };
     export { MemoryStore };
     export { FileStore };
+    export { SealedStore };
     export { ExportIterator };
     export { paginator };
     export let version: string;
@@ -229,6 +230,7 @@ declare class Config {
 }
 import { MemoryStore } from "./store";
 import { FileStore } from "./store";
+import { SealedStore } from "./store";
 /**
  * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
  * records, is held at a time). `checkpoint()` returns a token after the last record the loop

@@ -23,7 +23,7 @@
  */
 const native = require('../index.js');
 const errors = require('./errors');
-const { MemoryStore, FileStore, toNativeStore, keyParts } = require('./store');
+const { MemoryStore, FileStore, SealedStore, toNativeStore, keyParts } = require('./store');
 
 const { call, callSync } = errors;
 
@@ -425,6 +425,7 @@ module.exports = {
   Config,
   MemoryStore,
   FileStore,
+  SealedStore,
   ExportIterator,
   paginator,
   version: native.version(),

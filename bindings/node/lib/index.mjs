@@ -9,6 +9,7 @@ export const {
   Config,
   MemoryStore,
   FileStore,
+  SealedStore,
   ExportIterator,
   paginator,
   version,

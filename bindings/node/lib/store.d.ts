@@ -46,6 +46,21 @@ export class FileStore extends NativeBackedStore {
     constructor(dir: string);
 }
 /**
+ * Wraps a store so that the access and refresh tokens are sealed (authenticated encryption) before
+ * they reach it, and opened when read (seed defect D17). `keys` is `kid:base64key[,kid:base64key…]`
+ * (e.g. `SFCRM_SEALING_KEYS`): the first key seals, older ones still open, so keys can rotate.
+ */
+export class SealedStore extends NativeBackedStore {
+    /**
+     * @param {TokenStore} inner the store that keeps the sealed documents
+     * @param {string} keys
+     * @param {{ storeTimeoutMs?: number }} [options] for a JavaScript `inner` store
+     */
+    constructor(inner: TokenStore, keys: string, options?: {
+        storeTimeoutMs?: number;
+    });
+}
+/**
  * The native handle for a store: the built-in stores' own, or a bridge to a JavaScript store
  * object whose Promises are awaited from Rust.
  * @param {TokenStore} store

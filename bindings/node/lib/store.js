@@ -106,6 +106,24 @@ class FileStore extends NativeBackedStore {
   }
 }
 
+/**
+ * Wraps a store so that the access and refresh tokens are sealed (authenticated encryption) before
+ * they reach it, and opened when read (seed defect D17). `keys` is `kid:base64key[,kid:base64key…]`
+ * (e.g. `SFCRM_SEALING_KEYS`): the first key seals, older ones still open, so keys can rotate.
+ */
+class SealedStore extends NativeBackedStore {
+  /**
+   * @param {TokenStore} inner the store that keeps the sealed documents
+   * @param {string} keys
+   * @param {{ storeTimeoutMs?: number }} [options] for a JavaScript `inner` store
+   */
+  constructor(inner, keys, options = {}) {
+    if (typeof keys !== 'string' || keys === '') throw new TypeError('SealedStore needs keys: "kid:base64key[,…]"');
+    const handle = toNativeStore(inner, options);
+    super(callSync(() => native.NativeStore.sealed(handle, keys)));
+  }
+}
+
 function normalizeOutcome(r) {
   if (r === 'saved' || r === true) return 'saved';
   if (r === 'conflict' || r === false) return 'conflict';
@@ -156,4 +174,4 @@ function toNativeStore(store, options = {}) {
   return native.NativeStore.fromCallbacks(load, save, del, options.storeTimeoutMs ?? undefined);
 }
 
-module.exports = { MemoryStore, FileStore, toNativeStore, keyParts, NATIVE };
+module.exports = { MemoryStore, FileStore, SealedStore, toNativeStore, keyParts, NATIVE };

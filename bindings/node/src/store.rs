@@ -22,7 +22,7 @@ use napi::Status;
 use napi::bindgen_prelude::{FnArgs, FromNapiValue, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use sfcrm_core::store::{FileStore, MemoryStore};
+use sfcrm_core::store::{FileStore, MemoryStore, SealedStore, SealingKeyring};
 use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, ErrorKind, SaveOutcome, TokenStore};
 
 use crate::error::{IntoNapi, invalid_argument, store_error_from_js, to_napi};
@@ -161,6 +161,15 @@ impl NativeStore {
     ) -> Self {
         let timeout = Duration::from_millis(u64::from(timeout_ms.unwrap_or(DEFAULT_STORE_TIMEOUT_MS).max(1)));
         NativeStore { inner: Arc::new(JsStore { load, save, delete: remove, timeout }) }
+    }
+
+    /// `inner`, with the token fields sealed (XChaCha20-Poly1305, seed defect D17) before they reach
+    /// it. `keys` is `kid:base64key[,kid:base64key…]`: the first key seals, the others only open
+    /// (rotation); each key is 32 bytes. A malformed value is a `ConfigError` without key material.
+    #[napi(factory)]
+    pub fn sealed(inner: &NativeStore, keys: String) -> napi::Result<Self> {
+        let keyring = SealingKeyring::from_env_value(&keys).napi()?;
+        Ok(NativeStore { inner: Arc::new(SealedStore::new(inner.inner.clone(), keyring)) })
     }
 
     /// The stored document JSON for (accountId, owner), or null.

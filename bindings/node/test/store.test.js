@@ -188,3 +188,42 @@ describe('JavaScript store bridge', () => {
     assert.throws(() => new sfcrm.Client(testConfig(emu), { load() {} }), TypeError);
   });
 });
+
+describe('SealedStore', () => {
+  let emu;
+  before(async () => {
+    emu = await startEmulator(['--contacts', '12']);
+  });
+  after(async () => {
+    if (emu) await emu.stop();
+  });
+  const k1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+  const k2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`;
+
+  it('seals the tokens before they reach a JS store, opens them for the SDK, and rotates keys', async () => {
+    const inner = new MapStore();
+    const client = new sfcrm.Client(testConfig(emu), new sfcrm.SealedStore(inner, k1));
+    const key = { account_id: 'sealed', owner: 'u' };
+    await connect(client, key);
+    const raw = [...inner.docs.values()][0];
+    assert.ok(raw.token.access_token.startsWith('sfcrm-sealed:v1:'), 'sealed at rest');
+    assert.ok(raw.token.refresh_token.startsWith('sfcrm-sealed:v1:'));
+    assert.equal(raw.account_id, 'sealed', 'the key fields stay readable');
+    assert.equal((await client.exportPage(key, 'contacts', { page: 1, limit: 5 })).data.length, 5);
+    // a new primary key still opens documents sealed with the old one
+    const rotated = new sfcrm.Client(testConfig(emu), new sfcrm.SealedStore(inner, `${k2},${k1}`));
+    assert.equal((await rotated.exportPage(key, 'contacts', { page: 2, limit: 5 })).data.length, 5);
+    // without the key, the document cannot be opened: a StoreError, not garbage tokens
+    const wrong = new sfcrm.Client(testConfig(emu), new sfcrm.SealedStore(inner, k2));
+    await assert.rejects(wrong.exportPage(key, 'contacts', { page: 1, limit: 5 }), sfcrm.StoreError);
+  });
+
+  it('malformed keys are a ConfigError without the key material', () => {
+    assert.throws(() => new sfcrm.SealedStore(new sfcrm.MemoryStore(), 'k1:not-base64!!'), (e) => {
+      assert.ok(e instanceof sfcrm.ConfigError);
+      assert.ok(!e.message.includes('not-base64'));
+      return true;
+    });
+    assert.throws(() => new sfcrm.SealedStore(new sfcrm.MemoryStore(), `k1:${Buffer.alloc(8).toString('base64')}`), sfcrm.ConfigError);
+  });
+});
