@@ -290,6 +290,7 @@ async fn a_stream_is_cancelled_from_another_thread() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(s.is_idle(), "the prefetch task stopped");
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let requests = env.emu.control().counters();
     tokio::time::sleep(Duration::from_millis(400)).await;
     let later = env.emu.control().counters();
@@ -390,12 +391,21 @@ async fn the_stream_prefetches_one_batch_and_no_more() {
         c.query + c.query_more
     };
     assert_eq!(requests(&env), 0, "nothing is requested before the first next_batch");
+    // Waits (bounded) until the org has seen `n` requests, then gives the task time to overreach.
+    async fn settle(env: &Env, n: u64, requests: &dyn Fn(&Env) -> u64) -> u64 {
+        for _ in 0..500 {
+            if requests(env) >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        requests(env)
+    }
     s.next_batch().await.unwrap().unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(requests(&env), 2, "the batch delivered + one prefetched, then the task waits");
+    assert_eq!(settle(&env, 2, &requests).await, 2, "the batch delivered + one prefetched, then the task waits");
     s.next_batch().await.unwrap().unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(requests(&env), 3);
+    assert_eq!(settle(&env, 3, &requests).await, 3);
     drop(s);
 }
 
