@@ -78,7 +78,7 @@ enum sfcrm_result
   // No stored connection for this (account_id, owner).
   SFCRM_RESULT_NOT_CONNECTED = 201,
   // The token endpoint refused a request (`error` / `error_description` on the error object).
-  SFCRM_RESULT_O_AUTH = 202,
+  SFCRM_RESULT_OAUTH = 202,
   // The refresh token is dead (revoked, expired, rotated out): send the user through login again.
   SFCRM_RESULT_RECONNECT_REQUIRED = 203,
   // The access token was refused and could not be renewed.
@@ -440,6 +440,32 @@ sfcrm_result sfcrm_config_from_env(struct sfcrm_config **out, struct sfcrm_error
 // `SFCRM_`; see ffi/README.md for the list). `value` NULL or empty unsets it. Values are checked
 // by `sfcrm_config_validate` / `sfcrm_client_new`.
 sfcrm_result sfcrm_config_set(struct sfcrm_config *config, const char *name, const char *value, struct sfcrm_error **error);
+
+// Connected app consumer key (`SALESFORCE_CLIENT_ID`, required).
+sfcrm_result sfcrm_config_set_client_id(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// Connected app consumer secret (`SALESFORCE_SECRET_ID`, required). Copied; never logged.
+sfcrm_result sfcrm_config_set_client_secret(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// OAuth callback URL registered on the connected app (`SALESFORCE_REDIRECT_URL`, required).
+sfcrm_result sfcrm_config_set_redirect_uri(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// Login host (`SALESFORCE_LOGIN_URL`; default `https://login.salesforce.com`, sandboxes use
+// `https://test.salesforce.com` [salesforce-api.md §1]).
+sfcrm_result sfcrm_config_set_login_url(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// OAuth scopes, space separated (`SALESFORCE_AUTH_SCOPES`; default `api id web refresh_token`).
+sfcrm_result sfcrm_config_set_scopes(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// REST API version, `48.0` or `v48.0` (`SALESFORCE_API_VERSION`; default `v48.0`).
+sfcrm_result sfcrm_config_set_api_version(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// Secret that signs the OAuth `state` (`SFCRM_STATE_SECRET`, required, at least 32 bytes).
+sfcrm_result sfcrm_config_set_state_secret(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
+
+// Origins a login may forward to after the callback: comma list, or `*`
+// (`SFCRM_FORWARD_ORIGINS`, required).
+sfcrm_result sfcrm_config_set_forward_origins(struct sfcrm_config *config, const char *value, struct sfcrm_error **error);
 
 // Checks the config as `sfcrm_client_new` would: `SFCRM_RESULT_CONFIG` naming the first missing
 // or malformed setting.

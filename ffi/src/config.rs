@@ -111,46 +111,62 @@ fn set(cfg: &ConfigData, name: &str, value: Option<String>) -> Result<(), FfiErr
     Ok(())
 }
 
-macro_rules! typed_setter {
-    ($(#[$doc:meta])* $fn_name:ident, $var:literal) => {
-        $(#[$doc])*
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $fn_name(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
-            ffi_result!(error, {
-                let cfg = ptr::handle(config as *const sfcrm_config, "config")?;
-                let value = ptr::str_arg(value, "value")?;
-                set(&cfg, $var, Some(value))
-            })
-        }
-    };
+/// A typed setter: `value` is required (NULL is `SFCRM_RESULT_NULL_POINTER`).
+fn set_typed(config: *mut sfcrm_config, value: *const c_char, var: &'static str) -> Result<(), FfiError> {
+    let cfg = ptr::handle(config as *const sfcrm_config, "config")?;
+    let value = ptr::str_arg(value, "value")?;
+    set(&cfg, var, Some(value))
 }
 
-typed_setter!(
-    /// Connected app consumer key (`SALESFORCE_CLIENT_ID`, required).
-    sfcrm_config_set_client_id, "SALESFORCE_CLIENT_ID");
-typed_setter!(
-    /// Connected app consumer secret (`SALESFORCE_SECRET_ID`, required). Copied; never logged.
-    sfcrm_config_set_client_secret, "SALESFORCE_SECRET_ID");
-typed_setter!(
-    /// OAuth callback URL registered on the connected app (`SALESFORCE_REDIRECT_URL`, required).
-    sfcrm_config_set_redirect_uri, "SALESFORCE_REDIRECT_URL");
-typed_setter!(
-    /// Login host (`SALESFORCE_LOGIN_URL`; default `https://login.salesforce.com`, sandboxes use
-    /// `https://test.salesforce.com` [salesforce-api.md §1]).
-    sfcrm_config_set_login_url, "SALESFORCE_LOGIN_URL");
-typed_setter!(
-    /// OAuth scopes, space separated (`SALESFORCE_AUTH_SCOPES`; default `api id web refresh_token`).
-    sfcrm_config_set_scopes, "SALESFORCE_AUTH_SCOPES");
-typed_setter!(
-    /// REST API version, `48.0` or `v48.0` (`SALESFORCE_API_VERSION`; default `v48.0`).
-    sfcrm_config_set_api_version, "SALESFORCE_API_VERSION");
-typed_setter!(
-    /// Secret that signs the OAuth `state` (`SFCRM_STATE_SECRET`, required, at least 32 bytes).
-    sfcrm_config_set_state_secret, "SFCRM_STATE_SECRET");
-typed_setter!(
-    /// Origins a login may forward to after the callback: comma list, or `*`
-    /// (`SFCRM_FORWARD_ORIGINS`, required).
-    sfcrm_config_set_forward_origins, "SFCRM_FORWARD_ORIGINS");
+/// Connected app consumer key (`SALESFORCE_CLIENT_ID`, required).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_client_id(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_CLIENT_ID") })
+}
+
+/// Connected app consumer secret (`SALESFORCE_SECRET_ID`, required). Copied; never logged.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_client_secret(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_SECRET_ID") })
+}
+
+/// OAuth callback URL registered on the connected app (`SALESFORCE_REDIRECT_URL`, required).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_redirect_uri(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_REDIRECT_URL") })
+}
+
+/// Login host (`SALESFORCE_LOGIN_URL`; default `https://login.salesforce.com`, sandboxes use
+/// `https://test.salesforce.com` [salesforce-api.md §1]).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_login_url(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_LOGIN_URL") })
+}
+
+/// OAuth scopes, space separated (`SALESFORCE_AUTH_SCOPES`; default `api id web refresh_token`).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_scopes(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_AUTH_SCOPES") })
+}
+
+/// REST API version, `48.0` or `v48.0` (`SALESFORCE_API_VERSION`; default `v48.0`).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_api_version(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SALESFORCE_API_VERSION") })
+}
+
+/// Secret that signs the OAuth `state` (`SFCRM_STATE_SECRET`, required, at least 32 bytes).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_state_secret(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SFCRM_STATE_SECRET") })
+}
+
+/// Origins a login may forward to after the callback: comma list, or `*`
+/// (`SFCRM_FORWARD_ORIGINS`, required).
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_config_set_forward_origins(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+    ffi_result!(error, { set_typed(config, value, "SFCRM_FORWARD_ORIGINS") })
+}
 
 /// Checks the config as `sfcrm_client_new` would: `SFCRM_RESULT_CONFIG` naming the first missing
 /// or malformed setting.

@@ -37,8 +37,9 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
 }
 
-// BTreeMap::new is const and an empty BTreeMap owns no heap memory: nothing is left allocated
-// (not even "still reachable" under Valgrind) once the host has freed every handle.
+// BTreeMap::new is const and a new BTreeMap owns no heap memory. A map emptied by `remove` keeps
+// its root node, so the maps are replaced by new ones when they become empty: nothing is left
+// allocated (not even "still reachable" under Valgrind) once the host has freed every handle.
 static HANDLES: Mutex<BTreeMap<usize, Entry>> = Mutex::new(BTreeMap::new());
 static STRINGS: Mutex<BTreeMap<usize, CString>> = Mutex::new(BTreeMap::new());
 
@@ -80,10 +81,14 @@ pub(crate) fn free_handle<H: Handle>(p: *mut H) -> bool {
     }
     let removed = {
         let mut map = lock(&HANDLES);
-        match map.get(&(p as usize)) {
+        let removed = match map.get(&(p as usize)) {
             Some(e) if e.type_id == TypeId::of::<H::Inner>() => map.remove(&(p as usize)),
             _ => None,
+        };
+        if map.is_empty() {
+            *map = BTreeMap::new();
         }
+        removed
     };
     // Dropping may run arbitrary code (a runtime shutdown, the host's free_user_data): never under
     // the lock.
@@ -119,7 +124,14 @@ pub(crate) fn free_string(p: *mut c_char) -> bool {
     if p.is_null() {
         return false;
     }
-    let removed = lock(&STRINGS).remove(&(p as usize));
+    let removed = {
+        let mut map = lock(&STRINGS);
+        let removed = map.remove(&(p as usize));
+        if map.is_empty() {
+            *map = BTreeMap::new();
+        }
+        removed
+    };
     removed.is_some()
 }
 

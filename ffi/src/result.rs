@@ -52,7 +52,7 @@ pub enum sfcrm_result {
     /// No stored connection for this (account_id, owner).
     NotConnected = 201,
     /// The token endpoint refused a request (`error` / `error_description` on the error object).
-    OAuth = 202,
+    Oauth = 202,
     /// The refresh token is dead (revoked, expired, rotated out): send the user through login again.
     ReconnectRequired = 203,
     /// The access token was refused and could not be renewed.
@@ -102,7 +102,7 @@ impl sfcrm_result {
         sfcrm_result::Reentrant,
         sfcrm_result::InvalidState,
         sfcrm_result::NotConnected,
-        sfcrm_result::OAuth,
+        sfcrm_result::Oauth,
         sfcrm_result::ReconnectRequired,
         sfcrm_result::SessionExpired,
         sfcrm_result::RateLimited,
@@ -174,7 +174,7 @@ impl sfcrm_result {
             sfcrm_result::Reentrant => c"reentrant",
             sfcrm_result::InvalidState => c"invalid_state",
             sfcrm_result::NotConnected => c"not_connected",
-            sfcrm_result::OAuth => c"oauth",
+            sfcrm_result::Oauth => c"oauth",
             sfcrm_result::ReconnectRequired => c"reconnect_required",
             sfcrm_result::SessionExpired => c"session_expired",
             sfcrm_result::RateLimited => c"rate_limited",

@@ -275,17 +275,13 @@ pub extern "C" fn sfcrm_store_reply_set_error(reply: *mut sfcrm_store_reply, mes
 }
 
 /// Runs a store operation to completion on a short-lived runtime (the store functions below are
-/// usable without a client).
+/// usable without a client), so that callbacks run on `sfcrm-worker` threads as with a client.
 fn run_store_op<T: Send + 'static>(
     fut: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, FfiError> {
+    // Checked before the runtime exists: a runtime must not be dropped on one of its own threads.
     crate::rt::check_not_reentrant()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .thread_name(crate::rt::THREAD_NAME)
-        .enable_all()
-        .build()
-        .map_err(|e| FfiError::new(sfcrm_result::Internal, format!("could not start a runtime: {e}")))?;
-    Ok(rt.block_on(fut)?)
+    crate::rt::Rt::new()?.block_on(async move { Ok(fut.await?) })
 }
 
 fn key_args(account_id: *const c_char, owner: *const c_char) -> Result<ConnectionKey, FfiError> {

@@ -1,0 +1,1426 @@
+/*
+ * C tests of libsfcrm: every exported function, including misuse (NULL, invalid UTF-8, stale
+ * handles, use after cancel, token store callbacks failing or returning garbage, re-entrant calls).
+ *
+ * Run by scripts/test-c.sh (plain, under Valgrind and under AddressSanitizer), which starts the
+ * org emulator and exports SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL. The last line
+ * printed is "N passed, N failed"; the exit status is 0 only when nothing failed.
+ *
+ * `test_sfcrm --asan-selftest` performs a deliberate heap overflow: under a working ASan build it
+ * must abort with an AddressSanitizer report (scripts/test-c.sh checks that).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sfcrm.h"
+#include "mini_http.h"
+
+#ifndef SFCRM_EXPECTED_VERSION
+#error "compile with -DSFCRM_EXPECTED_VERSION=\"x.y.z\" (the version in Cargo.toml)"
+#endif
+
+/* ---- a tiny test runner ------------------------------------------------------------------- */
+
+static int g_passed, g_failed;
+static const char *g_test = "";
+
+#define CHECK(cond)                                                                    \
+  do {                                                                                 \
+    if (cond) {                                                                        \
+      g_passed++;                                                                      \
+    } else {                                                                           \
+      g_failed++;                                                                      \
+      fprintf(stderr, "FAIL [%s] %s:%d: %s\n", g_test, __FILE__, __LINE__, #cond);    \
+    }                                                                                  \
+  } while (0)
+
+static const char *g_only; /* argv[1]: run only the test groups whose name contains it */
+
+static void run(const char *name, void (*fn)(void)) {
+  int before = g_failed;
+  if (g_only && !strstr(name, g_only)) return;
+  g_test = name;
+  fn();
+  printf("%s %s\n", g_failed == before ? "ok  " : "FAIL", name);
+  fflush(stdout);
+}
+
+/* Runs `call` (which must take `&err` as its error argument), expects `expected`, checks that an
+ * error object with the same code came back, and frees it. */
+#define EXPECT_ERR(expected, call_with_err)                                                         \
+  do {                                                                                              \
+    sfcrm_error *err = NULL;                                                                        \
+    sfcrm_result rc_ = (call_with_err);                                                             \
+    if (rc_ == (sfcrm_result)(expected) && err != NULL && sfcrm_error_code(err) == (uint32_t)(expected)) { \
+      g_passed++;                                                                                   \
+    } else {                                                                                        \
+      g_failed++;                                                                                   \
+      fprintf(stderr, "FAIL [%s] %s:%d: %s -> %s (expected %s) %s\n", g_test, __FILE__, __LINE__,  \
+              #call_with_err, sfcrm_result_name(rc_), sfcrm_result_name(expected),                  \
+              err ? sfcrm_error_message(err) : "(no error object)");                               \
+    }                                                                                               \
+    sfcrm_error_free(err);                                                                          \
+  } while (0)
+
+/* Like EXPECT_ERR for success: prints the error on failure. */
+#define EXPECT_OK(call_with_err)                                                               \
+  do {                                                                                         \
+    sfcrm_error *err = NULL;                                                                   \
+    sfcrm_result rc_ = (call_with_err);                                                        \
+    if (rc_ == SFCRM_RESULT_OK && err == NULL) {                                               \
+      g_passed++;                                                                              \
+    } else {                                                                                   \
+      g_failed++;                                                                              \
+      fprintf(stderr, "FAIL [%s] %s:%d: %s -> %s: %s\n", g_test, __FILE__, __LINE__,         \
+              #call_with_err, sfcrm_result_name(rc_), err ? sfcrm_error_message(err) : "");   \
+    }                                                                                          \
+    sfcrm_error_free(err);                                                                     \
+  } while (0)
+
+static int contains(const char *hay, const char *needle) { return hay && needle && strstr(hay, needle) != NULL; }
+
+static size_t count_substr(const char *hay, const char *needle) {
+  size_t n = 0, l = strlen(needle);
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += l) n++;
+  return n;
+}
+
+static int on_sdk_thread(void) {
+  char name[32] = "";
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return strcmp(name, "sfcrm-worker") == 0;
+}
+
+/* ---- a token store in C (in memory), with misbehaviour modes ------------------------------ */
+
+enum store_mode {
+  MODE_NORMAL,
+  MODE_FAIL,          /* every callback returns ERROR with a reason */
+  MODE_BAD_STATUS,    /* every callback returns 77 */
+  MODE_OK_NO_DOC,     /* load returns OK without a document */
+  MODE_BAD_JSON,      /* load returns "{not json" */
+  MODE_BAD_UTF8,      /* load returns bytes that are not UTF-8 */
+  MODE_WRONG_KEY,     /* load returns the document of another connection */
+  MODE_FUTURE_SCHEMA, /* load returns a document with schema 99 */
+  MODE_REENTER,       /* load calls blocking sfcrm functions (must be refused) */
+  MODE_STASH_REPLY,   /* load keeps the reply pointer for later misuse */
+  MODE_REMOVE_CONFLICT /* remove returns CONFLICT (not allowed for remove) */
+};
+
+#define MAX_ENTRIES 16
+typedef struct test_store {
+  pthread_mutex_t mu;
+  struct {
+    char *account, *owner, *doc;
+    uint64_t version;
+  } e[MAX_ENTRIES];
+  int n;
+  enum store_mode mode;
+  int loads, saves, removes, frees, off_thread;
+  sfcrm_store *self;          /* MODE_REENTER */
+  sfcrm_client *client;       /* MODE_REENTER */
+  uint32_t reenter_store_rc, reenter_client_rc;
+  sfcrm_store_reply *stash;   /* MODE_STASH_REPLY */
+} test_store;
+
+static int find(test_store *s, const char *a, const char *o) {
+  for (int i = 0; i < s->n; i++)
+    if (strcmp(s->e[i].account, a) == 0 && strcmp(s->e[i].owner, o) == 0) return i;
+  return -1;
+}
+
+static const char *DOC_TEMPLATE =
+    "{\"schema\":%d,\"account_id\":\"%s\",\"owner\":\"%s\",\"token\":{\"access_token\":\"00DTEST!access\","
+    "\"refresh_token\":\"5AepTEST\",\"issued_at\":\"1704844800000\"},\"token_invalidated\":false,"
+    "\"instance_url\":\"http://127.0.0.1:9\",\"version\":%d}";
+
+static uint32_t ts_load(void *ud, const char *account, const char *owner, sfcrm_store_reply *reply) {
+  test_store *s = ud;
+  char buf[1024];
+  uint32_t st = SFCRM_STORE_STATUS_NOT_FOUND;
+  if (!on_sdk_thread()) s->off_thread++;
+  pthread_mutex_lock(&s->mu);
+  s->loads++;
+  switch (s->mode) {
+    case MODE_FAIL:
+      sfcrm_store_reply_set_error(reply, "database is down (test)");
+      st = SFCRM_STORE_STATUS_ERROR;
+      break;
+    case MODE_BAD_STATUS: st = 77; break;
+    case MODE_OK_NO_DOC: st = SFCRM_STORE_STATUS_OK; break;
+    case MODE_BAD_JSON:
+      sfcrm_store_reply_set_document(reply, "{not json", 9);
+      st = SFCRM_STORE_STATUS_OK;
+      break;
+    case MODE_BAD_UTF8: {
+      static const char bad[] = "{\"schema\":1,\"account_id\":\"\xff\xfe\"}";
+      sfcrm_store_reply_set_document(reply, bad, sizeof bad - 1);
+      st = SFCRM_STORE_STATUS_OK;
+      break;
+    }
+    case MODE_WRONG_KEY:
+      snprintf(buf, sizeof buf, DOC_TEMPLATE, 1, "someone-else", owner, 1);
+      sfcrm_store_reply_set_document(reply, buf, strlen(buf));
+      st = SFCRM_STORE_STATUS_OK;
+      break;
+    case MODE_FUTURE_SCHEMA:
+      snprintf(buf, sizeof buf, DOC_TEMPLATE, 99, account, owner, 1);
+      sfcrm_store_reply_set_document(reply, buf, strlen(buf));
+      st = SFCRM_STORE_STATUS_OK;
+      break;
+    case MODE_REENTER: {
+      bool found = false;
+      char *doc = NULL;
+      sfcrm_connection_info info;
+      s->reenter_store_rc = sfcrm_store_load(s->self, account, owner, &found, &doc, NULL);
+      s->reenter_client_rc = s->client ? sfcrm_client_connection_info(s->client, account, owner, &found, &info, NULL)
+                                       : SFCRM_RESULT_REENTRANT;
+      st = SFCRM_STORE_STATUS_NOT_FOUND;
+      break;
+    }
+    case MODE_STASH_REPLY:
+      s->stash = reply;
+      st = SFCRM_STORE_STATUS_NOT_FOUND;
+      break;
+    default: {
+      int i = find(s, account, owner);
+      if (i >= 0) {
+        sfcrm_store_reply_set_document(reply, s->e[i].doc, strlen(s->e[i].doc));
+        st = SFCRM_STORE_STATUS_OK;
+      }
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  return st;
+}
+
+static uint32_t ts_save(void *ud, const char *account, const char *owner, const char *doc, size_t len,
+                        uint64_t new_version, bool has_expected, uint64_t expected, sfcrm_store_reply *reply) {
+  test_store *s = ud;
+  uint32_t st;
+  int i;
+  if (!on_sdk_thread()) s->off_thread++;
+  if (strlen(doc) != len) s->off_thread += 1000; /* the document must be NUL-terminated at len */
+  pthread_mutex_lock(&s->mu);
+  s->saves++;
+  if (s->mode == MODE_FAIL) {
+    sfcrm_store_reply_set_error(reply, "disk full (test)");
+    pthread_mutex_unlock(&s->mu);
+    return SFCRM_STORE_STATUS_ERROR;
+  }
+  if (s->mode == MODE_BAD_STATUS) {
+    pthread_mutex_unlock(&s->mu);
+    return 77;
+  }
+  i = find(s, account, owner);
+  if (!has_expected) {
+    if (i >= 0 || s->n == MAX_ENTRIES) {
+      st = SFCRM_STORE_STATUS_CONFLICT;
+    } else {
+      i = s->n++;
+      s->e[i].account = strdup(account);
+      s->e[i].owner = strdup(owner);
+      s->e[i].doc = strdup(doc);
+      s->e[i].version = new_version;
+      st = SFCRM_STORE_STATUS_OK;
+    }
+  } else if (i < 0 || s->e[i].version != expected) {
+    st = SFCRM_STORE_STATUS_CONFLICT;
+  } else {
+    free(s->e[i].doc);
+    s->e[i].doc = strdup(doc);
+    s->e[i].version = new_version;
+    st = SFCRM_STORE_STATUS_OK;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return st;
+}
+
+static uint32_t ts_remove(void *ud, const char *account, const char *owner, sfcrm_store_reply *reply) {
+  test_store *s = ud;
+  int i;
+  (void)reply;
+  if (!on_sdk_thread()) s->off_thread++;
+  pthread_mutex_lock(&s->mu);
+  s->removes++;
+  if (s->mode == MODE_REMOVE_CONFLICT) {
+    pthread_mutex_unlock(&s->mu);
+    return SFCRM_STORE_STATUS_CONFLICT;
+  }
+  i = find(s, account, owner);
+  if (i < 0) {
+    pthread_mutex_unlock(&s->mu);
+    return SFCRM_STORE_STATUS_NOT_FOUND;
+  }
+  free(s->e[i].account);
+  free(s->e[i].owner);
+  free(s->e[i].doc);
+  s->e[i] = s->e[--s->n];
+  pthread_mutex_unlock(&s->mu);
+  return SFCRM_STORE_STATUS_OK;
+}
+
+static void ts_free(void *ud) {
+  test_store *s = ud;
+  for (int i = 0; i < s->n; i++) {
+    free(s->e[i].account);
+    free(s->e[i].owner);
+    free(s->e[i].doc);
+  }
+  s->n = 0;
+  s->frees++;
+}
+
+static void ts_init(test_store *s) {
+  memset(s, 0, sizeof *s);
+  pthread_mutex_init(&s->mu, NULL);
+}
+
+static sfcrm_store *ts_new_store(test_store *s) {
+  sfcrm_store_callbacks cb = {s, ts_load, ts_save, ts_remove, ts_free};
+  sfcrm_store *store = NULL;
+  sfcrm_error *err = NULL;
+  if (sfcrm_store_new_callbacks(&cb, &store, &err) != SFCRM_RESULT_OK) {
+    fprintf(stderr, "sfcrm_store_new_callbacks: %s\n", sfcrm_error_message(err));
+    sfcrm_error_free(err);
+    return NULL;
+  }
+  return store;
+}
+
+static char *make_doc(const char *account, const char *owner, int version) {
+  char *buf = malloc(1024);
+  snprintf(buf, 1024, DOC_TEMPLATE, 1, account, owner, version);
+  return buf;
+}
+
+/* ---- tests without the emulator ----------------------------------------------------------- */
+
+static void test_version(void) {
+  CHECK(strcmp(sfcrm_version(), SFCRM_EXPECTED_VERSION) == 0);
+  CHECK(strcmp(SFCRM_VERSION_STRING, SFCRM_EXPECTED_VERSION) == 0);
+  CHECK(strcmp(sfcrm_version(), SFCRM_VERSION_STRING) == 0);
+  {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d.%d.%d", SFCRM_VERSION_MAJOR, SFCRM_VERSION_MINOR, SFCRM_VERSION_PATCH);
+    CHECK(strcmp(buf, SFCRM_EXPECTED_VERSION) == 0);
+  }
+  CHECK(SFCRM_VERSION_NUMBER == SFCRM_VERSION_MAJOR * 10000 + SFCRM_VERSION_MINOR * 100 + SFCRM_VERSION_PATCH);
+}
+
+static void test_result_names(void) {
+  static const struct {
+    uint32_t code;
+    const char *name;
+  } expected[] = {
+      {SFCRM_RESULT_OK, "ok"},
+      {SFCRM_RESULT_INVALID_ARGUMENT, "invalid_argument"},
+      {SFCRM_RESULT_CONFIG, "config"},
+      {SFCRM_RESULT_MISSING_FORWARD_URL, "missing_forward_url"},
+      {SFCRM_RESULT_FORWARD_URL_NOT_ALLOWED, "forward_url_not_allowed"},
+      {SFCRM_RESULT_UNKNOWN_EXPORT_TYPE, "unknown_export_type"},
+      {SFCRM_RESULT_INVALID_IDENTIFIER, "invalid_identifier"},
+      {SFCRM_RESULT_NULL_POINTER, "null_pointer"},
+      {SFCRM_RESULT_INVALID_UTF8, "invalid_utf8"},
+      {SFCRM_RESULT_BUFFER_TOO_SMALL, "buffer_too_small"},
+      {SFCRM_RESULT_USE_AFTER_CANCEL, "use_after_cancel"},
+      {SFCRM_RESULT_INVALID_HANDLE, "invalid_handle"},
+      {SFCRM_RESULT_REENTRANT, "reentrant"},
+      {SFCRM_RESULT_INVALID_STATE, "invalid_state"},
+      {SFCRM_RESULT_NOT_CONNECTED, "not_connected"},
+      {SFCRM_RESULT_OAUTH, "oauth"},
+      {SFCRM_RESULT_RECONNECT_REQUIRED, "reconnect_required"},
+      {SFCRM_RESULT_SESSION_EXPIRED, "session_expired"},
+      {SFCRM_RESULT_RATE_LIMITED, "rate_limited"},
+      {SFCRM_RESULT_API, "api"},
+      {SFCRM_RESULT_PROTOCOL, "protocol"},
+      {SFCRM_RESULT_NETWORK, "network"},
+      {SFCRM_RESULT_TIMEOUT, "timeout"},
+      {SFCRM_RESULT_STORE, "store"},
+      {SFCRM_RESULT_STORE_CONFLICT, "store_conflict"},
+      {SFCRM_RESULT_IO, "io"},
+      {SFCRM_RESULT_CANCELLED, "cancelled"},
+      {SFCRM_RESULT_INTERNAL, "internal"},
+      {SFCRM_RESULT_PANIC, "panic"},
+  };
+  for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+    const char *n = sfcrm_result_name(expected[i].code);
+    if (strcmp(n, expected[i].name) != 0) fprintf(stderr, "  code %u: %s != %s\n", expected[i].code, n, expected[i].name);
+    CHECK(strcmp(n, expected[i].name) == 0);
+  }
+  /* values are the documented, stable numbers */
+  CHECK(SFCRM_RESULT_OK == 0 && SFCRM_RESULT_INVALID_ARGUMENT == 100 && SFCRM_RESULT_NULL_POINTER == 150);
+  CHECK(SFCRM_RESULT_INVALID_STATE == 200 && SFCRM_RESULT_RATE_LIMITED == 300 && SFCRM_RESULT_NETWORK == 400);
+  CHECK(SFCRM_RESULT_STORE == 500 && SFCRM_RESULT_INTERNAL == 900 && SFCRM_RESULT_PANIC == 901);
+  CHECK(strcmp(sfcrm_result_name(12345), "unknown") == 0);
+  CHECK(strcmp(sfcrm_result_name(1), "unknown") == 0);
+}
+
+static void test_error_accessors_on_bad_handles(void) {
+  int not_an_error = 42;
+  uint64_t v = 7, u = 7;
+  CHECK(sfcrm_error_code(NULL) == SFCRM_RESULT_INVALID_HANDLE);
+  CHECK(strcmp(sfcrm_error_kind_name(NULL), "invalid_handle") == 0);
+  CHECK(strcmp(sfcrm_error_message(NULL), "") == 0);
+  CHECK(sfcrm_error_http_status(NULL) == 0);
+  CHECK(sfcrm_error_salesforce_code(NULL) == NULL);
+  CHECK(sfcrm_error_oauth_error(NULL) == NULL);
+  CHECK(sfcrm_error_oauth_error_description(NULL) == NULL);
+  CHECK(sfcrm_error_fields_json(NULL) == NULL);
+  CHECK(!sfcrm_error_retry_after_ms(NULL, &v) && v == 7);
+  CHECK(!sfcrm_error_api_usage(NULL, &v, &u) && v == 7 && u == 7);
+  /* a pointer that is not an error object: detected without reading it */
+  CHECK(sfcrm_error_code((const sfcrm_error *)&not_an_error) == SFCRM_RESULT_INVALID_HANDLE);
+  sfcrm_error_free((sfcrm_error *)&not_an_error);
+  sfcrm_error_free(NULL);
+}
+
+static void test_error_object_details(void) {
+  sfcrm_config *cfg = NULL;
+  sfcrm_error *err = NULL;
+  uint64_t v = 7, u = 7;
+  EXPECT_OK(sfcrm_config_new(&cfg, &err));
+  CHECK(sfcrm_config_validate(cfg, &err) == SFCRM_RESULT_CONFIG);
+  CHECK(err != NULL);
+  CHECK(sfcrm_error_code(err) == SFCRM_RESULT_CONFIG);
+  CHECK(strcmp(sfcrm_error_kind_name(err), "config") == 0);
+  CHECK(contains(sfcrm_error_message(err), "SALESFORCE_CLIENT_ID"));
+  CHECK(sfcrm_error_http_status(err) == 0);
+  CHECK(sfcrm_error_salesforce_code(err) == NULL);
+  CHECK(sfcrm_error_oauth_error(err) == NULL);
+  CHECK(strcmp(sfcrm_error_fields_json(err), "[]") == 0);
+  CHECK(!sfcrm_error_retry_after_ms(err, &v) && v == 7);
+  CHECK(!sfcrm_error_api_usage(err, &v, &u));
+  /* the error is not affected by freeing what produced it */
+  sfcrm_config_free(cfg);
+  CHECK(contains(sfcrm_error_message(err), "SALESFORCE_CLIENT_ID"));
+  sfcrm_error_free(err);
+  /* freed: accessors see a dead handle */
+  CHECK(sfcrm_error_code(err) == SFCRM_RESULT_INVALID_HANDLE);
+  sfcrm_error_free(err); /* double free is a no-op */
+  /* a NULL error out-parameter is allowed */
+  CHECK(sfcrm_config_validate(NULL, NULL) == SFCRM_RESULT_NULL_POINTER);
+}
+
+static void test_strings(void) {
+  char local[8] = "abc";
+  sfcrm_string_free(NULL);
+  sfcrm_string_free(local); /* not ours: ignored, not freed */
+  CHECK(strcmp(local, "abc") == 0);
+}
+
+static void test_config(void) {
+  sfcrm_config *cfg = NULL, *env_cfg = (sfcrm_config *)0x1;
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_config_new(NULL, &err));
+  EXPECT_OK(sfcrm_config_new(&cfg, &err));
+  CHECK(cfg != NULL);
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_config_set_client_id(cfg, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_config_set_client_id(NULL, "x", &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_config_set_client_id(cfg, "bad\xc3\x28", &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_set(cfg, "HOME", "/tmp", &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_set(cfg, "sfcrm_lower", "x", &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_config_set(cfg, NULL, "x", &err));
+  EXPECT_OK(sfcrm_config_set_client_id(cfg, "id", &err));
+  EXPECT_OK(sfcrm_config_set_client_secret(cfg, "secret", &err));
+  EXPECT_OK(sfcrm_config_set_redirect_uri(cfg, "http://127.0.0.1:8765/callback", &err));
+  EXPECT_OK(sfcrm_config_set_login_url(cfg, "http://127.0.0.1:1", &err));
+  EXPECT_OK(sfcrm_config_set_scopes(cfg, "api refresh_token", &err));
+  EXPECT_OK(sfcrm_config_set_api_version(cfg, "v48.0", &err));
+  EXPECT_OK(sfcrm_config_set_forward_origins(cfg, "http://localhost:3000", &err));
+  /* state secret too short: named in the message */
+  EXPECT_OK(sfcrm_config_set_state_secret(cfg, "short", &err));
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_config_validate(cfg, &err) == SFCRM_RESULT_CONFIG);
+    CHECK(contains(sfcrm_error_message(err), "SFCRM_STATE_SECRET") || contains(sfcrm_error_message(err), "state"));
+    sfcrm_error_free(err);
+  }
+  EXPECT_OK(sfcrm_config_set_state_secret(cfg, "0123456789abcdef0123456789abcdef-test", &err));
+  EXPECT_OK(sfcrm_config_validate(cfg, &err));
+  /* generic setter: a malformed number is reported by validate, naming the variable */
+  EXPECT_OK(sfcrm_config_set(cfg, "SFCRM_MAX_RETRIES", "many", &err));
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_config_validate(cfg, &err) == SFCRM_RESULT_CONFIG);
+    CHECK(contains(sfcrm_error_message(err), "SFCRM_MAX_RETRIES"));
+    sfcrm_error_free(err);
+  }
+  EXPECT_OK(sfcrm_config_set(cfg, "SFCRM_MAX_RETRIES", NULL, &err)); /* NULL unsets */
+  EXPECT_OK(sfcrm_config_validate(cfg, &err));
+  sfcrm_config_free(cfg);
+  /* use after free */
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_config_set_client_id(cfg, "x", &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_config_validate(cfg, &err));
+  sfcrm_config_free(cfg);
+  sfcrm_config_free(NULL);
+
+  /* from the environment */
+  unsetenv("SALESFORCE_CLIENT_ID");
+  setenv("SALESFORCE_SECRET_ID", "env-secret", 1);
+  setenv("SALESFORCE_REDIRECT_URL", "http://127.0.0.1:8765/callback", 1);
+  setenv("SFCRM_STATE_SECRET", "0123456789abcdef0123456789abcdef-env", 1);
+  setenv("SFCRM_FORWARD_ORIGINS", "http://localhost:3000", 1);
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_config_from_env(&env_cfg, &err) == SFCRM_RESULT_CONFIG);
+    CHECK(env_cfg == (sfcrm_config *)0x1); /* out-parameter untouched on failure */
+    CHECK(contains(sfcrm_error_message(err), "SALESFORCE_CLIENT_ID"));
+    sfcrm_error_free(err);
+  }
+  setenv("SALESFORCE_CLIENT_ID", "env-client", 1);
+  EXPECT_OK(sfcrm_config_from_env(&env_cfg, &err));
+  CHECK(env_cfg != NULL && env_cfg != (sfcrm_config *)0x1);
+  /* setters override the environment */
+  EXPECT_OK(sfcrm_config_set(env_cfg, "SFCRM_FORWARD_ORIGINS", "", &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_validate(env_cfg, &err));
+  sfcrm_config_free(env_cfg);
+  unsetenv("SALESFORCE_CLIENT_ID");
+  unsetenv("SALESFORCE_SECRET_ID");
+  unsetenv("SALESFORCE_REDIRECT_URL");
+  unsetenv("SFCRM_STATE_SECRET");
+  unsetenv("SFCRM_FORWARD_ORIGINS");
+}
+
+static void test_store_callbacks_lifecycle(void) {
+  test_store s;
+  sfcrm_store *store = (sfcrm_store *)0x1;
+  sfcrm_store_callbacks cb = {&s, ts_load, ts_save, ts_remove, ts_free};
+  ts_init(&s);
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_new_callbacks(NULL, &store, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_new_callbacks(&cb, NULL, &err));
+  cb.load = NULL;
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_new_callbacks(&cb, &store, &err));
+  cb.load = ts_load;
+  cb.remove = NULL;
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_new_callbacks(&cb, &store, &err));
+  cb.remove = ts_remove;
+  CHECK(store == (sfcrm_store *)0x1);
+  CHECK(s.frees == 0); /* failed creation does not take user_data */
+  EXPECT_OK(sfcrm_store_new_callbacks(&cb, &store, &err));
+  CHECK(s.frees == 0);
+  sfcrm_store_free(store);
+  CHECK(s.frees == 1); /* finalizer ran exactly once */
+  sfcrm_store_free(store);
+  CHECK(s.frees == 1);
+  /* the store handle is dead now */
+  {
+    bool found;
+    char *doc;
+    EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_store_load(store, "a", "o", &found, &doc, &err));
+  }
+  pthread_mutex_destroy(&s.mu);
+}
+
+static void test_store_roundtrip_and_cas(void) {
+  test_store s;
+  sfcrm_store *store;
+  bool found = true, saved = false, removed = false;
+  char *doc = (char *)0x1, *d1 = make_doc("acc-1", "user-1", 1), *d2 = make_doc("acc-1", "user-1", 2);
+  ts_init(&s);
+  store = ts_new_store(&s);
+  CHECK(store != NULL);
+  EXPECT_OK(sfcrm_store_load(store, "acc-1", "user-1", &found, &doc, &err));
+  CHECK(!found && doc == NULL);
+  EXPECT_OK(sfcrm_store_save(store, d1, false, 0, &saved, &err));
+  CHECK(saved);
+  /* insert when present: conflict */
+  EXPECT_OK(sfcrm_store_save(store, d1, false, 0, &saved, &err));
+  CHECK(!saved);
+  /* wrong expected version: conflict */
+  EXPECT_OK(sfcrm_store_save(store, d2, true, 5, &saved, &err));
+  CHECK(!saved);
+  EXPECT_OK(sfcrm_store_save(store, d2, true, 1, &saved, &err));
+  CHECK(saved);
+  EXPECT_OK(sfcrm_store_load(store, "acc-1", "user-1", &found, &doc, &err));
+  CHECK(found && contains(doc, "\"version\":2") && contains(doc, "00DTEST!access"));
+  sfcrm_string_free(doc);
+  EXPECT_OK(sfcrm_store_delete(store, "acc-1", "user-1", &removed, &err));
+  CHECK(removed);
+  EXPECT_OK(sfcrm_store_delete(store, "acc-1", "user-1", &removed, &err));
+  CHECK(!removed);
+  CHECK(s.off_thread == 0); /* every callback ran on an sfcrm-worker thread, len == strlen */
+  /* misuse */
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_save(store, "{\"not\":\"a document\"}", false, 0, &saved, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_store_load(store, "acc\xff", "user-1", &found, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_load(store, "", "user-1", &found, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_load(store, "a", NULL, &found, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_load(store, "a", "o", NULL, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_save(store, NULL, false, 0, &saved, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_delete(store, "a", "o", NULL, &err));
+  sfcrm_store_free(store);
+  CHECK(s.frees == 1);
+  free(d1);
+  free(d2);
+  pthread_mutex_destroy(&s.mu);
+}
+
+static void expect_load_store_error(test_store *s, sfcrm_store *store, enum store_mode mode, const char *needle) {
+  bool found = false;
+  char *doc = NULL;
+  sfcrm_error *err = NULL;
+  sfcrm_result rc;
+  s->mode = mode;
+  rc = sfcrm_store_load(store, "acc-1", "user-1", &found, &doc, &err);
+  CHECK(rc == SFCRM_RESULT_STORE);
+  CHECK(doc == NULL);
+  if (!contains(sfcrm_error_message(err), needle))
+    fprintf(stderr, "  mode %d: message \"%s\" lacks \"%s\"\n", (int)mode, sfcrm_error_message(err), needle);
+  CHECK(contains(sfcrm_error_message(err), needle));
+  sfcrm_error_free(err);
+}
+
+static void test_store_garbage(void) {
+  test_store s;
+  sfcrm_store *store;
+  bool saved = true, removed = true;
+  char *d1 = make_doc("acc-1", "user-1", 1);
+  ts_init(&s);
+  store = ts_new_store(&s);
+  expect_load_store_error(&s, store, MODE_FAIL, "database is down (test)");
+  expect_load_store_error(&s, store, MODE_BAD_STATUS, "unknown status 77");
+  expect_load_store_error(&s, store, MODE_OK_NO_DOC, "without calling sfcrm_store_reply_set_document");
+  expect_load_store_error(&s, store, MODE_BAD_JSON, "not a valid connection document");
+  expect_load_store_error(&s, store, MODE_BAD_UTF8, "not valid UTF-8");
+  expect_load_store_error(&s, store, MODE_WRONG_KEY, "another connection");
+  expect_load_store_error(&s, store, MODE_FUTURE_SCHEMA, "schema 99");
+  s.mode = MODE_FAIL;
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_store_save(store, d1, false, 0, &saved, &err) == SFCRM_RESULT_STORE);
+    CHECK(contains(sfcrm_error_message(err), "disk full (test)"));
+    sfcrm_error_free(err);
+  }
+  CHECK(saved); /* untouched */
+  s.mode = MODE_BAD_STATUS;
+  EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_store_save(store, d1, false, 0, &saved, &err));
+  s.mode = MODE_REMOVE_CONFLICT;
+  EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_store_delete(store, "acc-1", "user-1", &removed, &err));
+  CHECK(removed);
+  /* a callback calling blocking sfcrm functions is refused, not deadlocked */
+  s.mode = MODE_REENTER;
+  s.self = store;
+  {
+    bool found;
+    char *doc = NULL;
+    EXPECT_OK(sfcrm_store_load(store, "acc-1", "user-1", &found, &doc, &err));
+  }
+  CHECK(s.reenter_store_rc == SFCRM_RESULT_REENTRANT);
+  /* a reply pointer kept after its callback returned is dead */
+  s.mode = MODE_STASH_REPLY;
+  {
+    bool found;
+    char *doc = NULL;
+    EXPECT_OK(sfcrm_store_load(store, "acc-1", "user-1", &found, &doc, &err));
+  }
+  CHECK(s.stash != NULL);
+  CHECK(sfcrm_store_reply_set_document(s.stash, "{}", 2) == SFCRM_RESULT_INVALID_HANDLE);
+  CHECK(sfcrm_store_reply_set_error(s.stash, "x") == SFCRM_RESULT_INVALID_HANDLE);
+  CHECK(sfcrm_store_reply_set_document(NULL, "{}", 2) == SFCRM_RESULT_NULL_POINTER);
+  sfcrm_store_free(store);
+  CHECK(s.frees == 1);
+  free(d1);
+  pthread_mutex_destroy(&s.mu);
+}
+
+static char g_tmpdir[256];
+
+static void test_builtin_stores(void) {
+  sfcrm_store *mem = NULL, *file = NULL, *sealed = NULL, *bad = (sfcrm_store *)0x1;
+  bool found = false, saved = false;
+  char *doc = NULL, *d1 = make_doc("acc-2", "user-2", 1), dir[300], path_probe[400];
+  const char *key32 = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; /* 32 bytes */
+  EXPECT_OK(sfcrm_store_new_memory(&mem, &err));
+  EXPECT_OK(sfcrm_store_save(mem, d1, false, 0, &saved, &err));
+  CHECK(saved);
+  EXPECT_OK(sfcrm_store_load(mem, "acc-2", "user-2", &found, &doc, &err));
+  CHECK(found && contains(doc, "00DTEST!access"));
+  sfcrm_string_free(doc);
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_new_memory(NULL, &err));
+
+  snprintf(dir, sizeof dir, "%s/filestore", g_tmpdir);
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_new_file(NULL, &file, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_new_file("", &file, &err));
+  snprintf(path_probe, sizeof path_probe, "%s/not-a-dir", g_tmpdir);
+  {
+    FILE *f = fopen(path_probe, "w");
+    if (f) fclose(f);
+  }
+  EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_store_new_file(path_probe, &bad, &err));
+  CHECK(bad == (sfcrm_store *)0x1);
+  EXPECT_OK(sfcrm_store_new_file(dir, &file, &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_store_new_sealed(file, "k1:dG9vLXNob3J0", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_store_new_sealed(file, "garbage", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_new_sealed(NULL, key32, &bad, &err));
+  CHECK(bad == (sfcrm_store *)0x1);
+  EXPECT_OK(sfcrm_store_new_sealed(file, key32, &sealed, &err));
+  EXPECT_OK(sfcrm_store_save(sealed, d1, false, 0, &saved, &err));
+  CHECK(saved);
+  /* through the sealed store: plaintext; in the file store underneath: sealed */
+  EXPECT_OK(sfcrm_store_load(sealed, "acc-2", "user-2", &found, &doc, &err));
+  CHECK(found && contains(doc, "00DTEST!access"));
+  sfcrm_string_free(doc);
+  doc = NULL;
+  EXPECT_OK(sfcrm_store_load(file, "acc-2", "user-2", &found, &doc, &err));
+  CHECK(found && !contains(doc, "00DTEST!access") && contains(doc, "sfcrm-sealed:v1:k1:"));
+  sfcrm_string_free(doc);
+  sfcrm_store_free(sealed);
+  sfcrm_store_free(file);
+  sfcrm_store_free(mem);
+  free(d1);
+}
+
+static void test_export_requests(void) {
+  sfcrm_export_request *r = NULL, *bad = (sfcrm_export_request *)0x1;
+  EXPECT_ERR(SFCRM_RESULT_UNKNOWN_EXPORT_TYPE, sfcrm_export_request_new("leads", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_export_request_new(NULL, &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_export_request_new("contacts\xff", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_IDENTIFIER, sfcrm_export_request_new_custom("Contact; DELETE", "Id", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_IDENTIFIER, sfcrm_export_request_new_custom("Contact", "Id,Name'--", &bad, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_request_new_custom("Contact", " , ", &bad, &err));
+  CHECK(bad == (sfcrm_export_request *)0x1);
+  EXPECT_OK(sfcrm_export_request_new_custom("Contact", "Id, Name, Account.Name", &r, &err));
+  sfcrm_export_request_free(r);
+  EXPECT_OK(sfcrm_export_request_new("contacts", &r, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_request_set_batch_size(r, 100, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_request_set_batch_size(r, 5000, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(r, 200, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(r, 0, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_request_set_resume_from(r, "not a token", &err));
+  EXPECT_OK(sfcrm_export_request_set_resume_from(r, NULL, &err));
+  EXPECT_OK(sfcrm_export_request_set_since(r, "2024-01-01T00:00:00Z", &err));
+  EXPECT_OK(sfcrm_export_request_set_since(r, NULL, &err));
+  EXPECT_OK(sfcrm_export_request_set_include_deleted(r, true, &err));
+  EXPECT_OK(sfcrm_export_request_set_progress(r, NULL, NULL, &err));
+  sfcrm_export_request_free(r);
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_export_request_set_include_deleted(r, false, &err));
+  sfcrm_export_request_free(r);
+  sfcrm_export_request_free(NULL);
+}
+
+/* ---- tests against the org emulator ------------------------------------------------------- */
+
+static const char *g_login_url, *g_instance_url;
+static const char *FORWARD = "http://localhost:3000/integrations/done";
+
+static sfcrm_config *emulator_config(void) {
+  sfcrm_config *cfg = NULL;
+  sfcrm_error *err = NULL;
+  if (sfcrm_config_new(&cfg, &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_client_id(cfg, "sfcrm-demo-client", &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_client_secret(cfg, "sfcrm-demo-secret", &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_redirect_uri(cfg, "http://127.0.0.1:8765/oauth/callback", &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_login_url(cfg, g_login_url, &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_state_secret(cfg, "c-tests-state-secret-0123456789abcdef", &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set_forward_origins(cfg, "http://localhost:3000", &err) != SFCRM_RESULT_OK ||
+      sfcrm_config_set(cfg, "SFCRM_MAX_RETRIES", "1", &err) != SFCRM_RESULT_OK) {
+    fprintf(stderr, "emulator_config: %s\n", sfcrm_error_message(err));
+    sfcrm_error_free(err);
+  }
+  return cfg;
+}
+
+static sfcrm_client *new_client(sfcrm_store *store) {
+  sfcrm_config *cfg = emulator_config();
+  sfcrm_client *c = NULL;
+  sfcrm_error *err = NULL;
+  if (sfcrm_client_new(cfg, store, &c, &err) != SFCRM_RESULT_OK) {
+    fprintf(stderr, "sfcrm_client_new: %s\n", sfcrm_error_message(err));
+    sfcrm_error_free(err);
+  }
+  sfcrm_config_free(cfg);
+  return c;
+}
+
+static int emulator_post(const char *path, const char *body) {
+  char url[512];
+  mini_http_response r;
+  int status;
+  snprintf(url, sizeof url, "%s%s", g_login_url, path);
+  if (mini_http_request("POST", url, body, &r) != 0) return -1;
+  status = r.status;
+  mini_http_response_free(&r);
+  return status;
+}
+
+static int emulator_delete(const char *path) {
+  char url[512];
+  mini_http_response r;
+  int status;
+  snprintf(url, sizeof url, "%s%s", g_login_url, path);
+  if (mini_http_request("DELETE", url, NULL, &r) != 0) return -1;
+  status = r.status;
+  mini_http_response_free(&r);
+  return status;
+}
+
+/* login + "the browser" following the authorize URL + callback. Returns 1 on success. */
+static int connect_user(sfcrm_client *c, const char *account, const char *owner) {
+  char *url = NULL, *code = NULL, *state = NULL;
+  bool already = true;
+  sfcrm_callback_result cb;
+  mini_http_response r = {0};
+  sfcrm_error *err = NULL;
+  int ok = 0;
+  if (sfcrm_client_login(c, account, owner, FORWARD, &url, &already, &err) != SFCRM_RESULT_OK) goto done;
+  if (already) {
+    ok = 1;
+    goto done;
+  }
+  if (mini_http_request("GET", url, NULL, &r) != 0 || r.status != 302 || !r.location) goto done;
+  code = mini_http_query_param(r.location, "code");
+  state = mini_http_query_param(r.location, "state");
+  if (!code || !state) goto done;
+  if (sfcrm_client_callback(c, code, state, NULL, NULL, &cb, &err) != SFCRM_RESULT_OK) goto done;
+  ok = cb.success && strcmp(cb.account_id, account) == 0 && strcmp(cb.owner, owner) == 0;
+  sfcrm_callback_result_clear(&cb);
+done:
+  if (err) fprintf(stderr, "connect_user: %s\n", sfcrm_error_message(err));
+  sfcrm_error_free(err);
+  sfcrm_string_free(url);
+  mini_http_response_free(&r);
+  free(code);
+  free(state);
+  return ok;
+}
+
+static void test_client_new_misuse(void) {
+  sfcrm_config *cfg = emulator_config(), *empty = NULL;
+  sfcrm_store *store = NULL;
+  sfcrm_client *c = (sfcrm_client *)0x1;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_new(NULL, store, &c, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_new(cfg, NULL, &c, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_new(cfg, store, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_client_new((sfcrm_config *)store, store, &c, &err));
+  EXPECT_OK(sfcrm_config_new(&empty, &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_client_new(empty, store, &c, &err));
+  CHECK(c == (sfcrm_client *)0x1);
+  EXPECT_OK(sfcrm_client_new(cfg, store, &c, &err));
+  /* the client keeps its own references: config and store handles may go first */
+  sfcrm_config_free(cfg);
+  sfcrm_store_free(store);
+  {
+    sfcrm_api_calls calls;
+    EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+    CHECK(calls.api_requests == 0 && calls.token_requests == 0);
+  }
+  sfcrm_client_free(c);
+  sfcrm_client_free(c);
+  sfcrm_client_free(NULL);
+  sfcrm_config_free(empty);
+}
+
+static void test_login_callback_flow(void) {
+  test_store s;
+  sfcrm_store *store;
+  sfcrm_client *c;
+  char *url = NULL, *code = NULL, *state = NULL, *bad = (char *)0x1;
+  bool already = true, found = false;
+  sfcrm_callback_result cb;
+  sfcrm_connection_info info;
+  mini_http_response r;
+  char expect_prefix[512];
+  ts_init(&s);
+  store = ts_new_store(&s);
+  c = new_client(store);
+  s.client = c;
+  CHECK(c != NULL);
+  /* misuse */
+  EXPECT_ERR(SFCRM_RESULT_MISSING_FORWARD_URL, sfcrm_client_login(c, "acc-1", "user-1", NULL, &bad, &already, &err));
+  EXPECT_ERR(SFCRM_RESULT_FORWARD_URL_NOT_ALLOWED, sfcrm_client_login(c, "acc-1", "user-1", "https://evil.example/x", &bad, &already, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_client_login(c, "acc-\xc3", "user-1", FORWARD, &bad, &already, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_login(c, NULL, "user-1", FORWARD, &bad, &already, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_login(c, "acc-1", "user-1", FORWARD, NULL, &already, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_login(c, "", "user-1", FORWARD, &bad, &already, &err));
+  CHECK(bad == (char *)0x1 && already); /* out-parameters untouched on failure */
+  /* login */
+  EXPECT_OK(sfcrm_client_login(c, "acc-1", "user-1", FORWARD, &url, &already, &err));
+  snprintf(expect_prefix, sizeof expect_prefix, "%s/services/oauth2/authorize?", g_login_url);
+  CHECK(!already && url && strncmp(url, expect_prefix, strlen(expect_prefix)) == 0);
+  CHECK(contains(url, "code_challenge_method=S256") && contains(url, "state="));
+  /* the user's browser: the emulator consents and redirects to redirect_uri?code&state */
+  CHECK(mini_http_request("GET", url, NULL, &r) == 0);
+  CHECK(r.status == 302 && r.location && contains(r.location, "127.0.0.1:8765/oauth/callback"));
+  code = mini_http_query_param(r.location ? r.location : "", "code");
+  state = mini_http_query_param(r.location ? r.location : "", "state");
+  mini_http_response_free(&r);
+  CHECK(code && state);
+  if (!code || !state) {
+    free(code);
+    free(state);
+    sfcrm_string_free(url);
+    sfcrm_client_free(c);
+    sfcrm_store_free(store);
+    return;
+  }
+  /* tampered state */
+  {
+    size_t n = strlen(state);
+    char *t = strdup(state);
+    t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
+    EXPECT_ERR(SFCRM_RESULT_INVALID_STATE, sfcrm_client_callback(c, code, t, NULL, NULL, &cb, &err));
+    free(t);
+  }
+  EXPECT_ERR(SFCRM_RESULT_INVALID_STATE, sfcrm_client_callback(c, code, NULL, NULL, NULL, &cb, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_callback(c, code, state, NULL, NULL, NULL, &err));
+  /* the real callback */
+  EXPECT_OK(sfcrm_client_callback(c, code, state, NULL, NULL, &cb, &err));
+  CHECK(cb.success && cb.error_reason == NULL);
+  CHECK(cb.account_id && strcmp(cb.account_id, "acc-1") == 0 && cb.owner && strcmp(cb.owner, "user-1") == 0);
+  CHECK(contains(cb.redirect_url, "localhost:3000/integrations/done") && contains(cb.redirect_url, "status=success"));
+  sfcrm_callback_result_clear(&cb);
+  CHECK(cb.redirect_url == NULL && cb.account_id == NULL);
+  sfcrm_callback_result_clear(&cb);
+  sfcrm_callback_result_clear(NULL);
+  /* the tokens went through the C store (CAS insert) on SDK threads */
+  CHECK(s.saves >= 1 && s.n == 1 && s.off_thread == 0);
+  CHECK(contains(s.e[0].doc, "\"account_id\":\"acc-1\""));
+  /* reusing the code: the token endpoint refuses; an error redirect, not a crash */
+  EXPECT_OK(sfcrm_client_callback(c, code, state, NULL, NULL, &cb, &err));
+  CHECK(!cb.success && cb.error_reason != NULL);
+  sfcrm_callback_result_clear(&cb);
+  /* user denied access */
+  EXPECT_OK(sfcrm_client_callback(c, NULL, state, "access_denied", "end-user denied authorization", &cb, &err));
+  CHECK(!cb.success && cb.error_reason && contains(cb.redirect_url, "status=error"));
+  sfcrm_callback_result_clear(&cb);
+  free(code);
+  free(state);
+  sfcrm_string_free(url);
+  url = NULL;
+  /* connection info */
+  EXPECT_OK(sfcrm_client_connection_info(c, "acc-1", "user-1", &found, &info, &err));
+  CHECK(found && strcmp(info.instance_url, g_instance_url) == 0 && info.version >= 1 && info.has_refresh_token);
+  CHECK(!info.token_invalidated && info.issued_at && strlen(info.issued_at) > 0);
+  sfcrm_connection_info_clear(&info);
+  EXPECT_OK(sfcrm_client_connection_info(c, "acc-1", "nobody", &found, &info, &err));
+  CHECK(!found);
+  /* logging in again: already connected */
+  EXPECT_OK(sfcrm_client_login(c, "acc-1", "user-1", FORWARD, &url, &already, &err));
+  CHECK(already && contains(url, "status=success"));
+  sfcrm_string_free(url);
+  /* a client call from inside a store callback is refused */
+  s.mode = MODE_REENTER;
+  s.self = store;
+  {
+    sfcrm_error *err = NULL;
+    sfcrm_client_connection_info(c, "acc-1", "user-1", &found, &info, &err);
+    sfcrm_error_free(err);
+  }
+  CHECK(s.reenter_client_rc == SFCRM_RESULT_REENTRANT);
+  CHECK(s.reenter_store_rc == SFCRM_RESULT_REENTRANT);
+  s.mode = MODE_NORMAL;
+  sfcrm_client_free(c);
+  CHECK(s.frees == 0); /* the store handle still holds it */
+  sfcrm_store_free(store);
+  CHECK(s.frees == 1);
+  pthread_mutex_destroy(&s.mu);
+}
+
+static void test_store_failure_through_client(void) {
+  test_store s;
+  sfcrm_store *store;
+  sfcrm_client *c;
+  char *url = NULL;
+  bool already = false;
+  ts_init(&s);
+  store = ts_new_store(&s);
+  c = new_client(store);
+  sfcrm_store_free(store); /* the client owns the only reference now */
+  s.mode = MODE_FAIL;
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err) == SFCRM_RESULT_STORE);
+    CHECK(contains(sfcrm_error_message(err), "database is down (test)"));
+    sfcrm_error_free(err);
+  }
+  s.mode = MODE_BAD_JSON;
+  EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err));
+  s.mode = MODE_BAD_STATUS;
+  EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err));
+  /* a save that fails during the callback: store error, the token is not silently dropped */
+  s.mode = MODE_NORMAL;
+  {
+    char *code = NULL, *state = NULL;
+    mini_http_response r;
+    sfcrm_callback_result cb;
+    EXPECT_OK(sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err));
+    if (mini_http_request("GET", url, NULL, &r) == 0) {
+      code = mini_http_query_param(r.location ? r.location : "", "code");
+      state = mini_http_query_param(r.location ? r.location : "", "state");
+      mini_http_response_free(&r);
+    }
+    sfcrm_string_free(url);
+    s.mode = MODE_FAIL;
+    EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_client_callback(c, code, state, NULL, NULL, &cb, &err));
+    free(code);
+    free(state);
+  }
+  CHECK(s.n == 0);
+  sfcrm_client_free(c);
+  CHECK(s.frees == 1); /* last reference gone: finalizer ran */
+  pthread_mutex_destroy(&s.mu);
+}
+
+static void test_export_page(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  char *json = NULL, *bad = (char *)0x1;
+  size_t len = 0;
+  bool known = false;
+  uint64_t used = 0, limit = 0;
+  sfcrm_api_calls calls;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  EXPECT_OK(sfcrm_client_api_usage(c, &known, &used, &limit, &err));
+  CHECK(!known);
+  EXPECT_ERR(SFCRM_RESULT_NOT_CONNECTED, sfcrm_client_export_page(c, "acc-p", "user-p", "contacts", 1, 10, &bad, &len, &err));
+  CHECK(connect_user(c, "acc-p", "user-p"));
+  EXPECT_ERR(SFCRM_RESULT_UNKNOWN_EXPORT_TYPE, sfcrm_client_export_page(c, "acc-p", "user-p", "leads", 1, 10, &bad, &len, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_page(c, "acc-p", "user-p", "contacts", 1, 10, NULL, &len, &err));
+  CHECK(bad == (char *)0x1);
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-p", "user-p", "contacts", 2, 10, &json, &len, &err));
+  CHECK(json && strlen(json) == len);
+  CHECK(strncmp(json, "{\"success\":true,\"message\":\"SUCCESS\",\"data\":[", 44) == 0);
+  CHECK(count_substr(json, "\"attributes\":{\"type\":\"Contact\"") == 10);
+  CHECK(contains(json, "\"pagination\""));
+  sfcrm_string_free(json);
+  json = NULL;
+  /* deals keep every digit of Amount; len is optional */
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-p", "user-p", "deals", 1, 5, &json, NULL, &err));
+  CHECK(count_substr(json, "\"attributes\":{\"type\":\"Opportunity\"") == 5 && contains(json, "\"Amount\""));
+  sfcrm_string_free(json);
+  EXPECT_OK(sfcrm_client_api_usage(c, &known, &used, &limit, &err));
+  CHECK(known && used > 0 && limit == 100000);
+  EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+  CHECK(calls.query >= 2 && calls.token_requests == 1 && calls.api_requests >= calls.query);
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_calls(c, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_usage(c, NULL, &used, &limit, &err));
+  sfcrm_client_free(c);
+  /* use after free */
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_client_api_calls(c, &calls, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_client_export_page(c, "acc-p", "user-p", "contacts", 1, 10, &json, &len, &err));
+}
+
+static void test_refresh_session_and_errors(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_connection_info before, after;
+  sfcrm_api_calls calls;
+  bool found = false;
+  char *json = NULL;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  EXPECT_ERR(SFCRM_RESULT_NOT_CONNECTED, sfcrm_client_refresh(c, "acc-r", "user-r", &after, &err));
+  CHECK(connect_user(c, "acc-r", "user-r"));
+  EXPECT_OK(sfcrm_client_connection_info(c, "acc-r", "user-r", &found, &before, &err));
+  EXPECT_OK(sfcrm_client_refresh(c, "acc-r", "user-r", &after, &err));
+  CHECK(after.version > before.version && strcmp(after.instance_url, g_instance_url) == 0);
+  sfcrm_connection_info_clear(&before);
+  sfcrm_connection_info_clear(&after);
+  EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+  CHECK(calls.refreshes == 1);
+  /* the session dies: the next call refreshes once and retries */
+  CHECK(emulator_post("/__emulator/sessions/expire", NULL) == 200);
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err));
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+  CHECK(calls.refreshes == 2);
+  /* rate limited: typed error with the Salesforce details */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"request_limit\",\"count\":10}") == 200);
+  {
+    sfcrm_error *err = NULL;
+    uint64_t used = 0, limit = 0;
+    CHECK(sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err) == SFCRM_RESULT_RATE_LIMITED);
+    CHECK(sfcrm_error_code(err) == SFCRM_RESULT_RATE_LIMITED);
+    CHECK(sfcrm_error_http_status(err) == 403);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "REQUEST_LIMIT_EXCEEDED") == 0);
+    CHECK(sfcrm_error_api_usage(err, &used, &limit) && limit > 0);
+    sfcrm_error_free(err);
+  }
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* a server error: API error with status and errorCode */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"status500\",\"count\":10}") == 200);
+  {
+    sfcrm_error *err = NULL;
+    sfcrm_result rc = sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err);
+    CHECK(rc == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(err) == 500);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "UNKNOWN_EXCEPTION") == 0);
+    sfcrm_error_free(err);
+  }
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* the refresh token dies: reconnect required, with the OAuth details */
+  CHECK(emulator_post("/__emulator/refresh_tokens/revoke", NULL) == 200);
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_client_refresh(c, "acc-r", "user-r", &after, &err) == SFCRM_RESULT_RECONNECT_REQUIRED);
+    CHECK(sfcrm_error_oauth_error(err) && strcmp(sfcrm_error_oauth_error(err), "invalid_grant") == 0);
+    CHECK(sfcrm_error_http_status(err) == 400);
+    sfcrm_error_free(err);
+  }
+  EXPECT_ERR(SFCRM_RESULT_RECONNECT_REQUIRED, sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err));
+  sfcrm_client_free(c);
+  sfcrm_store_free(store);
+}
+
+static void test_disconnect(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  bool revoked = false;
+  char *revoke_error = (char *)0x1;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-d", "user-d"));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_disconnect(c, "acc-d", "user-d", NULL, NULL, &err));
+  EXPECT_OK(sfcrm_client_disconnect(c, "acc-d", "user-d", &revoked, &revoke_error, &err));
+  CHECK(revoked && revoke_error == NULL);
+  EXPECT_ERR(SFCRM_RESULT_NOT_CONNECTED, sfcrm_client_disconnect(c, "acc-d", "user-d", &revoked, NULL, &err));
+  sfcrm_client_free(c);
+}
+
+static size_t count_lines(const char *s) { return count_substr(s, "\n"); }
+
+static void test_cursor(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL, *req2 = NULL;
+  sfcrm_export_cursor *cur = NULL, *cur2 = NULL;
+  char *batch = NULL, tiny[4], *token = NULL;
+  size_t len = 0, count = 0, total = 0, first = 0, tlen = 0;
+  uint64_t recs = 0, batches = 0, size = 0;
+  int n_batches = 0;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-x", "user-x"));
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(req, 500, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_export_cursor_open(c, "acc-x", "user-x", NULL, &cur, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_export_cursor_open(c, "acc-x", "user-x", (sfcrm_export_request *)c, &cur, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-x", "user-x", req, &cur, &err));
+  EXPECT_OK(sfcrm_export_cursor_progress(cur, &recs, &batches, &size, &err));
+  CHECK(recs == 0 && batches == 0 && size == UINT64_MAX);
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_cursor_next(cur, 7, &batch, &len, &count, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, NULL, &count, &err));
+  /* first batch as a JSON array */
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_JSON_ARRAY, &batch, &len, &count, &err));
+  CHECK(batch && batch[0] == '[' && batch[len - 1] == ']' && count > 0 && count <= 500);
+  CHECK(count_substr(batch, "\"attributes\":{\"type\":\"Contact\"") == count);
+  first = total = count;
+  n_batches = 1;
+  sfcrm_string_free(batch);
+  /* checkpoint: length query, too small, then exact */
+  EXPECT_ERR(SFCRM_RESULT_BUFFER_TOO_SMALL, sfcrm_export_cursor_checkpoint(cur, NULL, 0, &tlen, &err));
+  CHECK(tlen > 10);
+  EXPECT_ERR(SFCRM_RESULT_BUFFER_TOO_SMALL, sfcrm_export_cursor_checkpoint(cur, tiny, sizeof tiny, &tlen, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_export_cursor_checkpoint(cur, NULL, 5, &tlen, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_export_cursor_checkpoint(cur, tiny, sizeof tiny, NULL, &err));
+  token = malloc(tlen + 1);
+  EXPECT_OK(sfcrm_export_cursor_checkpoint(cur, token, tlen + 1, &len, &err));
+  CHECK(len == tlen && strlen(token) == tlen);
+  /* the rest as NDJSON */
+  for (;;) {
+    sfcrm_error *err = NULL;
+    sfcrm_result rc = sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err);
+    if (rc != SFCRM_RESULT_OK) {
+      fprintf(stderr, "  next: %s\n", sfcrm_error_message(err));
+      sfcrm_error_free(err);
+      CHECK(rc == SFCRM_RESULT_OK);
+      break;
+    }
+    if (!batch) {
+      CHECK(len == 0 && count == 0);
+      break;
+    }
+    CHECK(count_lines(batch) == count && batch[len - 1] == '\n' && strlen(batch) == len);
+    total += count;
+    n_batches++;
+    sfcrm_string_free(batch);
+  }
+  CHECK(total == 1500);
+  EXPECT_OK(sfcrm_export_cursor_progress(cur, &recs, &batches, &size, &err));
+  CHECK(recs == 1500 && batches == (uint64_t)n_batches && size == 1500);
+  /* at the end it stays at the end */
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  CHECK(batch == NULL);
+  sfcrm_export_cursor_free(cur);
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  sfcrm_export_cursor_free(cur);
+
+  /* resume from the checkpoint after the first batch, with a cursor that outlives its client */
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req2, &err));
+  EXPECT_OK(sfcrm_export_request_set_resume_from(req2, token, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-x", "user-x", req2, &cur2, &err));
+  sfcrm_client_free(c);
+  total = 0;
+  for (;;) {
+    sfcrm_error *err = NULL;
+    if (sfcrm_export_cursor_next(cur2, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err) != SFCRM_RESULT_OK) {
+      fprintf(stderr, "  resumed next: %s\n", sfcrm_error_message(err));
+      sfcrm_error_free(err);
+      g_failed++;
+      break;
+    }
+    if (!batch) break;
+    total += count;
+    sfcrm_string_free(batch);
+  }
+  CHECK(total == 1500 - first);
+  sfcrm_export_cursor_free(cur2);
+  /* a checkpoint for another sObject is refused when the export starts */
+  {
+    sfcrm_export_request *deals = NULL;
+    sfcrm_client *c2;
+    sfcrm_store *st2 = NULL;
+    EXPECT_OK(sfcrm_store_new_memory(&st2, &err));
+    c2 = new_client(st2);
+    sfcrm_store_free(st2);
+    CHECK(connect_user(c2, "acc-x", "user-x"));
+    EXPECT_OK(sfcrm_export_request_new("deals", &deals, &err));
+    EXPECT_OK(sfcrm_export_request_set_resume_from(deals, token, &err));
+    EXPECT_OK(sfcrm_export_cursor_open(c2, "acc-x", "user-x", deals, &cur2, &err));
+    EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_cursor_next(cur2, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+    sfcrm_export_cursor_free(cur2);
+    sfcrm_export_request_free(deals);
+    sfcrm_client_free(c2);
+  }
+  free(token);
+  sfcrm_export_request_free(req);
+  sfcrm_export_request_free(req2);
+}
+
+struct cancel_arg {
+  sfcrm_export_cursor *cur;
+  int delay_ms;
+  uint32_t rc;
+};
+
+static void *cancel_thread(void *p) {
+  struct cancel_arg *a = p;
+  struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  a->rc = sfcrm_export_cursor_cancel(a->cur);
+  return NULL;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_cursor_cancel(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  char *batch = NULL, tok[512];
+  size_t len = 0, count = 0, tlen = 0;
+  pthread_t th;
+  struct cancel_arg a;
+  double t0, elapsed;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-k", "user-k"));
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(req, 200, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-k", "user-k", req, &cur, &err));
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  sfcrm_string_free(batch);
+  batch = NULL;
+  /* make the next page slow, then cancel from another thread while next() is blocked */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query_more\",\"kind\":\"delay\",\"ms\":4000,\"count\":20}") == 200);
+  /* drain the already-prefetched batch (if any) so that the next call really waits */
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  sfcrm_string_free(batch);
+  batch = NULL;
+  a.cur = cur;
+  a.delay_ms = 300;
+  a.rc = 999;
+  pthread_create(&th, NULL, cancel_thread, &a);
+  t0 = now_s();
+  EXPECT_ERR(SFCRM_RESULT_CANCELLED, sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  elapsed = now_s() - t0;
+  pthread_join(th, NULL);
+  CHECK(a.rc == SFCRM_RESULT_OK);
+  CHECK(batch == NULL);
+  if (elapsed >= 3.5) fprintf(stderr, "  cancel took %.2f s\n", elapsed);
+  CHECK(elapsed < 3.5); /* returned promptly, not after the 4 s delay */
+  /* later calls: use after cancel; the checkpoint is still readable; cancel is idempotent */
+  EXPECT_ERR(SFCRM_RESULT_USE_AFTER_CANCEL, sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  EXPECT_OK(sfcrm_export_cursor_checkpoint(cur, tok, sizeof tok, &tlen, &err));
+  CHECK(tlen > 0);
+  CHECK(sfcrm_export_cursor_cancel(cur) == SFCRM_RESULT_OK);
+  CHECK(sfcrm_export_cursor_cancel(NULL) == SFCRM_RESULT_NULL_POINTER);
+  sfcrm_export_cursor_free(cur);
+  CHECK(sfcrm_export_cursor_cancel(cur) == SFCRM_RESULT_INVALID_HANDLE);
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
+struct sink {
+  char *data;
+  size_t len, cap;
+  int calls, off_thread, fail_after;
+  int progress_calls;
+  uint64_t last_records, last_total;
+};
+
+static int32_t sink_write(void *ud, const uint8_t *data, size_t len) {
+  struct sink *s = ud;
+  if (!on_sdk_thread()) s->off_thread++;
+  s->calls++;
+  if (s->fail_after && s->calls > s->fail_after) return -5;
+  if (s->len + len + 1 > s->cap) {
+    size_t cap = (s->len + len + 1) * 2;
+    char *n = realloc(s->data, cap);
+    if (!n) return -1;
+    s->data = n;
+    s->cap = cap;
+  }
+  memcpy(s->data + s->len, data, len);
+  s->len += len;
+  s->data[s->len] = '\0';
+  return 0;
+}
+
+static void sink_progress(void *ud, uint64_t records, uint64_t batches, uint64_t total) {
+  struct sink *s = ud;
+  (void)batches;
+  if (!on_sdk_thread()) s->off_thread++;
+  s->progress_calls++;
+  s->last_records = records;
+  s->last_total = total;
+}
+
+static void test_export_to_path_and_callback(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_summary sum = {0, 0};
+  char path[400], *checkpoint = NULL, line[256];
+  struct sink s = {0}, ps = {0};
+  FILE *f;
+  size_t lines = 0;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-e", "user-e"));
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_progress(req, sink_progress, &ps, &err));
+  snprintf(path, sizeof path, "%s/contacts.csv", g_tmpdir);
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, 9, path, &sum, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, NULL, &sum, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, NULL, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, &checkpoint, &err));
+  CHECK(sum.records == 1500 && sum.api_calls >= 1);
+  CHECK(checkpoint && strlen(checkpoint) > 10);
+  sfcrm_string_free(checkpoint);
+  CHECK(ps.progress_calls >= 1 && ps.last_records == 1500 && ps.last_total == 1500 && ps.off_thread == 0);
+  f = fopen(path, "r");
+  CHECK(f != NULL);
+  if (f) {
+    if (fgets(line, sizeof line, f)) CHECK(strncmp(line, "Id,Name,Account.Name,Title,Phone,Email,Owner.Alias\r\n", 52) == 0);
+    lines = 1;
+    while (fgets(line, sizeof line, f)) if (strchr(line, '\n')) lines++;
+    fclose(f);
+  }
+  CHECK(lines >= 1501); /* header + 1500 records (a quoted field may hold a newline) */
+  /* a directory that does not exist: I/O error */
+  EXPECT_ERR(SFCRM_RESULT_IO, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, "/nonexistent-dir/x.csv", &sum, NULL, &err));
+
+  /* NDJSON through a write callback */
+  EXPECT_OK(sfcrm_export_request_set_progress(req, NULL, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, NULL, &s, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &s, &sum, NULL, &err));
+  CHECK(sum.records == 1500 && s.data && count_lines(s.data) == 1500 && s.off_thread == 0);
+  CHECK(s.data && s.data[0] == '{' && !contains(s.data, "\"attributes\""));
+  free(s.data);
+  memset(&s, 0, sizeof s);
+  /* JSON array */
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_JSON, sink_write, &s, &sum, NULL, &err));
+  CHECK(s.data && s.data[0] == '[' && sum.records == 1500);
+  free(s.data);
+  memset(&s, 0, sizeof s);
+  /* the callback fails: I/O error, no crash */
+  s.fail_after = 1;
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &s, &sum, NULL, &err) == SFCRM_RESULT_IO);
+    CHECK(contains(sfcrm_error_message(err), "-5") || sfcrm_error_code(err) == SFCRM_RESULT_IO);
+    sfcrm_error_free(err);
+  }
+  free(s.data);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
+/* ---- main --------------------------------------------------------------------------------- */
+
+static int asan_selftest(void) {
+  volatile char *p = malloc(8);
+  int i = 8;
+  p[i] = 'x'; /* heap-buffer-overflow: ASan must abort here */
+  free((void *)p);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  char tmpl[] = "/tmp/sfcrm-c-tests-XXXXXX";
+  if (argc > 1 && strcmp(argv[1], "--asan-selftest") == 0) return asan_selftest();
+  if (argc > 1) g_only = argv[1];
+  if (!mkdtemp(tmpl)) {
+    perror("mkdtemp");
+    return 2;
+  }
+  snprintf(g_tmpdir, sizeof g_tmpdir, "%s", tmpl);
+  g_login_url = getenv("SF_ORG_EMULATOR_LOGIN_URL");
+  g_instance_url = getenv("SF_ORG_EMULATOR_INSTANCE_URL");
+
+  run("version", test_version);
+  run("result_names", test_result_names);
+  run("error_accessors_on_bad_handles", test_error_accessors_on_bad_handles);
+  run("error_object_details", test_error_object_details);
+  run("strings", test_strings);
+  run("config", test_config);
+  run("store_callbacks_lifecycle", test_store_callbacks_lifecycle);
+  run("store_roundtrip_and_cas", test_store_roundtrip_and_cas);
+  run("store_garbage", test_store_garbage);
+  run("builtin_stores", test_builtin_stores);
+  run("export_requests", test_export_requests);
+  if (g_login_url && g_instance_url) {
+    run("client_new_misuse", test_client_new_misuse);
+    run("login_callback_flow", test_login_callback_flow);
+    run("store_failure_through_client", test_store_failure_through_client);
+    run("export_page", test_export_page);
+    run("refresh_session_and_errors", test_refresh_session_and_errors);
+    run("disconnect", test_disconnect);
+    run("cursor", test_cursor);
+    run("cursor_cancel", test_cursor_cancel);
+    run("export_to_path_and_callback", test_export_to_path_and_callback);
+  } else {
+    fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
+    g_failed++;
+  }
+  {
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_tmpdir);
+  }
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
