@@ -585,6 +585,9 @@ impl Client {
                             "the stored Salesforce connection kept changing while taking the refresh lease",
                         ));
                     }
+                    // Another writer won the swap: back off briefly (jittered) before reloading.
+                    let jitter = rand::random_range(1..=10u64);
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
                     continue;
                 }
             }
