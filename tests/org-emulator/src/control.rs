@@ -333,9 +333,8 @@ pub fn router(c: Control) -> Router {
         .route("/__emulator/records/delete", post(|State(c): State<Control>, b: String| records(c, b, true)))
         .route("/__emulator/instance", post(|State(c): State<Control>, b: String| async move {
             let i = body_or_bad!(InstanceBody, b);
-            if let Some(ix) = i.index {
-                if let Err(e) = c.use_instance(ix) { return bad(&e.0) }
-            }
+            if let Some(ix) = i.index
+                && let Err(e) = c.use_instance(ix) { return bad(&e.0) }
             c.set_instance_url_override(i.url_override);
             ok(json!({"instance_url": c.advertised_instance_url()}))
         }))

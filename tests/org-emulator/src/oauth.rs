@@ -143,16 +143,13 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
 }
 
 fn client_credentials(headers: &HeaderMap, p: &[(String, String)]) -> (Option<String>, Option<String>) {
-    if let Some(b) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")) {
-        if let Ok(dec) = STANDARD.decode(b.trim()) {
-            if let Ok(s) = String::from_utf8(dec) {
-                if let Some((id, secret)) = s.split_once(':') {
+    if let Some(b) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
+        && let Ok(dec) = STANDARD.decode(b.trim())
+            && let Ok(s) = String::from_utf8(dec)
+                && let Some((id, secret)) = s.split_once(':') {
                     let d = |x: &str| url::form_urlencoded::parse(format!("a={x}").as_bytes()).next().map(|(_, v)| v.into_owned());
                     return (d(id), d(secret));
                 }
-            }
-        }
-    }
     (get(p, "client_id").map(str::to_string), get(p, "client_secret").map(str::to_string))
 }
 
@@ -304,11 +301,10 @@ pub async fn token(State(org): State<Arc<Org>>, ConnectInfo(conn): ConnectInfo<K
             issue(&org, &grant.scope, None, refresh, refresh)
         }
         "refresh_token" => {
-            if let Some(s) = &secret {
-                if s != &org.cfg.client_secret {
+            if let Some(s) = &secret
+                && s != &org.cfg.client_secret {
                     return oauth_error("invalid_client", "invalid client credentials");
                 }
-            }
             let Some(rt) = get(&p, "refresh_token") else {
                 return oauth_error("invalid_grant", "expired access/refresh token");
             };

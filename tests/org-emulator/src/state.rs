@@ -86,18 +86,21 @@ pub enum FaultKind {
         #[serde(default = "one")]
         retry_after_s: u64,
     },
-    /// 500 `[{"message":…,"errorCode":"UNKNOWN_EXCEPTION"}]`.
+    /// 500 `[{"message":…,"errorCode":"UNKNOWN_EXCEPTION"}]` (also accepted as `"500"`).
+    #[serde(alias = "500", alias = "http500")]
     Status500,
     /// 401 with a zero-length body.
     Empty401,
     /// 200 with a JSON body cut in the middle (Content-Length matches the cut).
     Truncated,
-    /// Wait `ms` milliseconds, then handle the request normally.
+    /// Wait `ms` milliseconds, then handle the request normally (also accepted as `delay_ms`).
+    #[serde(alias = "delay_ms")]
     Delay {
         /// milliseconds
         ms: u64,
     },
-    /// Close the connection without sending any response.
+    /// Close the connection without sending any response (also accepted as `close`).
+    #[serde(alias = "close")]
     Reset,
     /// 403 `REQUEST_LIMIT_EXCEEDED` with `Sforce-Limit-Info`.
     RequestLimit,

@@ -98,6 +98,14 @@ async fn http_controls() {
     assert!(emu.control().pending_faults().is_empty());
     let r = ctl("faults", json!({"endpoint":"nope","kind":"reset"})).await.unwrap();
     assert_eq!(r.status(), 400);
+    // Aliases from the brief's vocabulary.
+    ctl("faults", json!({"endpoint":"query","kind":"500"})).await.unwrap();
+    ctl("faults", json!({"endpoint":"query","kind":"delay_ms","ms":1})).await.unwrap();
+    let pending = emu.control().pending_faults();
+    assert_eq!(pending[0].kind, FaultKind::Status500);
+    assert_eq!(pending[1].kind, FaultKind::Delay { ms: 1 });
+    assert_eq!(query(emu.instance_url(), &at, "SELECT Id FROM User").await.status(), 500);
+    emu.control().clear_faults();
 
     let v: Value = ctl("limits", json!({"daily_limit": 10, "used": 10})).await.unwrap().json().await.unwrap();
     assert_eq!(v, json!({"used":10,"limit":10}));

@@ -278,3 +278,35 @@ async fn data_is_deterministic_per_seed() {
     let vb: Value = query(b.instance_url(), &tb, q).await.json().await.unwrap();
     assert_eq!(va, vb);
 }
+
+/// In-process cost of executing and rendering 1,000,000 Contacts (no HTTP). Run with
+/// `cargo test -p sf-org-emulator --release --test query -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_render_one_million_in_process() {
+    use sf_org_emulator::data::{Dataset, Overlay};
+    use sf_org_emulator::query::{Shape, execute, plan, render_record};
+    let ds = Dataset::new(1, 1_000_000, 10, 10);
+    let ov = Overlay::default();
+    for soql in [
+        "SELECT Id FROM Contact",
+        "SELECT Id, Name, Title, Phone, Email, SystemModstamp FROM Contact",
+        "SELECT Id, Name, Account.Name, Title, Phone, Email, Owner.Alias, SystemModstamp FROM Contact",
+    ] {
+        let t0 = std::time::Instant::now();
+        let p = plan(&sf_org_emulator::soql::parse(soql).unwrap(), false).unwrap();
+        let rows = execute(&ds, &ov, &p);
+        let Shape::Records(nodes) = &p.shape else { panic!() };
+        let mut out = String::with_capacity(1 << 20);
+        let mut bytes = 0;
+        for i in 0..rows.len() {
+            render_record(&ds, &ov, p.obj, rows.get(i), nodes, "v66.0", &mut out);
+            if out.len() > 1 << 19 {
+                bytes += out.len();
+                out.clear();
+            }
+        }
+        bytes += out.len();
+        eprintln!("{soql}: {} rows, {} MB rendered in {:?}", rows.len(), bytes / 1_000_000, t0.elapsed());
+    }
+}
