@@ -92,20 +92,28 @@ pub fn class_for(py: Python<'_>, kind: ErrorKind) -> Bound<'_, pyo3::types::PyTy
 }
 
 /// A Python exception that crossed the core as the `source` of an [`Error`] (e.g. raised by a
-/// Python token store). Kept so the Python side can chain it as `__cause__`.
+/// Python token store). Kept so the Python side can chain it as `__cause__`. Its text (type name
+/// and `str()`, no traceback) is taken once, with the GIL, when it is created, so formatting it
+/// later (logs, `Display` on a worker thread) never needs the GIL.
 #[derive(Debug)]
-pub struct PyCallbackError(pub PyErr);
+pub struct PyCallbackError {
+    err: PyErr,
+    text: String,
+}
+
+impl PyCallbackError {
+    /// Wraps `err` (the caller holds the GIL).
+    pub fn new(py: Python<'_>, err: PyErr) -> Self {
+        let name = err.get_type(py).qualname().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+        let msg = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+        let text = if msg.is_empty() { name } else { format!("{name}: {msg}") };
+        PyCallbackError { err, text }
+    }
+}
 
 impl std::fmt::Display for PyCallbackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Only the exception type and its str(): no traceback (may be long) and nothing secret is
-        // known to be in there; Python-side code owns its own messages.
-        Python::attach(|py| {
-            let ty = self.0.get_type(py);
-            let name = ty.qualname().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
-            let text = self.0.value(py).str().map(|s| s.to_string()).unwrap_or_default();
-            if text.is_empty() { write!(f, "{name}") } else { write!(f, "{name}: {text}") }
-        })
+        f.write_str(&self.text)
     }
 }
 
@@ -116,7 +124,7 @@ fn python_cause(err: &Error) -> Option<PyErr> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(e) = cur {
         if let Some(p) = e.downcast_ref::<PyCallbackError>() {
-            return Some(Python::attach(|py| p.0.clone_ref(py)));
+            return Some(Python::attach(|py| p.err.clone_ref(py)));
         }
         cur = e.source();
     }

@@ -47,8 +47,8 @@ impl PyStore {
     }
 }
 
-fn raised(method: &str, e: PyErr) -> Error {
-    let shown = PyCallbackError(e);
+fn raised(py: Python<'_>, method: &str, e: PyErr) -> Error {
+    let shown = PyCallbackError::new(py, e);
     Error::store(format!("the Python token store's `{method}` raised {shown}")).with_source(shown)
 }
 
@@ -74,7 +74,7 @@ fn parse_loaded(method: &str, v: &Bound<'_, PyAny>) -> Result<Option<ConnectionD
     let text = if let Ok(s) = v.cast::<PyString>() {
         s.to_string()
     } else if v.is_instance_of::<PyDict>() || v.hasattr("keys").unwrap_or(false) {
-        convert::dumps(v).map_err(|e| raised(method, e))?
+        convert::dumps(v).map_err(|e| raised(v.py(), method, e))?
     } else {
         return Err(Error::store(format!(
             "the Python token store's `{method}` returned {}; expected a dict, a JSON string or None",
@@ -92,7 +92,7 @@ impl TokenStore for PyStore {
             let v = obj
                 .bind(py)
                 .call_method1("load", (key.account_id.as_str(), key.owner.as_str()))
-                .map_err(|e| raised("load", e))?;
+                .map_err(|e| raised(py, "load", e))?;
             parse_loaded("load", &v)
         }))
     }
@@ -105,11 +105,11 @@ impl TokenStore for PyStore {
         let obj = self.obj.clone();
         let text = doc.to_json();
         Box::pin(call_python(move |py| {
-            let dict = convert::loads(py, &text, false).map_err(|e| raised("save", e))?;
+            let dict = convert::loads(py, &text, false).map_err(|e| raised(py, "save", e))?;
             let r = obj
                 .bind(py)
                 .call_method1("save", (dict, expected_version))
-                .map_err(|e| raised("save", e))?;
+                .map_err(|e| raised(py, "save", e))?;
             if let Ok(b) = r.extract::<bool>() {
                 return Ok(if b { SaveOutcome::Saved } else { SaveOutcome::Conflict });
             }
@@ -131,7 +131,7 @@ impl TokenStore for PyStore {
             let r = obj
                 .bind(py)
                 .call_method1("delete", (key.account_id.as_str(), key.owner.as_str()))
-                .map_err(|e| raised("delete", e))?;
+                .map_err(|e| raised(py, "delete", e))?;
             if r.is_none() {
                 return Ok(false);
             }
