@@ -1,0 +1,195 @@
+//! Fuzz target bodies. Each takes arbitrary bytes and panics only when a property of sfcrm-core is
+//! violated (a crash of the core itself is a panic too). Shared by the cargo-fuzz targets in
+//! `core/fuzz` (which include this file by path, so it depends on `sfcrm_core`, `serde_json` and
+//! `csv` only) and by the stable replay test `tests/fuzz_replay.rs`.
+
+use sfcrm_core::export::Record;
+use sfcrm_core::export::{ExportFormat, RecordWriter};
+use sfcrm_core::http::{api_error, parse_error_body};
+use sfcrm_core::soql::{FieldPath, SObjectName, escape_like, escape_literal};
+use sfcrm_core::{Config, ConnectionDocument, ConnectionKey};
+
+/// Names of the targets, in the order of [`run`].
+pub const TARGETS: [&str; 5] = ["error_body", "record_writer", "soql", "state", "connection_document"];
+
+/// Runs target `name` on `data`. Panics on an unknown name.
+pub fn run(name: &str, data: &[u8]) {
+    match name {
+        "error_body" => error_body(data),
+        "record_writer" => record_writer(data),
+        "soql" => soql(data),
+        "state" => state(data),
+        "connection_document" => connection_document(data),
+        other => panic!("unknown fuzz target {other}"),
+    }
+}
+
+/// Error-body parsing: bytes 0..2 = HTTP status (clamped to 100..=599), byte 2 picks a
+/// content type, the rest is the body (lossy UTF-8). `parse_error_body` must give a non-empty
+/// message; `api_error` must give a typed error whose Display/Debug render, with the raw body cut
+/// to `RAW_BODY_LIMIT`.
+pub fn error_body(data: &[u8]) {
+    if data.len() < 3 {
+        return;
+    }
+    let status = 100 + (u16::from_le_bytes([data[0], data[1]]) % 500);
+    let ct = ["application/json", "text/html; charset=utf-8", "text/plain", ""][(data[2] % 4) as usize];
+    let text = String::from_utf8_lossy(&data[3..]);
+    let parsed = parse_error_body(status, ct, &text);
+    assert!(!parsed.message.is_empty(), "empty message for {text:?}");
+    let code = reqwest::StatusCode::from_u16(status).expect("status in range");
+    let err = api_error(code, ct, &text, None, None);
+    assert_eq!(err.status(), Some(status));
+    assert!(err.raw_body().is_none_or(|b| b.len() <= sfcrm_core::error::RAW_BODY_LIMIT));
+    let _ = format!("{err} {err:?}");
+    if status == 401 {
+        assert_eq!(err.kind(), sfcrm_core::ErrorKind::SessionExpired);
+    }
+}
+
+/// Record writing: the input, if it is a JSON object, is a record. Its keys that are valid field
+/// paths are CSV columns. CSV output must parse back to a header and exactly one row of the same
+/// width; NDJSON output must be exactly one line that parses back to a JSON object.
+pub fn record_writer(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(serde_json::Value::Object(record)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let record: Record = record;
+    let mut columns: Vec<FieldPath> = record.keys().filter_map(|k| FieldPath::new(k).ok()).collect();
+    columns.push(FieldPath::new("Account.Name").unwrap());
+    // CSV
+    let mut w = RecordWriter::new(ExportFormat::Csv, Vec::new(), &columns).expect("csv writer");
+    w.write_record(&record).expect("csv write");
+    let out = w.finish().expect("csv finish");
+    let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(out.as_slice());
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.expect("csv parses back")).collect();
+    assert_eq!(rows.len(), 2, "header + one row");
+    assert_eq!(rows[0].len(), columns.len());
+    assert_eq!(rows[1].len(), columns.len());
+    for (h, c) in rows[0].iter().zip(&columns) {
+        assert_eq!(h, c.as_str());
+    }
+    // NDJSON
+    let mut w = RecordWriter::new(ExportFormat::Ndjson, Vec::new(), &columns).expect("ndjson writer");
+    w.write_record(&record).expect("ndjson write");
+    let out = w.finish().expect("ndjson finish");
+    let s = std::str::from_utf8(&out).expect("NDJSON is UTF-8");
+    assert!(s.ends_with('\n'));
+    assert_eq!(s.matches('\n').count(), 1, "one record = one line: {s:?}");
+    let back: serde_json::Value = serde_json::from_str(s.trim_end()).expect("NDJSON parses back");
+    assert!(back.is_object());
+    // JSON
+    let mut w = RecordWriter::new(ExportFormat::Json, Vec::new(), &columns).expect("json writer");
+    w.write_record(&record).expect("json write");
+    let out = w.finish().expect("json finish");
+    let back: serde_json::Value = serde_json::from_slice(&out).expect("JSON parses back");
+    assert_eq!(back.as_array().map(Vec::len), Some(1));
+}
+
+/// Undoes SOQL string escaping; `None` for a lone/unknown escape or an unescaped quote.
+pub fn soql_unescape(s: &str, like: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => out.push(match it.next()? {
+                '\\' => '\\',
+                '\'' => '\'',
+                '"' => '"',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'b' => '\u{8}',
+                'f' => '\u{c}',
+                '%' if like => '%',
+                '_' if like => '_',
+                _ => return None,
+            }),
+            '\'' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// SOQL safety: an accepted identifier contains only `[A-Za-z0-9_.]` and starts with a letter;
+/// an escaped literal has no bare quote or control character and unescapes to the input.
+pub fn soql(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let ident_ok = |s: &str| {
+        s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            && s.split('.').all(|seg| seg.as_bytes().first().is_some_and(u8::is_ascii_alphabetic))
+    };
+    if let Ok(n) = SObjectName::new(text.as_ref()) {
+        assert!(ident_ok(n.as_str()) && !n.as_str().contains('.'), "accepted sObject {text:?}");
+    }
+    if let Ok(f) = FieldPath::new(text.as_ref()) {
+        assert!(ident_ok(f.as_str()), "accepted field path {text:?}");
+    }
+    for like in [false, true] {
+        let r = if like { escape_like(&text) } else { escape_literal(&text) };
+        match r {
+            Ok(e) => {
+                assert!(!e.chars().any(char::is_control), "control char left in {e:?}");
+                assert_eq!(soql_unescape(&e, like).as_deref(), Some(text.as_ref()), "round trip of {text:?}");
+                if like {
+                    let unescaped_wild = e.char_indices().any(|(i, c)| {
+                        (c == '%' || c == '_') && e[..i].chars().rev().take_while(|&b| b == '\\').count() % 2 == 0
+                    });
+                    assert!(!unescaped_wild, "LIKE wildcard left unescaped in {e:?}");
+                }
+            }
+            Err(_) => assert!(text.chars().any(|c| c.is_control() && !"\n\r\t\u{8}\u{c}".contains(c))),
+        }
+    }
+}
+
+fn state_config() -> Config {
+    Config::builder()
+        .client_id("fuzz-client")
+        .client_secret("fuzz-secret")
+        .redirect_uri("http://127.0.0.1:9/callback")
+        .login_url("http://127.0.0.1:9")
+        .state_secret("fuzz-state-secret-0123456789abcdef-0123456789")
+        .forward_origins(["https://app.acme.example"])
+        .build()
+        .expect("fuzz config")
+}
+
+/// State verification: the input alone must never verify; a signed state with the input's
+/// bytes overwritten at input-chosen positions verifies only to the original claims (HMAC-SHA256
+/// with a pinned algorithm: no other header/payload can pass).
+pub fn state(data: &[u8]) {
+    let config = state_config();
+    let text = String::from_utf8_lossy(data);
+    assert!(sfcrm_core::oauth::verify_state(&config, Some(&text)).is_err(), "forged state accepted: {text:?}");
+    let key = ConnectionKey::new("acc-1", "user-1");
+    let (token, claims) = sfcrm_core::oauth::sign_state(&config, &key, "https://app.acme.example/x").unwrap();
+    let mut bytes = token.into_bytes();
+    for pair in data.chunks(2) {
+        if pair.len() == 2 && !bytes.is_empty() {
+            let i = pair[0] as usize * 7 % bytes.len();
+            bytes[i] = pair[1];
+        }
+    }
+    let mutated = String::from_utf8_lossy(&bytes);
+    if let Ok(c) = sfcrm_core::oauth::verify_state(&config, Some(&mutated)) {
+        assert_eq!(c, claims, "mutated state verified to other claims");
+    }
+}
+
+/// `ConnectionDocument::from_json`: never panics; what it accepts round-trips through `to_json`,
+/// and its Debug output holds no token.
+pub fn connection_document(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(doc) = ConnectionDocument::from_json(&text) {
+        let again = ConnectionDocument::from_json(&doc.to_json()).expect("own JSON parses");
+        assert_eq!(again, doc);
+        let dbg = format!("{doc:?}");
+        let at = doc.token.access_token.expose();
+        if at.len() >= 8 {
+            assert!(!dbg.contains(at), "access token in Debug");
+        }
+    }
+}

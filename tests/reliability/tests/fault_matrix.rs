@@ -1,0 +1,531 @@
+//! Issue 7.1: the fault matrix. Every fault the org emulator (and a failing store) can inject,
+//! crossed with every operation (callback, refresh, export page, stream, disconnect), each in a
+//! transient variant (the fault hits once) and a persistent one (it outlasts every retry).
+//! Each cell asserts its expected outcome:
+//! - `ok`: completes, with exactly the right records (page 2 = Ids 100..200 of the Id-ordered
+//!   list; a stream = every Id once, in order);
+//! - `Kind`: a typed error of that kind, the stored tokens unchanged and no refresh lease left
+//!   behind (an `invalid_grant` marks the document invalidated, by design), then the operation is
+//!   resumed (a stream from its checkpoint, after a reconnect when the error says so) and must
+//!   complete with exactly the right records;
+//! - `redirect`: the callback answers the seed's error redirect and stores nothing; a new login
+//!   then succeeds;
+//! - `unrevoked`: disconnect deletes the document and reports the revoke failure.
+//! Rotation is on everywhere. The matrix and its counts are printed (`--nocapture`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind, SObject};
+use sfcrm_core::export::{Checkpoint, ExportRequest, ExportSpec, PageRequest};
+use sfcrm_core::{CallbackOutcome, Client, ConnectionDocument, ConnectionKey, ErrorKind, MemoryStore, RetryPolicy, TokenStore};
+use sfcrm_reliability::env::{FORWARD_URL, authorize, connect, emulator_config};
+use sfcrm_reliability::stores::{FaultyStore, StoreFault};
+
+const CONTACTS: usize = 650;
+const BATCH: u32 = 200;
+const PERSISTENT: u32 = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum F {
+    ExpiredSession,
+    RevokedRefresh,
+    RotatedReused,
+    Html503,
+    Status500,
+    Empty401,
+    Truncated,
+    Reset,
+    Timeout,
+    RequestLimit,
+    InvalidLocator,
+    StoreFails,
+    StoreConflicts,
+}
+const FAULTS: [F; 13] = [
+    F::ExpiredSession,
+    F::RevokedRefresh,
+    F::RotatedReused,
+    F::Html503,
+    F::Status500,
+    F::Empty401,
+    F::Truncated,
+    F::Reset,
+    F::Timeout,
+    F::RequestLimit,
+    F::InvalidLocator,
+    F::StoreFails,
+    F::StoreConflicts,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Op {
+    Callback,
+    Refresh,
+    ExportPage,
+    Stream,
+    Disconnect,
+}
+const OPS: [Op; 5] = [Op::Callback, Op::Refresh, Op::ExportPage, Op::Stream, Op::Disconnect];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    Err(ErrorKind),
+    Redirect,
+    Unrevoked,
+}
+
+fn emulator_fault(f: F) -> Option<FaultKind> {
+    Some(match f {
+        F::Html503 => FaultKind::Html503 { retry_after_s: 1 },
+        F::Status500 => FaultKind::Status500,
+        F::Empty401 => FaultKind::Empty401,
+        F::Truncated => FaultKind::Truncated,
+        F::Reset => FaultKind::Reset,
+        F::Timeout => FaultKind::Delay { ms: 1500 },
+        F::RequestLimit => FaultKind::RequestLimit,
+        F::InvalidLocator => FaultKind::InvalidLocator,
+        _ => return None,
+    })
+}
+
+/// The expected outcome of a cell. `persistent`: the fault outlasts the retry policy.
+fn expect(f: F, op: Op, persistent: bool) -> Expect {
+    use Expect::*;
+    use ErrorKind as K;
+    let transport = emulator_fault(f).is_some();
+    match op {
+        // The token endpoint is never retried once a request may have reached it (RTR), so any
+        // transport fault there is an error redirect.
+        Op::Callback if transport => Redirect,
+        Op::Callback => match (f, persistent) {
+            (F::StoreFails, _) => Err(K::Store),
+            (F::StoreConflicts, true) => Err(K::StoreConflict),
+            _ => Ok,
+        },
+        Op::Refresh => match f {
+            F::ExpiredSession => Ok,
+            F::RevokedRefresh | F::RotatedReused => Err(K::ReconnectRequired),
+            // Any non-2xx from the token endpoint is typed `OAuth` with its status (the auth
+            // suite pins this for 503; see RELIABILITY.md: a 5xx there is not `is_transient()`).
+            F::Html503 | F::Status500 | F::Empty401 | F::RequestLimit | F::InvalidLocator => Err(K::OAuth),
+            F::Truncated => Err(K::Protocol),
+            F::Reset => Err(K::Network),
+            F::Timeout => Err(K::Timeout),
+            F::StoreFails => Err(K::Store),
+            F::StoreConflicts if persistent => Err(K::StoreConflict),
+            F::StoreConflicts => Ok,
+        },
+        Op::ExportPage | Op::Stream => match f {
+            F::ExpiredSession => Ok,
+            F::RevokedRefresh | F::RotatedReused => Err(K::ReconnectRequired),
+            F::RequestLimit => Err(K::RateLimited),
+            F::StoreFails => Err(K::Store),
+            F::StoreConflicts if persistent => Err(K::StoreConflict),
+            F::StoreConflicts => Ok,
+            // A dead locator restarts the stream from its last record; a page has no locator.
+            F::InvalidLocator if op == Op::Stream => Ok,
+            F::InvalidLocator => Err(K::Api),
+            // A 401 mid-stream: refresh, then restart from the last record.
+            F::Empty401 if op == Op::Stream => Ok,
+            _ if !persistent => Ok,
+            F::Html503 | F::Status500 => Err(K::Api),
+            F::Empty401 => Err(K::SessionExpired),
+            F::Truncated => Err(K::Protocol),
+            F::Reset => Err(K::Network),
+            F::Timeout => Err(K::Timeout),
+        },
+        Op::Disconnect => match f {
+            F::StoreFails => Err(K::Store),
+            F::RevokedRefresh | F::RotatedReused => Unrevoked,
+            _ if transport => Unrevoked,
+            _ => Ok,
+        },
+    }
+}
+
+struct Cell {
+    emu: Emulator,
+    ecfg: EmulatorConfig,
+    store: Arc<FaultyStore>,
+    client: Client,
+    key: ConnectionKey,
+    contact_ids: Vec<String>,
+}
+
+async fn cell_env() -> Cell {
+    let ecfg = EmulatorConfig { contacts: CONTACTS, deals: 10, notes: 5, rotation: true, ..EmulatorConfig::default() };
+    let emu = Emulator::start(ecfg.clone()).await.expect("emulator");
+    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let config = emulator_config(&emu, &ecfg)
+        .retry(RetryPolicy { max_retries: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(20) })
+        .request_timeout(Duration::from_millis(700))
+        .token_timeout(Duration::from_millis(700))
+        .refresh_wait(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let client = Client::new(config, store.clone()).unwrap();
+    let control = emu.control();
+    let contact_ids = (0..CONTACTS as u64).map(|i| control.record_id(SObject::Contact, i)).collect();
+    Cell { emu, ecfg, store, client, key: ConnectionKey::new("acc-m", "user-m"), contact_ids }
+}
+
+/// Stored state that must survive a failed operation: tokens, instance_url, invalidated flag,
+/// and whether a lease is left behind.
+fn essence(d: &Option<ConnectionDocument>) -> Option<(String, Option<String>, String, bool, bool)> {
+    d.as_ref().map(|d| {
+        (
+            d.token.access_token.expose().to_owned(),
+            d.token.refresh_token.as_ref().map(|s| s.expose().to_owned()),
+            d.instance_url.clone(),
+            d.token_invalidated,
+            d.refresh_lease.is_some(),
+        )
+    })
+}
+
+struct Armed {
+    pre_rotation: Option<ConnectionDocument>,
+}
+
+/// Arms fault `f` on the endpoint `op` uses (count 1 or [`PERSISTENT`]).
+async fn arm(c: &Cell, f: F, op: Op, persistent: bool, armed: &Armed) {
+    let control = c.emu.control();
+    let count = if persistent { PERSISTENT } else { 1 };
+    if let Some(kind) = emulator_fault(f) {
+        let endpoint = match op {
+            Op::Callback | Op::Refresh => Endpoint::Token,
+            Op::ExportPage => Endpoint::Query,
+            Op::Stream => Endpoint::QueryMore,
+            Op::Disconnect => Endpoint::Revoke,
+        };
+        control.add_fault(Fault { endpoint, count, kind });
+        return;
+    }
+    match f {
+        F::ExpiredSession => {
+            control.expire_sessions();
+        }
+        F::RevokedRefresh => {
+            control.revoke_refresh_tokens();
+        }
+        F::RotatedReused => {
+            // A stale replica / restored backup: the store goes back to the document from before
+            // the last rotation, whose refresh token Salesforce has rotated out.
+            let old = armed.pre_rotation.clone().expect("pre-rotation doc");
+            let cur = c.store.load(&c.key).await.unwrap();
+            if let Some(cur) = cur {
+                let mut back = old.clone();
+                back.version = cur.version + 1;
+                assert_eq!(c.store.save(&back, Some(cur.version)).await.unwrap(), sfcrm_core::SaveOutcome::Saved);
+            }
+            control.expire_sessions();
+        }
+        F::StoreFails => c.store.arm(StoreFault::Fail(if persistent { u64::MAX } else { 1 })),
+        F::StoreConflicts => {
+            if matches!(op, Op::ExportPage | Op::Stream) {
+                control.expire_sessions(); // so the operation has to save (refresh)
+            }
+            c.store.arm(StoreFault::Conflict(if persistent { u64::MAX } else { 1 }));
+        }
+        _ => unreachable!(),
+    }
+}
+
+fn disarm(c: &Cell) {
+    c.emu.control().clear_faults();
+    c.store.clear();
+}
+
+fn ids(records: &[sfcrm_core::export::Record]) -> Vec<String> {
+    records.iter().map(sfcrm_reliability::record_id).collect()
+}
+
+/// Reconnects when the error asks for it (login deletes an invalidated document).
+async fn reconnect_if_needed(c: &Cell, kind: ErrorKind) {
+    if kind == ErrorKind::ReconnectRequired {
+        connect(&c.client, &c.key).await;
+    }
+}
+
+/// Runs one cell; returns (outcome label, faults injected) or a failure description.
+async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), String> {
+    let c = cell_env().await;
+    let control = c.emu.control();
+    let want = expect(f, op, persistent);
+    let mut armed = Armed { pre_rotation: None };
+    // Set-up: connected (except for the callback cell), one rotation done so a rotated-out
+    // refresh token exists.
+    if op != Op::Callback || f == F::RotatedReused {
+        connect(&c.client, &c.key).await;
+        armed.pre_rotation = c.store.load(&c.key).await.unwrap();
+        c.client.refresh(&c.key).await.map_err(|e| format!("set-up refresh: {e:?}"))?;
+    }
+    let before = c.store.load(&c.key).await.unwrap();
+    let faults_before = c.store.injected.load(Ordering::SeqCst);
+    let label;
+    match op {
+        Op::Callback => {
+            if op == Op::Callback && f == F::RotatedReused {
+                c.client.disconnect(&c.key).await.map_err(|e| format!("{e:?}"))?;
+            }
+            let login = c.client.login(&c.key, Some(FORWARD_URL)).await.map_err(|e| format!("login {e:?}"))?;
+            let params = authorize(&login.url).await;
+            let before = c.store.load(&c.key).await.unwrap();
+            arm(&c, f, op, persistent, &armed).await;
+            let r = c.client.callback(&params).await;
+            disarm(&c);
+            let after = c.store.load(&c.key).await.unwrap();
+            match (want, r) {
+                (Expect::Ok, Ok(cb)) if cb.outcome == CallbackOutcome::Success && after.is_some() => label = "ok".into(),
+                (Expect::Redirect, Ok(cb)) if matches!(cb.outcome, CallbackOutcome::Error { .. }) => {
+                    if essence(&after) != essence(&before) {
+                        return Err("callback error redirect changed the store".into());
+                    }
+                    if !cb.url.starts_with("https://app.acme.example/integrations?tab=crm&status=error&integration=salesforce&reason=") {
+                        return Err(format!("bad error redirect {}", cb.url));
+                    }
+                    connect(&c.client, &c.key).await;
+                    label = "redirect".into();
+                }
+                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                    if essence(&c.store.load(&c.key).await.unwrap()) != essence(&before) {
+                        return Err("store changed".into());
+                    }
+                    connect(&c.client, &c.key).await;
+                    label = format!("{k:?}");
+                }
+                (w, r) => return Err(format!("want {w:?}, got {:?}", r.map(|cb| cb.url))),
+            }
+        }
+        Op::Refresh => {
+            arm(&c, f, op, persistent, &armed).await;
+            let r = c.client.refresh(&c.key).await;
+            let stale = f == F::RotatedReused;
+            disarm(&c);
+            match (want, r) {
+                (Expect::Ok, Ok(info)) => {
+                    let after = c.store.load(&c.key).await.unwrap().unwrap();
+                    if after.token.access_token == before.as_ref().unwrap().token.access_token || after.refresh_lease.is_some() {
+                        return Err(format!("refresh did not store a new token cleanly: {info:?}"));
+                    }
+                    label = "ok".into();
+                }
+                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                    let after = c.store.load(&c.key).await.unwrap();
+                    let mut expected = essence(&before);
+                    if k == ErrorKind::ReconnectRequired {
+                        if stale {
+                            expected = essence(&armed.pre_rotation);
+                        }
+                        if let Some(e) = expected.as_mut() {
+                            e.3 = true; // invalidated, by design
+                        }
+                    }
+                    if essence(&after) != expected {
+                        return Err(format!("store changed after {k:?}: {:?}", essence(&after).map(|e| (e.3, e.4))));
+                    }
+                    reconnect_if_needed(&c, k).await;
+                    match c.client.refresh(&c.key).await {
+                        Ok(_) => label = format!("{k:?}→ok"),
+                        // Under RTR, a refresh whose response was lost (timeout after the
+                        // grant was processed) consumed the stored refresh token.
+                        Err(e2) if f == F::Timeout && e2.kind() == ErrorKind::ReconnectRequired => {
+                            reconnect_if_needed(&c, e2.kind()).await;
+                            c.client.refresh(&c.key).await.map_err(|e| format!("after reconnect: {e:?}"))?;
+                            label = format!("{k:?}→reconnect→ok");
+                        }
+                        Err(e2) => return Err(format!("resume refresh: {e2:?}")),
+                    }
+                }
+                (w, r) => return Err(format!("want {w:?}, got {:?}", r.map(|_| ()))),
+            }
+        }
+        Op::ExportPage => {
+            let spec = ExportSpec::builtin("contacts").unwrap();
+            let req = PageRequest { page: 2, limit: Some(100) };
+            let want_ids = &c.contact_ids[100..200];
+            arm(&c, f, op, persistent, &armed).await;
+            let r = c.client.export_page(&c.key, &spec, req).await;
+            disarm(&c);
+            match (want, r) {
+                (Expect::Ok, Ok(p)) if ids(&p.data) == want_ids => label = "ok".into(),
+                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                    let after = c.store.load(&c.key).await.unwrap();
+                    check_unchanged(&before, &after, k, f, &armed)?;
+                    reconnect_if_needed(&c, k).await;
+                    let p = c.client.export_page(&c.key, &spec, req).await.map_err(|e| format!("resume page: {e:?}"))?;
+                    if ids(&p.data) != want_ids {
+                        return Err("resumed page has the wrong records".into());
+                    }
+                    label = format!("{k:?}→ok");
+                }
+                (w, r) => return Err(format!("want {w:?}, got {:?}", r.map(|p| p.data.len()))),
+            }
+        }
+        Op::Stream => {
+            let spec = ExportSpec::builtin("contacts").unwrap();
+            let mut stream = c.client.export_stream(&c.key, ExportRequest::new(spec.clone()).batch_size(BATCH));
+            let mut got = ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
+            arm(&c, f, op, persistent, &armed).await;
+            let mut failure = None;
+            loop {
+                match stream.next_batch().await {
+                    Ok(Some(b)) => got.extend(ids(&b.records)),
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let checkpoint: Checkpoint = stream.checkpoint();
+            drop(stream);
+            disarm(&c);
+            match (want, failure) {
+                (Expect::Ok, None) if got == c.contact_ids => label = "ok".into(),
+                (Expect::Err(k), Some(e)) if e.kind() == k => {
+                    let after = c.store.load(&c.key).await.unwrap();
+                    check_unchanged(&before, &after, k, f, &armed)?;
+                    reconnect_if_needed(&c, k).await;
+                    let token = checkpoint.to_token();
+                    let mut resumed = c.client.export_stream(
+                        &c.key,
+                        ExportRequest::new(spec).batch_size(BATCH).resume_from(Checkpoint::from_token(&token).unwrap()),
+                    );
+                    while let Some(b) = resumed.next_batch().await.map_err(|e| format!("resume: {e:?}"))? {
+                        got.extend(ids(&b.records));
+                    }
+                    if got != c.contact_ids {
+                        return Err(format!("resumed stream: {} records, want {} exactly once", got.len(), CONTACTS));
+                    }
+                    label = format!("{k:?}→ok");
+                }
+                (w, r) => {
+                    return Err(format!("want {w:?}, got {:?} after {} records", r.map(|e| format!("{e:?}")), got.len()));
+                }
+            }
+        }
+        Op::Disconnect => {
+            arm(&c, f, op, persistent, &armed).await;
+            let r = c.client.disconnect(&c.key).await;
+            disarm(&c);
+            let after = c.store.load(&c.key).await.unwrap();
+            match (want, r) {
+                (Expect::Ok, Ok(d)) if d.revoked && after.is_none() => label = "ok".into(),
+                (Expect::Unrevoked, Ok(d)) if !d.revoked && d.revoke_error.is_some() && after.is_none() => {
+                    label = "unrevoked".into()
+                }
+                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                    if essence(&after) != essence(&before) {
+                        return Err("store changed".into());
+                    }
+                    let d = c.client.disconnect(&c.key).await.map_err(|e| format!("resume: {e:?}"))?;
+                    if !d.revoked || c.store.load(&c.key).await.unwrap().is_some() {
+                        return Err("resumed disconnect did not revoke and delete".into());
+                    }
+                    label = format!("{k:?}→ok");
+                }
+                (w, r) => return Err(format!("want {w:?}, got {r:?}")),
+            }
+        }
+    }
+    // Faults injected: store faults counted by the decorator; emulator faults = armed − left.
+    let mut injected = c.store.injected.load(Ordering::SeqCst) - faults_before;
+    if emulator_fault(f).is_some() {
+        let left: u32 = control.pending_faults().iter().map(|x| x.count).sum();
+        injected += (if persistent { PERSISTENT } else { 1 } - left) as u64;
+    } else if !matches!(f, F::StoreFails | F::StoreConflicts) {
+        injected += 1;
+    }
+    let _ = &c.ecfg;
+    c.emu.shutdown().await;
+    Ok((label, injected))
+}
+
+fn check_unchanged(
+    before: &Option<ConnectionDocument>,
+    after: &Option<ConnectionDocument>,
+    k: ErrorKind,
+    f: F,
+    armed: &Armed,
+) -> Result<(), String> {
+    let mut expected = if f == F::RotatedReused { essence(&armed.pre_rotation) } else { essence(before) };
+    if k == ErrorKind::ReconnectRequired
+        && let Some(e) = expected.as_mut()
+    {
+        e.3 = true;
+    }
+    if k == ErrorKind::SessionExpired {
+        // The one refresh succeeded (new tokens stored) and the retry was refused again: the
+        // document must be valid, not invalidated, with no lease left.
+        let ok = after.as_ref().is_some_and(|d| !d.token_invalidated && d.refresh_lease.is_none());
+        return if ok { Ok(()) } else { Err("document invalidated or lease left after SessionExpired".into()) };
+    }
+    if essence(after) != expected {
+        return Err(format!("store changed after {k:?}"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fault_matrix() {
+    let started = std::time::Instant::now();
+    let mut results: BTreeMap<(F, Op, bool), Result<(String, u64), String>> = BTreeMap::new();
+    for f in FAULTS {
+        let mut tasks = Vec::new();
+        for op in OPS {
+            for persistent in [false, true] {
+                tasks.push(tokio::spawn(async move { ((f, op, persistent), run_cell(f, op, persistent).await) }));
+            }
+        }
+        for t in tasks {
+            let (k, r) = t.await.expect("cell task");
+            results.insert(k, r);
+        }
+    }
+    // Print the matrix.
+    let mut out = String::new();
+    out.push_str(&format!("{:<16}", "fault \\ op"));
+    for op in OPS {
+        out.push_str(&format!(" | {:<44}", format!("{op:?} (once / persistent)")));
+    }
+    out.push('\n');
+    let (mut passed, mut failed, mut injected) = (0, 0, 0u64);
+    let mut failures = Vec::new();
+    for f in FAULTS {
+        out.push_str(&format!("{:<16}", format!("{f:?}")));
+        for op in OPS {
+            let cell: Vec<String> = [false, true]
+                .iter()
+                .map(|p| match &results[&(f, op, *p)] {
+                    Ok((l, n)) => {
+                        passed += 1;
+                        injected += n;
+                        format!("{l} [{n}]")
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        failures.push(format!("{f:?} × {op:?} ({}): {e}", if *p { "persistent" } else { "once" }));
+                        "FAIL".into()
+                    }
+                })
+                .collect();
+            out.push_str(&format!(" | {:<44}", cell.join(" / ")));
+        }
+        out.push('\n');
+    }
+    println!("{out}");
+    println!(
+        "fault matrix: {} cells, {passed} passed, {failed} failed, {injected} faults injected and survived, {:.1} s",
+        passed + failed,
+        started.elapsed().as_secs_f64()
+    );
+    for f in &failures {
+        println!("  FAIL {f}");
+    }
+    assert!(failures.is_empty(), "{} cells failed", failures.len());
+}
