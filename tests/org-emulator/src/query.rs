@@ -478,6 +478,31 @@ pub fn execute(ds: &Dataset, ov: &Overlay, plan: &Plan) -> Rows {
     if count_only {
         unreachable!("COUNT() plans have no ORDER BY");
     }
+    // Fast path for the incremental-export order: a dateTime field of the object itself, optionally
+    // followed by Id (Ids ascend with the index), sorted as (i64, u32) pairs without allocation.
+    let simple_dt = |o: &ROrder| o.path.rels.is_empty() && matches!(o.path.field.name, "SystemModstamp" | "LastModifiedDate" | "CreatedDate");
+    let fast = match plan.order.as_slice() {
+        [a] if simple_dt(a) => Some((a.desc, false)),
+        [a, b] if simple_dt(a) && b.path.rels.is_empty() && b.path.field.name == "Id" => Some((a.desc, b.desc)),
+        _ => None,
+    };
+    if let Some((desc_t, desc_id)) = fast {
+        let field = plan.order[0].path.field.name;
+        let mut pairs: Vec<(i64, u32)> = (lo..hi)
+            .filter(|&idx| keep(idx))
+            .map(|idx| {
+                let t = if field == "CreatedDate" { ds.created(obj, idx) } else { ds.modstamp(ov, obj, idx) };
+                (t, idx as u32)
+            })
+            .collect();
+        pairs.sort_unstable_by(|a, b| {
+            let t = if desc_t { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) };
+            t.then_with(|| if desc_id { b.1.cmp(&a.1) } else { a.1.cmp(&b.1) })
+        });
+        let start = (offset as usize).min(pairs.len());
+        let end = want.map_or(pairs.len(), |w| (w as usize).min(pairs.len())).max(start);
+        return Rows::List(pairs[start..end].iter().map(|p| p.1).collect());
+    }
     let mut rows: Vec<(Vec<Key>, u32)> = Vec::new();
     for idx in lo..hi {
         if !keep(idx) {

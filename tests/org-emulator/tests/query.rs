@@ -292,6 +292,8 @@ fn bench_render_one_million_in_process() {
         "SELECT Id FROM Contact",
         "SELECT Id, Name, Title, Phone, Email, SystemModstamp FROM Contact",
         "SELECT Id, Name, Account.Name, Title, Phone, Email, Owner.Alias, SystemModstamp FROM Contact",
+        "SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp >= 2020-06-01T00:00:00Z ORDER BY SystemModstamp ASC, Id ASC",
+        "SELECT Id, Name FROM Contact ORDER BY Name LIMIT 10",
     ] {
         let t0 = std::time::Instant::now();
         let p = plan(&sf_org_emulator::soql::parse(soql).unwrap(), false).unwrap();
@@ -309,4 +311,28 @@ fn bench_render_one_million_in_process() {
         bytes += out.len();
         eprintln!("{soql}: {} rows, {} MB rendered in {:?}", rows.len(), bytes / 1_000_000, t0.elapsed());
     }
+}
+
+#[tokio::test]
+async fn order_by_modstamp_matches_a_client_side_sort() {
+    let (emu, at) = setup().await;
+    let base = emu.instance_url();
+    emu.control().touch(SObject::Contact, 20);
+    let get = |soql: String| {
+        let at = at.clone();
+        async move {
+            let v: Value = query(base, &at, &soql).await.json().await.unwrap();
+            v["records"].as_array().unwrap().iter().map(|r| (s(r, "SystemModstamp").to_string(), s(r, "Id").to_string())).collect::<Vec<_>>()
+        }
+    };
+    let asc = get("SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp ASC, Id ASC".into()).await;
+    let mut expect = get("SELECT Id, SystemModstamp FROM Contact".into()).await;
+    expect.sort();
+    assert_eq!(asc, expect);
+    let mut desc = get("SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp DESC, Id DESC".into()).await;
+    desc.reverse();
+    assert_eq!(desc, expect);
+    let tail = get("SELECT Id, SystemModstamp FROM Contact ORDER BY LastModifiedDate DESC LIMIT 20".into()).await;
+    assert_eq!(tail.len(), 20);
+    assert!(tail.iter().all(|(t, _)| t.as_str() > "2026"), "touched records come last in ascending order: {tail:?}");
 }
