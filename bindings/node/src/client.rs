@@ -231,10 +231,10 @@ impl NativeClient {
         let req = PageRequest { page: page_arg(page).napi()?, limit: limit_arg(limit).napi()? };
         let page = self.inner.export_page(&key, &spec, req).await.napi()?;
         let mut body = page.to_seed_json();
-        if lossless.unwrap_or(false) {
-            if let Some(data) = body.get_mut("data") {
-                crate::export::numbers_to_strings(data);
-            }
+        if lossless.unwrap_or(false)
+            && let Some(data) = body.get_mut("data")
+        {
+            crate::export::numbers_to_strings(data);
         }
         Ok(body.to_string())
     }

@@ -207,7 +207,7 @@ pub fn limit_arg(limit: Option<NumOrText>) -> Result<Option<u64>, Error> {
             if n.is_nan() || n == 0.0 {
                 return Ok(None);
             }
-            if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
+            if !n.is_finite() || n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
                 return Err(Error::invalid_argument(format!("limit {n} is not a positive integer")));
             }
             n as i64
