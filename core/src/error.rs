@@ -164,7 +164,12 @@ impl fmt::Display for ErrorKind {
 pub const RAW_BODY_LIMIT: usize = 64 * 1024;
 
 /// An SDK error: a kind plus everything Salesforce said about it. See the module docs.
-pub struct Error {
+///
+/// One pointer wide (the details live in one heap block), so `Result<T, Error>` stays small on
+/// every hot path.
+pub struct Error(Box<Details>);
+
+struct Details {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
@@ -181,7 +186,7 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with a short message (what happened and what to do).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Details {
             kind,
             message: message.into(),
             status: None,
@@ -193,38 +198,38 @@ impl Error {
             retry_after: None,
             raw_body: None,
             source: None,
-        }
+        }))
     }
 
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
     /// Sets the Salesforce `errorCode` (REST error array).
     pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
-        self.error_code = Some(code.into());
+        self.0.error_code = Some(code.into());
         self
     }
     /// Sets the OAuth `error` and `error_description` (token endpoint object).
     pub fn with_oauth(mut self, error: impl Into<String>, description: Option<String>) -> Self {
-        self.oauth_error = Some(error.into());
-        self.oauth_error_description = description;
+        self.0.oauth_error = Some(error.into());
+        self.0.oauth_error_description = description;
         self
     }
     /// Sets the fields Salesforce named in the error.
     pub fn with_fields(mut self, fields: Vec<String>) -> Self {
-        self.fields = fields;
+        self.0.fields = fields;
         self
     }
     /// Sets the API usage parsed from `Sforce-Limit-Info`.
     pub fn with_api_usage(mut self, usage: Option<ApiUsage>) -> Self {
-        self.api_usage = usage;
+        self.0.api_usage = usage;
         self
     }
     /// Sets the `Retry-After` delay the server asked for.
     pub fn with_retry_after(mut self, d: Option<Duration>) -> Self {
-        self.retry_after = d;
+        self.0.retry_after = d;
         self
     }
     /// Keeps the raw response body aside (cut to [`RAW_BODY_LIMIT`]). Never call this with a
@@ -238,70 +243,70 @@ impl Error {
             }
             body.truncate(cut);
         }
-        self.raw_body = Some(body);
+        self.0.raw_body = Some(body);
         self
     }
     /// Chains an underlying error (shown by `source()`; never contains secrets).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
     /// Replaces the kind, keeping every other detail (e.g. an `OAuth` error becoming `ReconnectRequired`).
     pub fn with_kind(mut self, kind: ErrorKind) -> Self {
-        self.kind = kind;
+        self.0.kind = kind;
         self
     }
     /// Replaces the message, keeping every other detail.
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = message.into();
+        self.0.message = message.into();
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// Short human message (never contains a token or secret).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// HTTP status of the response that caused this error, if any.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
     /// Salesforce `errorCode` (e.g. `INVALID_SESSION_ID`, `NUMBER_OUTSIDE_VALID_RANGE`).
     pub fn error_code(&self) -> Option<&str> {
-        self.error_code.as_deref()
+        self.0.error_code.as_deref()
     }
     /// OAuth `error` (e.g. `invalid_grant`).
     pub fn oauth_error(&self) -> Option<&str> {
-        self.oauth_error.as_deref()
+        self.0.oauth_error.as_deref()
     }
     /// OAuth `error_description` (e.g. `expired access/refresh token`).
     pub fn oauth_error_description(&self) -> Option<&str> {
-        self.oauth_error_description.as_deref()
+        self.0.oauth_error_description.as_deref()
     }
     /// Fields named by Salesforce (REST error `fields`).
     pub fn fields(&self) -> &[String] {
-        &self.fields
+        &self.0.fields
     }
     /// API usage from `Sforce-Limit-Info` on the failing response.
     pub fn api_usage(&self) -> Option<&ApiUsage> {
-        self.api_usage.as_ref()
+        self.0.api_usage.as_ref()
     }
     /// Delay the server asked for (`Retry-After`), if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
     /// Raw response body (cut to [`RAW_BODY_LIMIT`]), if kept.
     pub fn raw_body(&self) -> Option<&str> {
-        self.raw_body.as_deref()
+        self.0.raw_body.as_deref()
     }
 
     /// True when retrying the same request later may succeed (network, timeout, 5xx, rate limit).
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind, ErrorKind::Network | ErrorKind::Timeout | ErrorKind::RateLimited)
-            || (self.kind == ErrorKind::Api && self.status.is_some_and(|s| s >= 500))
+        matches!(self.0.kind, ErrorKind::Network | ErrorKind::Timeout | ErrorKind::RateLimited)
+            || (self.0.kind == ErrorKind::Api && self.0.status.is_some_and(|s| s >= 500))
     }
 
     // ---- constructors used across the crate -------------------------------------------------
@@ -326,15 +331,15 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        f.write_str(&self.0.message)?;
         let mut extra = Vec::new();
-        if let Some(s) = self.status {
+        if let Some(s) = self.0.status {
             extra.push(format!("HTTP {s}"));
         }
-        if let Some(c) = &self.error_code {
+        if let Some(c) = &self.0.error_code {
             extra.push(c.clone());
         }
-        if let Some(e) = &self.oauth_error {
+        if let Some(e) = &self.0.oauth_error {
             extra.push(e.clone());
         }
         if !extra.is_empty() {
@@ -347,32 +352,32 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("message", &self.message);
-        if let Some(s) = self.status {
+        d.field("kind", &self.0.kind).field("message", &self.0.message);
+        if let Some(s) = self.0.status {
             d.field("status", &s);
         }
-        if let Some(c) = &self.error_code {
+        if let Some(c) = &self.0.error_code {
             d.field("error_code", c);
         }
-        if let Some(e) = &self.oauth_error {
+        if let Some(e) = &self.0.oauth_error {
             d.field("oauth_error", e);
         }
-        if let Some(e) = &self.oauth_error_description {
+        if let Some(e) = &self.0.oauth_error_description {
             d.field("oauth_error_description", e);
         }
-        if !self.fields.is_empty() {
-            d.field("fields", &self.fields);
+        if !self.0.fields.is_empty() {
+            d.field("fields", &self.0.fields);
         }
-        if let Some(u) = &self.api_usage {
+        if let Some(u) = &self.0.api_usage {
             d.field("api_usage", u);
         }
-        if let Some(r) = &self.retry_after {
+        if let Some(r) = &self.0.retry_after {
             d.field("retry_after", r);
         }
-        if let Some(b) = &self.raw_body {
+        if let Some(b) = &self.0.raw_body {
             d.field("raw_body_len", &b.len());
         }
-        if let Some(s) = &self.source {
+        if let Some(s) = &self.0.source {
             d.field("source", &s.to_string());
         }
         d.finish()
@@ -381,7 +386,7 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -410,5 +415,13 @@ mod tests {
             .with_status(401)
             .with_error_code("INVALID_SESSION_ID");
         assert_eq!(e.to_string(), "Session expired or invalid (HTTP 401, INVALID_SESSION_ID)");
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn error_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<super::Error>(), std::mem::size_of::<usize>());
     }
 }
