@@ -110,6 +110,10 @@ describe('error classes', () => {
     }
   });
 
+  it('the npm package and the Rust crate report the same version', () => {
+    assert.equal(require('../package.json').version, sfcrm.version);
+  });
+
   it('unrelated errors pass through unchanged', () => {
     const e = new RangeError('x');
     assert.equal(sfcrm.convertError(e), e);

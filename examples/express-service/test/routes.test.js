@@ -71,6 +71,11 @@ describe('express service routes', () => {
   let svc;
   const alice = bearer('acc-1', 'user-1');
   let contacts;
+  const secretsSeen = new Set();
+  async function noteSecrets(key) {
+    const d = await svc.store.load(key);
+    if (d) for (const t of [d.token.access_token, d.token.refresh_token]) if (t) secretsSeen.add(t);
+  }
 
   before(async () => {
     emu = await startEmulator(['--contacts', String(CONTACTS), '--deals', '300', '--notes', '40']);
@@ -133,6 +138,7 @@ describe('express service routes', () => {
     assert.equal(doc.account_id, 'acc-1');
     assert.equal(doc.owner, 'user-1');
     contacts = await allSeedRecords(doc, 'contacts');
+    await noteSecrets({ account_id: 'acc-1', owner: 'user-1' });
     // the code is single-use: replaying the callback is an error redirect with the reason
     const again = await get(cb);
     assert.equal(again.status, 302);
@@ -260,6 +266,7 @@ describe('express service routes', () => {
     }
     const c = await emu.counters();
     assert.equal(c.token_refresh_token, 1, JSON.stringify(c));
+    await noteSecrets({ account_id: 'acc-1', owner: 'user-1' });
   });
 
   it('DELETE /auth/: revokes and deletes; then 404 Access Token Not Found; no auth: Unauthorized User', async () => {
@@ -289,5 +296,11 @@ describe('express service routes', () => {
     // the next login starts a new OAuth flow instead of claiming success
     const login = await get(`${svc.origin}${BASE}/auth/login?forward_url=${encodeURIComponent(FORWARD)}`, bob);
     assert.ok(login.location.startsWith(`${emu.loginUrl}/services/oauth2/authorize`));
+  });
+
+  it('the service logged failures but never a token', () => {
+    assert.ok(svc.logs.length > 0, 'failures were logged');
+    assert.ok(secretsSeen.size >= 3);
+    for (const line of svc.logs) for (const t of secretsSeen) assert.ok(!line.includes(t), 'a token reached the log');
   });
 });
