@@ -64,7 +64,7 @@ def test_gil_is_released_while_waiting_on_the_network():
         t.join()
         assert elapsed >= 0.8
         # With the GIL held for 0.8 s the spinner would get ~0 ticks; released, it runs freely.
-        assert ticks[0] > 100_000, ticks[0]
+        assert ticks[0] > 20_000, ticks[0]
     finally:
         emu.stop()
 
