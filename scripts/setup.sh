@@ -2,7 +2,7 @@
 # Installs the system packages and toolchains the tests need (idempotent; root on Debian).
 set -euo pipefail
 need=()
-for pkg in valgrind pkg-config libsqlite3-dev sqlite3; do
+for pkg in valgrind pkg-config libsqlite3-dev sqlite3 gcc g++ make cmake; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
