@@ -256,6 +256,55 @@ pub async fn query_more(State(inst): State<Instance>, ConnectInfo(conn): Connect
     page(&org, &cursor, start, batch, &version)
 }
 
+/// `GET /services/data/vNN.N/sobjects/<Type>/<Id>[?fields=A,B]`: one record with all fields (or
+/// the listed ones), keys in field order, `attributes` first. Unknown type or Id → 404 `NOT_FOUND`;
+/// soft-deleted → 404 `ENTITY_IS_DELETED`; unknown field in `fields` → 400 `INVALID_FIELD`.
+pub async fn retrieve(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<KillSwitch>, Path((v, sobject, id)): Path<(String, String, String)>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response<Body> {
+    let org = inst.org.clone();
+    org.count(|c| c.retrieve += 1);
+    let version = match version(&org, &v) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Some(r) = fault_response(&org, org.take_fault(Endpoint::Retrieve), &conn, true).await {
+        return r;
+    }
+    if let Err(r) = authenticate(&inst, &headers) {
+        return r;
+    }
+    let nf = || with_limit_info(not_found(), &org);
+    let Some(obj) = crate::data::SObject::from_name(&sobject) else { return nf() };
+    let Some(idx) = org.ds.index_of(obj, &id) else { return nf() };
+    let p = form_pairs(q.as_deref().unwrap_or(""));
+    let nodes: Vec<query::Node> = match get(&p, "fields") {
+        None => obj.fields().iter().map(query::Node::Field).collect(),
+        Some(list) => {
+            let mut nodes = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                match obj.field(name) {
+                    Some(f) => nodes.push(query::Node::Field(f)),
+                    None => {
+                        return with_limit_info(
+                            rest_error(StatusCode::BAD_REQUEST, "INVALID_FIELD", &format!("No such column '{name}' on sobject of type {}", obj.name())),
+                            &org,
+                        );
+                    }
+                }
+            }
+            nodes
+        }
+    };
+    let ov = org.ov.read().expect("lock");
+    if ov.is_deleted(obj, idx) {
+        drop(ov);
+        return with_limit_info(rest_error(StatusCode::NOT_FOUND, "ENTITY_IS_DELETED", "entity is deleted"), &org);
+    }
+    let mut body = String::with_capacity(1024);
+    query::render_record(&org.ds, &ov, obj, idx, &nodes, &version, &mut body);
+    drop(ov);
+    with_limit_info(http::json(StatusCode::OK, body), &org)
+}
+
 /// Fallback for unknown data paths on the instance host.
 pub async fn data_not_found() -> Response<Body> {
     not_found()

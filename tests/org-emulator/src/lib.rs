@@ -140,6 +140,7 @@ fn instance_router(org: Arc<Org>, index: usize) -> Router {
         .route("/services/data/{v}/queryAll", get(api::query_all))
         .route("/services/data/{v}/queryAll/", get(api::query_all))
         .route("/services/data/{v}/query/{locator}", get(api::query_more))
+        .route("/services/data/{v}/sobjects/{sobject}/{id}", get(api::retrieve))
         .route("/services/data/{v}/queryAll/{locator}", get(api::query_more))
         .fallback(api::data_not_found)
         .with_state(inst)

@@ -45,6 +45,8 @@ pub enum Endpoint {
     QueryMore,
     /// `GET /services/data/`
     Versions,
+    /// `GET /services/data/vNN.N/sobjects/<Type>/<Id>`
+    Retrieve,
 }
 
 /// Per-endpoint request counters (every request that reached the handler, including failures and
@@ -71,6 +73,8 @@ pub struct Counters {
     pub query_more: u64,
     /// versions resource requests
     pub versions: u64,
+    /// sObject record retrieve requests
+    pub retrieve: u64,
     /// authenticated data API calls counted against the daily limit (the `N` of `api-usage=N/LIMIT`
     /// also includes any usage set through the control API)
     pub api_calls: u64,

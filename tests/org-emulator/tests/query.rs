@@ -336,3 +336,28 @@ async fn order_by_modstamp_matches_a_client_side_sort() {
     assert_eq!(tail.len(), 20);
     assert!(tail.iter().all(|(t, _)| t.as_str() > "2026"), "touched records come last in ascending order: {tail:?}");
 }
+
+#[tokio::test]
+async fn sobject_retrieve() {
+    let (emu, at) = setup().await;
+    let base = emu.instance_url();
+    let c = emu.control();
+    let id = c.record_id(SObject::Contact, 3);
+    let r = api(base, &format!("/services/data/v59.0/sobjects/Contact/{id}"), &at).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("sforce-limit-info"));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(s(&v, "Id"), id);
+    assert_eq!(s(&v["attributes"], "url"), format!("/services/data/v59.0/sobjects/Contact/{id}"));
+    assert!(v.get("LastName").is_some() && v.get("SystemModstamp").is_some());
+    let v: Value = api(base, &format!("/services/data/v59.0/sobjects/contact/{}?fields=FirstName,Email", &id[..15]), &at).await.json().await.unwrap();
+    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["attributes", "FirstName", "Email"]);
+    let (st, code, _) = rest_err(api(base, &format!("/services/data/v59.0/sobjects/Contact/{id}?fields=Nope"), &at).await).await;
+    assert_eq!((st, code.as_str()), (400, "INVALID_FIELD"));
+    let (st, code, _) = rest_err(api(base, "/services/data/v59.0/sobjects/Contact/003000000000000AAA", &at).await).await;
+    assert_eq!((st, code.as_str()), (404, "NOT_FOUND"));
+    c.delete_ids(SObject::Contact, std::slice::from_ref(&id)).unwrap();
+    let (st, code, _) = rest_err(api(base, &format!("/services/data/v59.0/sobjects/Contact/{id}"), &at).await).await;
+    assert_eq!((st, code.as_str()), (404, "ENTITY_IS_DELETED"));
+    assert_eq!(c.counters().retrieve, 5);
+}
