@@ -234,6 +234,8 @@ struct Inner {
     transport: Transport,
     locks: std::sync::Mutex<HashMap<ConnectionKey, Arc<tokio::sync::Mutex<()>>>>,
     holder: String,
+    /// COUNT results and keyset anchors of `export_page` (see export/page.rs).
+    export_cache: crate::export::ExportCache,
 }
 
 /// The SDK client. Cheap to clone (an `Arc`); `Send + Sync`; clones share the connection pool,
@@ -297,8 +299,14 @@ impl Client {
                 transport,
                 locks: std::sync::Mutex::new(HashMap::new()),
                 holder,
+                export_cache: Default::default(),
             }),
         })
+    }
+
+    /// The export page cache (COUNT and anchors), shared by this client's clones only.
+    pub(crate) fn export_cache(&self) -> &crate::export::ExportCache {
+        &self.inner.export_cache
     }
 
     /// The configuration.

@@ -498,3 +498,22 @@ async fn a_zero_count_cache_ttl_counts_every_page_but_keeps_valid_anchors() {
     assert_eq!(p.pagination.total, 2_960);
     assert_eq!(ids(&p.data), ids(&now[2400..2500]));
 }
+
+#[tokio::test]
+async fn the_count_cache_belongs_to_one_client_and_its_clones() {
+    let env = env_with(300, 10).await;
+    let spec = ExportSpec::builtin("contacts").unwrap();
+    let page = |c: &Client| {
+        let (c, key, spec) = (c.clone(), env.key.clone(), spec.clone());
+        async move { c.export_page(&key, &spec, PageRequest { page: 2, limit: Some(100) }).await.unwrap() }
+    };
+    let first = page(&env.client).await;
+    assert_eq!(first.api_calls, 2, "COUNT + data on a cold client");
+    let clone = env.client.clone();
+    assert_eq!(page(&clone).await.api_calls, 1, "a clone shares the cached COUNT");
+    // Another client over the same store and connection keeps its own cache.
+    let other = Client::new(env.client.config().clone(), env.store.clone()).unwrap();
+    let second = page(&other).await;
+    assert_eq!(second.api_calls, 2, "a different client does not see this client's cache");
+    assert_eq!(second.data, first.data);
+}

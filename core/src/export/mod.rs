@@ -21,6 +21,7 @@ mod writer;
 use serde_json::{Map, Value};
 
 pub use page::{ExportPage, PageRequest};
+pub(crate) use page::ExportCache;
 pub use sink::ExportSummary;
 pub use spec::{BUILTIN_TYPES, ExportSpec, UNKNOWN_TYPE_MESSAGE};
 pub use stream::{CancelHandle, Checkpoint, ExportRequest, ExportStream, Progress, RecordBatch};

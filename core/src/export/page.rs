@@ -25,7 +25,7 @@
 //! with each other while the data does not change, like any OFFSET/keyset paging.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -86,7 +86,7 @@ const MAX_ANCHORS: usize = 100_000;
 const MAX_ENTRIES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
+pub(crate) struct CacheKey {
     login_url: String,
     client_id: String,
     account_id: String,
@@ -95,19 +95,18 @@ struct CacheKey {
     filter: String,
 }
 
-struct CacheEntry {
+pub(crate) struct CacheEntry {
     count: u64,
     fetched: Instant,
     /// index of the next record → Id of the record just before it.
     anchors: BTreeMap<u64, SalesforceId>,
 }
 
-/// Process-wide: the `Client` owns no export state, so the cache is keyed by the client's login
-/// URL and client_id plus the connection key (distinct orgs and apps never share entries).
-static CACHE: LazyLock<Mutex<HashMap<CacheKey, CacheEntry>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// The COUNT and anchor cache of one [`Client`] (its clones share it; other clients never do).
+pub(crate) type ExportCache = Mutex<HashMap<CacheKey, CacheEntry>>;
 
-fn cache() -> std::sync::MutexGuard<'static, HashMap<CacheKey, CacheEntry>> {
-    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+fn cache(client: &Client) -> std::sync::MutexGuard<'_, HashMap<CacheKey, CacheEntry>> {
+    client.export_cache().lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Client {
@@ -132,7 +131,7 @@ impl Client {
         calls: &mut u32,
     ) -> Result<u64> {
         let ttl: Duration = self.config().count_cache_ttl();
-        if let Some(e) = cache().get(ck)
+        if let Some(e) = cache(self).get(ck)
             && e.fetched.elapsed() < ttl
         {
             return Ok(e.count);
@@ -144,7 +143,7 @@ impl Client {
         let page = self.query_page(key, &q.to_soql()?, opts).await?;
         *calls += 1;
         let count = page.total_size;
-        let mut c = cache();
+        let mut c = cache(self);
         if c.len() >= MAX_ENTRIES {
             c.retain(|_, e| e.fetched.elapsed() < ttl);
             if c.len() >= MAX_ENTRIES {
@@ -171,7 +170,7 @@ impl Client {
     pub fn invalidate_export_cache(&self, key: &ConnectionKey) {
         let login = self.config().login_url().to_string();
         let client_id = self.config().client_id().to_string();
-        cache().retain(|k, _| {
+        cache(self).retain(|k, _| {
             !(k.login_url == login && k.client_id == client_id && k.account_id == key.account_id && k.owner == key.owner)
         });
     }
@@ -234,7 +233,7 @@ impl Client {
         let (mut at, mut anchor): (u64, Option<SalesforceId>) = if start <= MAX_OFFSET {
             (0, None)
         } else {
-            cache()
+            cache(self)
                 .get(ck)
                 .and_then(|e| e.anchors.range(..=start).next_back().map(|(p, id)| (*p, Some(id.clone()))))
                 .unwrap_or((0, None))
@@ -250,7 +249,7 @@ impl Client {
             };
             let id = record_id(rec)?;
             at += MAX_OFFSET + 1;
-            record_anchor(ck, at, &id);
+            record_anchor(self, ck, at, &id);
             anchor = Some(id);
         }
 
@@ -292,14 +291,14 @@ impl Client {
             break;
         }
         if let Some(last) = out.last() {
-            record_anchor(ck, start + out.len() as u64, &record_id(last)?);
+            record_anchor(self, ck, start + out.len() as u64, &record_id(last)?);
         }
         Ok(out)
     }
 }
 
-fn record_anchor(ck: &CacheKey, position: u64, id: &SalesforceId) {
-    if let Some(e) = cache().get_mut(ck) {
+fn record_anchor(client: &Client, ck: &CacheKey, position: u64, id: &SalesforceId) {
+    if let Some(e) = cache(client).get_mut(ck) {
         if e.anchors.len() >= MAX_ANCHORS {
             e.anchors.clear();
         }
