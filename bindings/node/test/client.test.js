@@ -173,6 +173,18 @@ describe('Client against the org emulator', () => {
     assert.ok(p.batches >= 3);
   });
 
+  it('export() holds memory bounded: a paused loop does not make the SDK fetch ahead', async () => {
+    await emu.resetCounters();
+    const it = client.export(key, 'contacts', { batchSize: 200 });
+    assert.equal((await it.next()).done, false);
+    assert.equal((await it.progress()).records, 200, 'batches of 200');
+    await new Promise((r) => setTimeout(r, 300)); // the consumer pauses
+    const c = await emu.counters();
+    // the first batch plus at most one prefetched batch, out of 13
+    assert.ok(c.query + c.query_more <= 2, JSON.stringify(c));
+    await it.return();
+  });
+
   it('cancel() stops an export: the native cursor rejects with CancelledError, the iterator ends', async () => {
     const it = client.export(key, 'contacts', { batchSize: 200 });
     const first = await it.next();
