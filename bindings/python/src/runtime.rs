@@ -37,9 +37,14 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
+/// How long an interrupted single call may still run (GIL released) before `KeyboardInterrupt` is
+/// raised; it keeps running in the background afterwards.
+pub const DETACH_GRACE: Duration = Duration::from_millis(300);
+
 /// What a waiter does when `KeyboardInterrupt` (or any signal handler exception) arrives.
 pub enum OnInterrupt {
-    /// Let the task run to completion in the background (its store writes finish; nobody waits).
+    /// Let the task run to completion in the background (its store writes finish), after waiting
+    /// up to [`DETACH_GRACE`] for it.
     Detach,
     /// Abort the task at its next await point.
     Abort,
@@ -54,11 +59,15 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    wait_hooked(py, fut, |_| Ok(()), |handle| {
-        if let OnInterrupt::Abort = on_interrupt {
+    wait_hooked(py, fut, |_| Ok(()), |handle| match on_interrupt {
+        OnInterrupt::Abort => {
             handle.abort();
+            None
         }
-        None
+        // Give the operation a moment to finish (e.g. a refresh persisting its new tokens), so a
+        // script that exits on Ctrl-C rarely abandons it half-way; the lease protocol covers the
+        // rest (a lease left behind expires after `refresh_lease_ttl`).
+        OnInterrupt::Detach => Some(DETACH_GRACE),
     })
 }
 

@@ -3,7 +3,7 @@
 Connects (FileStore in store_dir), then starts a long operation and prints "READY <mode>" just before
 the blocking call; the parent sends SIGINT. On KeyboardInterrupt it prints one JSON line with what
 it saw, and exits 0. Modes: `iterate` (export iterator blocked on a slow batch), `csv`
-(export_to_csv blocked on a slow batch), `page` (export_page blocked on a slow COUNT).
+(export_to_csv blocked on a slow batch), `page` (export_page blocked on a slow COUNT), `refresh` (a refresh whose token request is slow).
 """
 
 import json
@@ -16,7 +16,8 @@ from conftest import Emulator, connect, make_config  # noqa: E402
 
 login_url, store_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 emu = Emulator(proc=None, login_url=login_url, instance_url="")
-client = sfcrm.Client(make_config(emu), store=sfcrm.FileStore(store_dir))
+overrides = {"refresh_lease_ttl": 2.0, "token_timeout": 1.5} if mode == "refresh" else {}
+client = sfcrm.Client(make_config(emu, **overrides), store=sfcrm.FileStore(store_dir))
 KEY = ("interrupt", "user-1")
 connect(client, *KEY)
 
@@ -34,6 +35,9 @@ try:
     elif mode == "csv":
         print("READY csv", flush=True)
         client.export_to_csv(*KEY, "contacts", store_dir + "/../out.csv")
+    elif mode == "refresh":
+        print("READY refresh", flush=True)
+        client.refresh(*KEY)
     elif mode == "page":
         print("READY page", flush=True)
         client.export_page(*KEY, "contacts", 1, 10)

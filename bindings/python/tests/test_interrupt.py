@@ -30,10 +30,11 @@ def slow_emulator():
     emu.stop()
 
 
-def run_and_interrupt(emu, store_dir, mode, endpoint):
+def run_and_interrupt(emu, store_dir, mode, endpoint, *, before=None):
     # Delay the operation's slow request before the child starts (the core prefetches the next
     # batch as soon as one arrives, so installing it later would race with the prefetch).
-    emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
+    if endpoint != "token":  # the token endpoint is needed to connect: delayed after READY
+        emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
     proc = subprocess.Popen(
         [sys.executable, str(PROBE), emu.login_url, str(store_dir), mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -41,6 +42,8 @@ def run_and_interrupt(emu, store_dir, mode, endpoint):
     try:
         line = proc.stdout.readline()
         assert line.startswith("READY"), (line, proc.stderr.read() if proc.poll() is not None else "")
+        if endpoint == "token":
+            emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
         time.sleep(0.5)  # let the child block on the delayed request
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -56,11 +59,12 @@ def run_and_interrupt(emu, store_dir, mode, endpoint):
     return result, reported - sent
 
 
-def check_store_consistent(emu, store_dir):
+def check_store_consistent(emu, store_dir, lease_allowed=False):
     store = sfcrm.FileStore(store_dir)
     doc = store.load("interrupt", "user-1")
     assert doc is not None and not doc["token_invalidated"]
-    assert doc.get("refresh_lease") is None
+    if not lease_allowed:
+        assert doc.get("refresh_lease") is None
     assert not [p for p in pathlib.Path(store_dir).iterdir() if p.name.endswith((".tmp", ".partial"))]
     client = sfcrm.Client(make_config(emu), store=store)
     assert client.login("interrupt", "user-1", "http://127.0.0.1:3000/x").already_connected
@@ -95,3 +99,20 @@ def test_interrupt_single_call(slow_emulator, tmp_path):
     print(f"KeyboardInterrupt after {took:.3f} s")
     assert took < 1.0, f"KeyboardInterrupt took {took:.2f} s"
     check_store_consistent(slow_emulator, store_dir)
+
+
+def test_interrupt_during_a_refresh_leaves_a_recoverable_store(slow_emulator, tmp_path):
+    """Ctrl-C while the refresh grant is in flight: the process exits before the grant answers, so
+    the lease it took may stay behind; the document is still valid JSON with the previous tokens,
+    and once the lease expires (2 s here) another client refreshes normally."""
+    store_dir = tmp_path / "tokens"
+    _result, took = run_and_interrupt(slow_emulator, store_dir, "refresh", "token")
+    print(f"KeyboardInterrupt after {took:.3f} s")
+    assert took < 1.0, f"KeyboardInterrupt took {took:.2f} s"
+    client = check_store_consistent(slow_emulator, store_dir, lease_allowed=True)
+    lease = sfcrm.FileStore(store_dir).load("interrupt", "user-1").get("refresh_lease")
+    if lease is not None:
+        time.sleep(max(0.0, lease["expires_at_ms"] / 1000 - time.time()) + 0.2)
+    info = client.refresh("interrupt", "user-1")
+    assert info.has_refresh_token and not info.token_invalidated
+    assert sfcrm.FileStore(store_dir).load("interrupt", "user-1").get("refresh_lease") is None
