@@ -92,9 +92,10 @@ fn authenticate(inst: &Instance, headers: &HeaderMap) -> Result<(String, u64), R
 }
 
 /// Page size: `Sforce-Query-Options: batchSize=N` clamped to 200..=2000, then capped by the
-/// configured batch size [salesforce-api.md §4 "Batch size"].
+/// configured batch size [salesforce-api.md §4 "Batch size"] (which may be below 200, to emulate
+/// an org that serves short pages regardless of the header, field case BR-06).
 fn batch_size(org: &Org, headers: &HeaderMap) -> u64 {
-    let cfg = org.cfg.batch_size.clamp(1, 2000) as u64;
+    let cfg = org.batch_size.load(Ordering::Relaxed);
     let requested = headers
         .get("sforce-query-options")
         .and_then(|v| v.to_str().ok())

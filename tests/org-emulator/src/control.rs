@@ -99,6 +99,14 @@ impl Control {
         self.org.faults.lock().expect("lock").clone()
     }
 
+    /// Largest page served from now on (1..=2000; values are clamped). Below 200 it also overrides
+    /// `Sforce-Query-Options: batchSize` (an org serving short pages). Returns the value in effect.
+    pub fn set_batch_size(&self, n: u64) -> u64 {
+        let n = n.clamp(1, 2000);
+        self.org.batch_size.store(n, Ordering::Relaxed);
+        n
+    }
+
     /// Set the daily API request limit (the `LIMIT` of `api-usage=N/LIMIT`).
     pub fn set_daily_limit(&self, limit: u64) {
         self.org.daily_limit.store(limit, Ordering::Relaxed);
@@ -217,7 +225,7 @@ impl Control {
             "session_lifetime_s": a.session_lifetime_ms / 1000,
             "counts": crate::data::ALL_SOBJECTS.iter().map(|o| (o.name().to_string(), json!(self.org.ds.count(*o)))).collect::<serde_json::Map<_, _>>(),
             "api_versions": [self.org.cfg.api_versions.start(), self.org.cfg.api_versions.end()],
-            "batch_size": self.org.cfg.batch_size,
+            "batch_size": self.org.batch_size.load(Ordering::Relaxed),
             "api_usage": {"used": self.org.api_used.load(Ordering::Relaxed), "limit": self.org.daily_limit.load(Ordering::Relaxed)},
         })
     }
@@ -254,6 +262,10 @@ struct Records {
 struct InstanceBody {
     index: Option<usize>,
     url_override: Option<String>,
+}
+#[derive(Deserialize)]
+struct Size {
+    size: u64,
 }
 #[derive(Deserialize)]
 struct Secs {
@@ -337,6 +349,10 @@ pub fn router(c: Control) -> Router {
                 && let Err(e) = c.use_instance(ix) { return bad(&e.0) }
             c.set_instance_url_override(i.url_override);
             ok(json!({"instance_url": c.advertised_instance_url()}))
+        }))
+        .route("/__emulator/batch_size", post(|State(c): State<Control>, b: String| async move {
+            let s = body_or_bad!(Size, b);
+            ok(json!({"size": c.set_batch_size(s.size)}))
         }))
         .route("/__emulator/session_lifetime", post(|State(c): State<Control>, b: String| async move {
             let s = body_or_bad!(Secs, b);

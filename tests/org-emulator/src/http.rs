@@ -189,6 +189,14 @@ pub async fn fault_response(org: &Org, kind: Option<FaultKind>, conn: &KillSwitc
         }
         FaultKind::RequestLimit => rest_error(StatusCode::FORBIDDEN, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
         FaultKind::InvalidLocator => rest_error(StatusCode::BAD_REQUEST, "INVALID_QUERY_LOCATOR", "invalid query locator"),
+        FaultKind::ApiDisabled => rest_error(StatusCode::FORBIDDEN, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization."),
+        FaultKind::Custom { status, body, content_type } => {
+            let mut b = Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            if let Some(ct) = content_type {
+                b = b.header(header::CONTENT_TYPE, ct);
+            }
+            b.body(Body::from(body)).expect("response")
+        }
     };
     Some(if data_api { with_limit_info(r, org) } else { r })
 }

@@ -110,6 +110,20 @@ pub enum FaultKind {
     RequestLimit,
     /// 400 `INVALID_QUERY_LOCATOR` (for query locator requests; on other endpoints the same body).
     InvalidLocator,
+    /// 403 `API_DISABLED_FOR_ORG` "The REST API is not enabled for this Organization."
+    /// [salesforce-api.md §5].
+    ApiDisabled,
+    /// Any scripted response: `status`, `body` (default empty), `content_type` (default none).
+    Custom {
+        /// HTTP status code.
+        status: u16,
+        /// Body text.
+        #[serde(default)]
+        body: String,
+        /// `Content-Type` header, if any.
+        #[serde(default)]
+        content_type: Option<String>,
+    },
 }
 
 fn one() -> u64 {
@@ -210,6 +224,8 @@ pub struct Org {
     pub(crate) counters: Mutex<Counters>,
     pub(crate) api_used: AtomicU64,
     pub(crate) daily_limit: AtomicU64,
+    /// Largest page served (runtime-adjustable copy of `EmulatorConfig::batch_size`).
+    pub(crate) batch_size: AtomicU64,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) clock_offset_ms: AtomicI64,
     pub(crate) login_url: String,
@@ -238,6 +254,7 @@ impl Org {
                 next_id: 1,
             }),
             daily_limit: AtomicU64::new(cfg.daily_api_limit),
+            batch_size: AtomicU64::new(cfg.batch_size.clamp(1, 2000) as u64),
             ds,
             ov: RwLock::new(Overlay::default()),
             cursors: Mutex::new(Cursors::default()),

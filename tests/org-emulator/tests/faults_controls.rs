@@ -67,6 +67,14 @@ async fn each_fault_kind() {
     assert_eq!((st, code.as_str()), (400, "INVALID_QUERY_LOCATOR"));
     assert_eq!(api(base, &next, &at).await.status(), 200);
 
+    c.add_fault(fault(Endpoint::Query, 1, FaultKind::ApiDisabled));
+    let (st, code, _) = rest_err(query(base, &at, q).await).await;
+    assert_eq!((st, code.as_str()), (403, "API_DISABLED_FOR_ORG"));
+    c.add_fault(fault(Endpoint::Query, 1, FaultKind::Custom { status: 204, body: String::new(), content_type: None }));
+    let r = query(base, &at, q).await;
+    assert_eq!(r.status(), 204);
+    assert!(r.headers().get("content-type").is_none());
+
     // Token endpoint faults keep no-store and are counted by grant type.
     c.reset_counters();
     c.add_fault(fault(Endpoint::Token, 1, FaultKind::Status500));
@@ -138,6 +146,8 @@ async fn http_controls() {
     let v: Value = ctl("refresh_tokens/revoke", json!({})).await.unwrap().json().await.unwrap();
     assert_eq!(v["revoked"], 1);
     ctl("session_lifetime", json!({"seconds": 5})).await.unwrap();
+    let v: Value = ctl("batch_size", json!({"size": 2})).await.unwrap().json().await.unwrap();
+    assert_eq!(v["size"], 2);
     ctl("clock/advance", json!({"ms": 1000})).await.unwrap();
 
     let v: Value = http().get(format!("{}/__emulator/counters", emu.login_url())).send().await.unwrap().json().await.unwrap();

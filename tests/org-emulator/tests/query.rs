@@ -361,3 +361,29 @@ async fn sobject_retrieve() {
     assert_eq!((st, code.as_str()), (404, "ENTITY_IS_DELETED"));
     assert_eq!(c.counters().retrieve, 5);
 }
+
+/// Field case BR-06: the org serves short pages (2, 2, 1) whatever batchSize asks for.
+#[tokio::test]
+async fn br06_short_uneven_pages() {
+    let (emu, at) = setup().await;
+    let base = emu.instance_url();
+    emu.control().set_batch_size(2);
+    let ids: Vec<String> = (0..5).map(|i| emu.control().record_id(SObject::Contact, i)).collect();
+    let soql = format!("SELECT Id, Name FROM Contact WHERE Id <= '{}' ORDER BY Id", ids[4]);
+    let r = http().get(format!("{base}/services/data/v59.0/query")).query(&[("q", soql.as_str())]).header("Sforce-Query-Options", "batchSize=2000").bearer_auth(&at).send().await.unwrap();
+    let mut v: Value = r.json().await.unwrap();
+    let mut sizes = Vec::new();
+    let mut got = Vec::new();
+    loop {
+        assert_eq!(v["totalSize"], 5);
+        let recs = v["records"].as_array().unwrap();
+        sizes.push(recs.len());
+        got.extend(recs.iter().map(|r| s(r, "Id").to_string()));
+        if v["done"] == true {
+            break;
+        }
+        v = api(base, s(&v, "nextRecordsUrl"), &at).await.json().await.unwrap();
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(got, ids);
+}
