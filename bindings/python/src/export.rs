@@ -219,7 +219,9 @@ impl ExportIterator {
     }
 
     /// Makes sure `st.batch[st.pos..]` is non-empty, fetching batches as needed. False at the end.
-    fn fill(&self, py: Python<'_>, st: &mut State) -> PyResult<bool> {
+    /// Progress reports for the callback are queued in `events`; the caller delivers them after
+    /// releasing the state lock (a callback may read `checkpoint` or `progress`).
+    fn fill(&self, py: Python<'_>, st: &mut State, events: &mut Vec<CoreProgress>) -> PyResult<bool> {
         while st.pos >= st.batch.len() {
             if st.done {
                 if !st.completed && !st.closed && self.cancel.is_cancelled() {
@@ -266,8 +268,8 @@ impl ExportIterator {
                     st.progress = stream.progress();
                     st.batch = batch.records;
                     st.stream = Some(stream);
-                    if let Some(cb) = &self.progress {
-                        cb.bind(py).call1((Progress::from(st.progress),))?;
+                    if self.progress.is_some() {
+                        events.push(st.progress);
                     }
                 }
                 Ok(None) => {
@@ -290,6 +292,29 @@ impl ExportIterator {
     }
 }
 
+impl ExportIterator {
+    /// Makes records available (fetching as needed), delivers queued progress reports with the
+    /// lock released (a record is handed out only after they all returned: a raising callback
+    /// loses no record), then runs `take` on the state.
+    fn with_filled<'py, T>(&self, py: Python<'py>, take: impl Fn(&mut State) -> PyResult<T>) -> PyResult<Option<T>> {
+        loop {
+            let mut events = Vec::new();
+            let mut st = self.lock(py);
+            let filled = self.fill(py, &mut st, &mut events);
+            if events.is_empty() {
+                return if filled? { take(&mut st).map(Some) } else { Ok(None) };
+            }
+            drop(st);
+            if let Some(cb) = &self.progress {
+                for p in events {
+                    cb.bind(py).call1((Progress::from(p),))?;
+                }
+            }
+            filled?;
+        }
+    }
+}
+
 #[pymethods]
 impl ExportIterator {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -297,29 +322,25 @@ impl ExportIterator {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let mut st = self.lock(py);
-        if !self.fill(py, &mut st)? {
-            return Ok(None);
-        }
-        let rec = ToPy::new(py, self.lossless)?.object(&st.batch[st.pos])?;
-        st.pos += 1;
-        Ok(Some(rec.into_any()))
+        self.with_filled(py, |st| {
+            let rec = ToPy::new(py, self.lossless)?.object(&st.batch[st.pos])?;
+            st.pos += 1;
+            Ok(rec.into_any())
+        })
     }
 
     /// The rest of the current batch, or the next batch; None at the end. Faster than iterating
     /// one record at a time when the caller processes batches (e.g. `DataFrame.from_records`).
     fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
-        let mut st = self.lock(py);
-        if !self.fill(py, &mut st)? {
-            return Ok(None);
-        }
-        let conv = ToPy::new(py, self.lossless)?;
-        let mut out = Vec::with_capacity(st.batch.len() - st.pos);
-        for r in &st.batch[st.pos..] {
-            out.push(conv.object(r)?.into_any());
-        }
-        st.pos = st.batch.len();
-        Ok(Some(out))
+        self.with_filled(py, |st| {
+            let conv = ToPy::new(py, self.lossless)?;
+            let mut out = Vec::with_capacity(st.batch.len() - st.pos);
+            for r in &st.batch[st.pos..] {
+                out.push(conv.object(r)?.into_any());
+            }
+            st.pos = st.batch.len();
+            Ok(out)
+        })
     }
 
     /// Opaque token to resume right after the last record handed out (`export(..., checkpoint=)`).

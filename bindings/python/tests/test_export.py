@@ -284,3 +284,18 @@ def test_close_and_context_manager_end_iteration(connected):
     it2 = connected.export(ACC, OWNER, "contacts")
     it2.close()
     assert list(it2) == []
+
+
+def test_progress_callback_may_read_the_iterator(connected):
+    seen = []
+    it = None
+
+    def on_progress(p):
+        seen.append((p.records, it.progress.records, it.checkpoint))
+
+    it = connected.export(ACC, OWNER, "contacts", progress=on_progress, batch_size=500)
+    first = next(it)
+    assert seen and seen[0][0] == seen[0][1]
+    rest = list(it)
+    assert 1 + len(rest) == seen[-1][0]
+    assert first["Id"] not in {r["Id"] for r in rest}
