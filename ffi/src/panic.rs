@@ -88,3 +88,37 @@ macro_rules! ffi_result {
         $crate::panic::guard_result($err, move || -> ::std::result::Result<(), $crate::error::FfiError> { $body })
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::sfcrm_error_code;
+
+    #[test]
+    fn a_panic_becomes_the_panic_code_and_an_error_object() {
+        let mut err: *mut sfcrm_error = std::ptr::null_mut();
+        let rc = guard_result(&mut err, || panic!("boom"));
+        assert_eq!(rc, sfcrm_result::Panic);
+        assert!(!err.is_null());
+        assert_eq!(sfcrm_error_code(err), sfcrm_result::Panic as u32);
+        crate::error::sfcrm_error_free(err);
+    }
+
+    #[test]
+    fn a_panic_in_a_value_export_returns_its_panic_value() {
+        let p: *const u8 = guard(|| -> *const u8 { panic!("boom") });
+        assert!(p.is_null());
+        assert!(!guard(|| -> bool { panic!("boom") }));
+        assert_eq!(guard(|| -> u32 { panic!("boom") }), sfcrm_result::Panic as u32);
+    }
+
+    #[test]
+    fn errors_are_written_only_on_failure() {
+        let mut err: *mut sfcrm_error = 0x1 as *mut sfcrm_error;
+        assert_eq!(guard_result(&mut err, || Ok(())), sfcrm_result::Ok);
+        assert_eq!(err as usize, 0x1);
+        // a NULL error out-parameter is fine
+        let rc = guard_result(std::ptr::null_mut(), || Err(FfiError::null("x")));
+        assert_eq!(rc, sfcrm_result::NullPointer);
+    }
+}

@@ -95,12 +95,6 @@ pub(crate) fn free_handle<H: Handle>(p: *mut H) -> bool {
     removed.is_some()
 }
 
-/// Number of live handles (tests).
-#[cfg(test)]
-pub(crate) fn live_handles() -> usize {
-    lock(&HANDLES).len()
-}
-
 /// A C string made from Rust text; interior NUL bytes (which C cannot represent) become U+FFFD.
 pub(crate) fn cstring_lossy(s: &str) -> CString {
     match CString::new(s) {
@@ -133,12 +127,6 @@ pub(crate) fn free_string(p: *mut c_char) -> bool {
         removed
     };
     removed.is_some()
-}
-
-/// Number of strings handed out and not freed (tests).
-#[cfg(test)]
-pub(crate) fn live_strings() -> usize {
-    lock(&STRINGS).len()
 }
 
 /// A required NUL-terminated UTF-8 string argument.
@@ -257,3 +245,63 @@ pub(crate) struct UserData(pub(crate) *mut std::ffi::c_void);
 unsafe impl Send for UserData {}
 // SAFETY: as above; the library never dereferences user_data itself.
 unsafe impl Sync for UserData {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A {
+        _p: [u8; 0],
+    }
+    struct B {
+        _p: [u8; 0],
+    }
+    impl Handle for A {
+        type Inner = String;
+        const C_NAME: &'static str = "A";
+    }
+    impl Handle for B {
+        type Inner = u64;
+        const C_NAME: &'static str = "B";
+    }
+
+    #[test]
+    fn handles_are_typed_and_dead_after_free() {
+        let a = new_handle::<A>("x".to_owned());
+        assert_eq!(*handle(a as *const A, "a").unwrap(), "x");
+        // the same address as another type: refused without reading it
+        let as_b = a as *const B;
+        assert_eq!(handle(as_b, "b").unwrap_err().result, sfcrm_result::InvalidHandle);
+        assert!(!free_handle(as_b as *mut B));
+        // an Arc obtained before free keeps the value alive
+        let held = handle(a as *const A, "a").unwrap();
+        assert!(free_handle(a));
+        assert_eq!(*held, "x");
+        assert_eq!(handle(a as *const A, "a").unwrap_err().result, sfcrm_result::InvalidHandle);
+        assert!(!free_handle(a));
+        assert_eq!(handle(std::ptr::null::<A>(), "a").unwrap_err().result, sfcrm_result::NullPointer);
+    }
+
+    #[test]
+    fn strings_are_freed_once_and_foreign_pointers_ignored() {
+        let (p, len) = give_string("héllo\0x");
+        assert_eq!(len, "héllo\u{FFFD}x".len());
+        let mut local = *b"abc\0";
+        assert!(!free_string(local.as_mut_ptr() as *mut c_char));
+        assert!(free_string(p));
+        assert!(!free_string(p));
+    }
+
+    #[test]
+    fn caller_buffers_report_the_needed_length() {
+        let mut len = 0usize;
+        let e = copy_to_buffer("abcd", std::ptr::null_mut(), 0, &mut len).unwrap_err();
+        assert_eq!((e.result, len), (sfcrm_result::BufferTooSmall, 4));
+        let mut buf = [0x55 as c_char; 4];
+        assert!(copy_to_buffer("abcd", buf.as_mut_ptr(), 4, &mut len).is_err());
+        assert_eq!(buf[0], 0x55, "untouched when too small");
+        let mut buf = [0 as c_char; 5];
+        copy_to_buffer("abcd", buf.as_mut_ptr(), 5, &mut len).unwrap();
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcd");
+    }
+}

@@ -1060,6 +1060,19 @@ static void test_refresh_session_and_errors(void) {
     sfcrm_error_free(err);
   }
   CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* a maintenance page with Retry-After: the delay is on the error object, in ms */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"html503\",\"retry_after_s\":1,\"count\":10}") == 200);
+  {
+    sfcrm_error *err = NULL;
+    uint64_t ms = 0;
+    sfcrm_result rc = sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err);
+    if (rc != SFCRM_RESULT_API) fprintf(stderr, "  html503: %s: %s\n", sfcrm_result_name(rc), sfcrm_error_message(err));
+    CHECK(rc == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(err) == 503);
+    CHECK(sfcrm_error_retry_after_ms(err, &ms) && ms == 1000);
+    sfcrm_error_free(err);
+  }
+  CHECK(emulator_delete("/__emulator/faults") == 200);
   /* the refresh token dies: reconnect required, with the OAuth details */
   CHECK(emulator_post("/__emulator/refresh_tokens/revoke", NULL) == 200);
   {
@@ -1367,6 +1380,75 @@ static void test_export_to_path_and_callback(void) {
   sfcrm_client_free(c);
 }
 
+struct worker_arg {
+  sfcrm_client *client;
+  int ok;
+  int refresh; /* also call sfcrm_client_refresh */
+};
+
+static void *worker(void *p) {
+  struct worker_arg *a = p;
+  for (int i = 0; i < 3; i++) {
+    char *json = NULL;
+    sfcrm_connection_info info;
+    sfcrm_error *err = NULL;
+    if (sfcrm_client_export_page(a->client, "acc-t", "user-t", "contacts", i + 1, 20, &json, NULL, &err) == SFCRM_RESULT_OK &&
+        count_substr(json, "\"attributes\":{\"type\":\"Contact\"") == 20)
+      a->ok++;
+    sfcrm_string_free(json);
+    sfcrm_error_free(err);
+    err = NULL;
+    if (!a->refresh) continue;
+    if (sfcrm_client_refresh(a->client, "acc-t", "user-t", &info, &err) == SFCRM_RESULT_OK) {
+      a->ok++;
+      sfcrm_connection_info_clear(&info);
+    }
+    sfcrm_error_free(err);
+  }
+  return NULL;
+}
+
+static void test_client_from_many_threads(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  pthread_t th[4];
+  struct worker_arg args[4];
+  char *json = NULL;
+  sfcrm_api_calls calls;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-t", "user-t"));
+  /* every session dies: four threads hit the 401 at once; one refresh serves them all */
+  CHECK(emulator_post("/__emulator/sessions/expire", NULL) == 200);
+  for (int i = 0; i < 4; i++) {
+    args[i].client = c;
+    args[i].ok = 0;
+    args[i].refresh = 0;
+    pthread_create(&th[i], NULL, worker, &args[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(args[i].ok == 3);
+  }
+  EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+  if (calls.refreshes != 1) fprintf(stderr, "  refreshes after concurrent 401s: %llu\n", (unsigned long long)calls.refreshes);
+  CHECK(calls.refreshes == 1);
+  /* exports and explicit refreshes from four threads at once */
+  for (int i = 0; i < 4; i++) {
+    args[i].ok = 0;
+    args[i].refresh = 1;
+    pthread_create(&th[i], NULL, worker, &args[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CHECK(args[i].ok == 6);
+  }
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-t", "user-t", "contacts", 1, 1, &json, NULL, &err));
+  sfcrm_string_free(json);
+  sfcrm_client_free(c);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static int asan_selftest(void) {
@@ -1407,6 +1489,7 @@ int main(int argc, char **argv) {
     run("export_page", test_export_page);
     run("refresh_session_and_errors", test_refresh_session_and_errors);
     run("disconnect", test_disconnect);
+    run("client_from_many_threads", test_client_from_many_threads);
     run("cursor", test_cursor);
     run("cursor_cancel", test_cursor_cancel);
     run("export_to_path_and_callback", test_export_to_path_and_callback);
