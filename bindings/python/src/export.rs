@@ -1,9 +1,11 @@
 //! Exports: the lazy record iterator (`Client.export`), file exports (`Client.export_to_csv` /
 //! `export_to_ndjson`), the export spec from Python arguments, and the seed paginator.
 //!
-//! Memory: the iterator holds at most the batch being handed out plus the core's one prefetched
-//! batch (each at most `batch_size` records, 2000 by default); a file export never builds Python
-//! objects for records at all.
+//! Memory: the iterator holds the batch being handed out (as core records; one Python dict exists
+//! per record only while the caller holds it) plus what the core's prefetch holds (one queued batch
+//! and one in flight), each at most `batch_size` records (2000 by default): bounded whatever the
+//! export's size (measured in tests/test_memory.py). A file export never builds Python objects for
+//! records at all.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -174,8 +176,8 @@ struct State {
 }
 
 /// A lazy iterator over exported records (dicts, in Salesforce's key order, `attributes`
-/// included). Batches are fetched on demand with the GIL released; at most the current batch and
-/// one prefetched batch are held. `checkpoint` is the token to resume right after the last record
+/// included). Batches are fetched on demand with the GIL released; only a few batches are held at
+/// any time (see the module docs). `checkpoint` is the token to resume right after the last record
 /// handed out. Usable as a context manager (closing cancels the prefetch).
 #[pyclass(module = "sfcrm._native", name = "ExportIterator", frozen)]
 pub struct ExportIterator {
