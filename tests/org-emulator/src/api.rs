@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Response, StatusCode};
 use crate::http::{self, KillSwitch, fault_response, form_pairs, get, invalid_session, rest_error, with_limit_info};
 use crate::ids;
 use crate::query::{self, Shape};
-use crate::state::{Cursor, Endpoint, MAX_CURSORS, Org};
+use crate::state::{Cursor, Endpoint, MAX_CURSOR_ROWS, MAX_CURSORS, Org};
 
 /// Which instance port a router serves (sessions are bound to the instance that issued them).
 #[derive(Clone)]
@@ -165,7 +165,7 @@ async fn run_query(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<
             with_limit_info(http::json(StatusCode::OK, body), &org)
         }
         Shape::Records(_) => {
-            let cursor = Arc::new(Cursor { session_id, plan, rows, batch });
+            let cursor = Arc::new(Cursor { session_id, plan, rows, batch, locator: std::sync::OnceLock::new() });
             page(&org, &cursor, 0, batch, &version)
         }
     }
@@ -180,26 +180,25 @@ fn page(org: &Arc<Org>, cursor: &Arc<Cursor>, start: u64, batch: u64, version: &
     body.push_str("{\"totalSize\":");
     body.push_str(&total.to_string());
     if end < total {
-        let locator = {
-            let mut cs = org.cursors.lock().expect("lock");
-            // Reuse the cursor's existing locator if any, else mint one.
-            let existing = cs.map.iter().find(|(_, c)| Arc::ptr_eq(c, cursor)).map(|(k, _)| k.clone());
-            match existing {
-                Some(k) => k,
-                None => {
-                    cs.next += 1;
-                    let loc = ids::make_id(b"01g", b"5g0", cs.next);
-                    cs.map.insert(loc.clone(), cursor.clone());
-                    cs.order.push_back(loc.clone());
-                    while cs.order.len() > MAX_CURSORS {
-                        if let Some(old) = cs.order.pop_front() {
-                            cs.map.remove(&old);
-                        }
+        let locator = cursor
+            .locator
+            .get_or_init(|| {
+                let mut cs = org.cursors.lock().expect("lock");
+                cs.next += 1;
+                let loc = ids::make_id(b"01g", b"5g0", cs.next);
+                cs.map.insert(loc.clone(), cursor.clone());
+                cs.order.push_back(loc.clone());
+                cs.held_rows += cursor.held_rows();
+                // Evict the oldest cursors (their locators then answer INVALID_QUERY_LOCATOR).
+                while cs.order.len() > MAX_CURSORS || (cs.held_rows > MAX_CURSOR_ROWS && cs.order.len() > 1) {
+                    let Some(old) = cs.order.pop_front() else { break };
+                    if let Some(c) = cs.map.remove(&old) {
+                        cs.held_rows -= c.held_rows();
                     }
-                    loc
                 }
-            }
-        };
+                loc
+            })
+            .clone();
         body.push_str(",\"done\":false,\"nextRecordsUrl\":\"/services/data/");
         body.push_str(version);
         body.push_str("/query/");

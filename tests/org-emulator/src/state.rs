@@ -201,16 +201,34 @@ pub(crate) struct Cursor {
     pub plan: Plan,
     pub rows: Rows,
     pub batch: u64,
+    /// The locator, once minted.
+    pub locator: std::sync::OnceLock<String>,
+}
+
+impl Cursor {
+    /// Row indices held in memory.
+    pub fn held_rows(&self) -> u64 {
+        match &self.rows {
+            Rows::List(v) => v.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 /// Cursors kept at once (oldest evicted; its locator then answers INVALID_QUERY_LOCATOR).
 pub const MAX_CURSORS: usize = 512;
+
+/// Row indices that cursors may hold in total (4 bytes each) before the oldest are evicted; results
+/// that are plain Id ranges hold none.
+pub const MAX_CURSOR_ROWS: u64 = 16_000_000;
 
 #[derive(Debug, Default)]
 pub(crate) struct Cursors {
     pub map: HashMap<String, Arc<Cursor>>,
     pub order: VecDeque<String>,
     pub next: u64,
+    /// Sum of `Cursor::held_rows` over `map`.
+    pub held_rows: u64,
 }
 
 /// The whole emulated org.

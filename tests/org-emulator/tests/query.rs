@@ -387,3 +387,20 @@ async fn br06_short_uneven_pages() {
     assert_eq!(sizes, [2, 2, 1]);
     assert_eq!(got, ids);
 }
+
+#[tokio::test]
+async fn oldest_cursors_are_evicted() {
+    let (emu, at) = setup().await;
+    let base = emu.instance_url();
+    let mut first = None;
+    let mut last = String::new();
+    for _ in 0..=sf_org_emulator::state::MAX_CURSORS {
+        let r = http().get(format!("{base}/services/data/v66.0/query")).query(&[("q", "SELECT Id FROM Contact")]).header("Sforce-Query-Options", "batchSize=200").bearer_auth(&at).send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        last = s(&v, "nextRecordsUrl").to_string();
+        first.get_or_insert_with(|| last.clone());
+    }
+    let (st, code, _) = rest_err(api(base, first.as_deref().unwrap(), &at).await).await;
+    assert_eq!((st, code.as_str()), (400, "INVALID_QUERY_LOCATOR"));
+    assert_eq!(api(base, &last, &at).await.status(), 200);
+}
