@@ -10,8 +10,14 @@ use sf_org_emulator::{Emulator, EmulatorConfig};
 pub const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-verifier-0123456789";
 
+thread_local! {
+    // One client per test thread (each #[tokio::test] has its own thread and runtime): building a
+    // reqwest client loads the platform's trust store, which is slow.
+    static CLIENT: reqwest::Client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+}
+
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    CLIENT.with(|c| c.clone())
 }
 
 pub async fn start(cfg: EmulatorConfig) -> Emulator {
