@@ -14,7 +14,9 @@
 //!   2001 records and recording an anchor: **`ceil((m - a - 2000) / 2001)` hops + 1 query**
 //!   (page 60 of 100 over 10,000 records, cold: 2 hops + 1 query + 1 COUNT).
 //! - a page larger than one batch, or no limit (all records), follows `nextRecordsUrl` until
-//!   `done` (D2): +1 query per further batch.
+//!   `done` (D2): +1 query per further batch. When a locator dies (session expired and refreshed,
+//!   or `INVALID_QUERY_LOCATOR`), the page continues by keyset after the last record received
+//!   (+1 query), so no record is lost or repeated.
 //! - a page past `total_pages` makes no data query (as in the seed).
 //!
 //! No query ever carries OFFSET > 2000 (Salesforce refuses it, [salesforce-api.md §4]).
@@ -33,6 +35,7 @@ use serde_json::{Map, Value};
 
 use crate::client::{QueryOptions, QueryPage};
 use crate::error::{Error, ErrorKind, Result};
+use crate::export::stream::is_dead_locator;
 use crate::export::{ExportSpec, Record, record_id};
 use crate::paginator::{Pagination, paginate};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, MAX_OFFSET, SalesforceId, SoqlQuery};
@@ -268,6 +271,7 @@ impl Client {
             let mut page: QueryPage = self.query_page(key, &q.to_soql()?, opts).await?;
             *calls += 1;
             let before = out.len();
+            let mut lost_locator: Option<Error> = None;
             loop {
                 out.append(&mut page.records);
                 if page.done || out.len() as u64 >= wanted {
@@ -276,11 +280,28 @@ impl Client {
                 let Some(url) = page.next_records_url.take() else {
                     return Err(Error::new(ErrorKind::Protocol, "a query result has done=false but no nextRecordsUrl"));
                 };
-                page = self.query_more(key, &url, opts).await?;
+                match self.query_more(key, &url, opts).await {
+                    Ok(p) => page = p,
+                    // The locator died with the session (the client has refreshed already) or on
+                    // its own [salesforce-api.md §4 "Cursors"]: continue by keyset below.
+                    Err(e) if is_dead_locator(&e) => lost_locator = Some(e),
+                    Err(e) => return Err(e),
+                }
                 *calls += 1;
+                if lost_locator.is_some() {
+                    break;
+                }
             }
             out.truncate(wanted.min(usize::MAX as u64) as usize);
             let got_now = out.len() - before;
+            if let Some(e) = lost_locator {
+                if got_now == 0 {
+                    return Err(e); // no progress since the last (re)start: never loop
+                }
+                anchor = Some(record_id(out.last().expect("non-empty"))?);
+                offset = 0;
+                continue;
+            }
             // Salesforce's docs leave open whether an OFFSET query continues past its first
             // batch [salesforce-api.md §4 "OFFSET"]: if it stopped short, continue by keyset.
             if used_offset && got_now > 0 && (out.len() as u64) < expected {

@@ -279,7 +279,9 @@ struct RestSource {
     calls: Arc<AtomicU64>,
 }
 
-fn is_dead_locator(e: &Error) -> bool {
+/// True when a `nextRecordsUrl` request failed because the locator is dead (its session expired,
+/// or `INVALID_QUERY_LOCATOR`).
+pub(crate) fn is_dead_locator(e: &Error) -> bool {
     e.kind() == ErrorKind::SessionExpired
         || matches!(e.error_code(), Some("INVALID_SESSION_ID") | Some("INVALID_QUERY_LOCATOR"))
 }
