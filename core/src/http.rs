@@ -367,9 +367,12 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let text = match resp.text().await {
+        let text = match read_body_capped(resp, MAX_RESPONSE_BYTES).await {
             Ok(t) => t,
-            Err(e) => {
+            Err(BodyError::TooLarge) => {
+                return Attempt::Done(Err(too_large(status.as_u16(), MAX_RESPONSE_BYTES)));
+            }
+            Err(BodyError::Read(e)) => {
                 // Body cut mid-way (connection reset, timeout while reading): retryable.
                 let err = if e.is_timeout() {
                     Error::new(
@@ -477,9 +480,12 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
-            let text = match resp.text().await {
+            let text = match read_body_capped(resp, MAX_TOKEN_RESPONSE_BYTES).await {
                 Ok(t) => t,
-                Err(e) => {
+                Err(BodyError::TooLarge) => {
+                    return Err(too_large(status.as_u16(), MAX_TOKEN_RESPONSE_BYTES));
+                }
+                Err(BodyError::Read(e)) => {
                     return Err(if e.is_timeout() {
                         Error::new(
                             ErrorKind::Timeout,
@@ -532,6 +538,43 @@ impl Transport {
                 .with_raw_body(text));
         }
     }
+}
+
+/// The largest API response body read (bytes, 128 MiB). A query page is at most 2,000 records
+/// [salesforce-api.md §4]; a longer body is refused with `Protocol` (lower the batch size) instead
+/// of being buffered, so a broken or hostile server cannot exhaust memory.
+pub const MAX_RESPONSE_BYTES: usize = 128 * 1024 * 1024;
+
+/// The largest token/revoke endpoint response body read (bytes, 1 MiB).
+pub const MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// Reads a response body up to `cap` bytes (refusing at once when `Content-Length` says more),
+/// then decodes it as UTF-8, replacing invalid sequences with U+FFFD.
+async fn read_body_capped(mut resp: reqwest::Response, cap: usize) -> std::result::Result<String, BodyError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn too_large(status: u16, cap: usize) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!("the response body is larger than {} MiB; refused (lower the batch size)", cap / (1024 * 1024)),
+    )
+    .with_status(status)
 }
 
 /// The parsed content of an error body, whatever its shape.
