@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::export::{ExportArgs, ExportIterator, ExportSummary};
 use crate::convert::ToPy;
 use crate::error::IntoPyResult;
-use crate::runtime::{self, OnInterrupt};
+use crate::runtime;
 
 /// API usage parsed from `Sforce-Limit-Info` (`api-usage=used/limit`) [salesforce-api.md §5].
 #[pyclass(module = "sfcrm._native", name = "ApiUsage", frozen, get_all)]
@@ -222,7 +222,7 @@ where
     F: std::future::Future<Output = Result<T, sfcrm_core::Error>> + Send + 'static,
     T: Send + 'static,
 {
-    runtime::wait(py, OnInterrupt::Detach, fut)?.py_err()
+    runtime::wait(py, fut)?.py_err()
 }
 
 #[pymethods]

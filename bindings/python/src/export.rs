@@ -135,11 +135,17 @@ impl ExportSummary {
 
 /// Arguments shared by `export`, `export_to_csv`, `export_to_ndjson`.
 pub struct ExportArgs {
+    /// The connection.
     pub key: ConnectionKey,
+    /// What to export (see [`spec`]).
     pub spec: ExportSpec,
+    /// Incremental mode: `SystemModstamp >= since`.
     pub since: Option<String>,
+    /// A checkpoint token to resume after.
     pub checkpoint: Option<String>,
+    /// `queryAll` instead of `query`.
     pub include_deleted: bool,
+    /// Requested batch size (200..=2000).
     pub batch_size: Option<u32>,
 }
 

@@ -41,34 +41,21 @@ pub fn runtime() -> &'static Runtime {
 /// raised; it keeps running in the background afterwards.
 pub const DETACH_GRACE: Duration = Duration::from_millis(300);
 
-/// What a waiter does when `KeyboardInterrupt` (or any signal handler exception) arrives.
-pub enum OnInterrupt {
-    /// Let the task run to completion in the background (its store writes finish), after waiting
-    /// up to [`DETACH_GRACE`] for it.
-    Detach,
-    /// Abort the task at its next await point.
-    Abort,
-}
-
 /// Runs `fut` on the runtime and waits for its output with the GIL released.
 ///
 /// Raises the pending signal's exception (usually `KeyboardInterrupt`) within about [`SLICE`]
-/// after it arrives, handling the task as `on_interrupt` says.
-pub fn wait<F, T>(py: Python<'_>, on_interrupt: OnInterrupt, fut: F) -> PyResult<T>
+/// after it arrives (plus up to [`DETACH_GRACE`] for the operation to finish); the operation then
+/// runs to completion in the background, so its store writes are never cut half-way by the
+/// interrupt itself.
+pub fn wait<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    wait_hooked(py, fut, |_| Ok(()), |handle| match on_interrupt {
-        OnInterrupt::Abort => {
-            handle.abort();
-            None
-        }
-        // Give the operation a moment to finish (e.g. a refresh persisting its new tokens), so a
-        // script that exits on Ctrl-C rarely abandons it half-way; the lease protocol covers the
-        // rest (a lease left behind expires after `refresh_lease_ttl`).
-        OnInterrupt::Detach => Some(DETACH_GRACE),
-    })
+    // Give the operation a moment to finish (e.g. a refresh persisting its new tokens), so a script
+    // that exits on Ctrl-C rarely abandons it half-way; the lease protocol covers the rest (a lease
+    // left behind expires after `refresh_lease_ttl`).
+    wait_hooked(py, fut, |_| Ok(()), |_handle| Some(DETACH_GRACE))
 }
 
 /// [`wait`] with hooks: `tick` runs with the GIL between slices (e.g. to call a Python progress

@@ -157,12 +157,7 @@ pub fn from_py(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn TokenStore>> 
     Ok(Arc::new(PyStore::new(obj)?))
 }
 
-fn key(account_id: &str, owner: &str) -> PyResult<ConnectionKey> {
-    if account_id.is_empty() || owner.is_empty() {
-        return Err(crate::error::to_py(Error::invalid_argument("account_id and owner must be non-empty")));
-    }
-    Ok(ConnectionKey::new(account_id, owner))
-}
+use crate::client::key;
 
 /// The Python-facing `load`/`save`/`delete` of a built-in store (same protocol as a Python store).
 macro_rules! native_store_methods {
@@ -175,7 +170,7 @@ macro_rules! native_store_methods {
             fn load<'py>(&self, py: Python<'py>, account_id: &str, owner: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
                 let k = key(account_id, owner)?;
                 let store = self.inner.clone();
-                let doc = crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move {
+                let doc = crate::runtime::wait(py, async move {
                     store.load(&k).await
                 })?
                 .map_err(crate::error::to_py)?;
@@ -189,7 +184,7 @@ macro_rules! native_store_methods {
                 let text = if let Ok(s) = document.cast::<PyString>() { s.to_string() } else { convert::dumps(document)? };
                 let doc = ConnectionDocument::from_json(&text).map_err(crate::error::to_py)?;
                 let store = self.inner.clone();
-                let out = crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move {
+                let out = crate::runtime::wait(py, async move {
                     store.save(&doc, expected_version).await
                 })?
                 .map_err(crate::error::to_py)?;
@@ -200,7 +195,7 @@ macro_rules! native_store_methods {
             fn delete(&self, py: Python<'_>, account_id: &str, owner: &str) -> PyResult<bool> {
                 let k = key(account_id, owner)?;
                 let store = self.inner.clone();
-                crate::runtime::wait(py, crate::runtime::OnInterrupt::Detach, async move { store.delete(&k).await })?
+                crate::runtime::wait(py, async move { store.delete(&k).await })?
                     .map_err(crate::error::to_py)
             }
         }
