@@ -42,7 +42,10 @@ impl Handle for sfcrm_client {
 }
 
 /// The (account_id, owner) key from two required, non-empty strings.
-pub(crate) fn key_arg(account_id: *const c_char, owner: *const c_char) -> Result<ConnectionKey, FfiError> {
+pub(crate) fn key_arg(
+    account_id: *const c_char,
+    owner: *const c_char,
+) -> Result<ConnectionKey, FfiError> {
     let account_id = ptr::str_arg(account_id, "account_id")?;
     let owner = ptr::str_arg(owner, "owner")?;
     Ok(ConnectionKey::new(account_id, owner))
@@ -104,9 +107,13 @@ pub extern "C" fn sfcrm_client_login(
         let c = ptr::handle(client, "client")?;
         let key = key_arg(account_id, owner)?;
         let forward = ptr::opt_str_arg(forward_url, "forward_url")?;
-        let (url, already) = (ptr::out(url, "url")?, ptr::out(already_connected, "already_connected")?);
+        let (url, already) = (
+            ptr::out(url, "url")?,
+            ptr::out(already_connected, "already_connected")?,
+        );
         let core = c.client.clone();
-        let r = c.rt.block_on(async move { Ok(core.login(&key, forward.as_deref()).await?) })?;
+        let r =
+            c.rt.block_on(async move { Ok(core.login(&key, forward.as_deref()).await?) })?;
         url.write(ptr::give_string(&r.url).0);
         already.write(r.already_connected);
         Ok(())
@@ -159,7 +166,8 @@ pub extern "C" fn sfcrm_client_callback(
         };
         let out = ptr::out(out, "out")?;
         let core = c.client.clone();
-        let r = c.rt.block_on(async move { Ok(core.callback(&params).await?) })?;
+        let r =
+            c.rt.block_on(async move { Ok(core.callback(&params).await?) })?;
         let give = |s: &str| ptr::give_string(s).0;
         let (success, reason) = match &r.outcome {
             CallbackOutcome::Success => (true, std::ptr::null_mut()),
@@ -168,8 +176,14 @@ pub extern "C" fn sfcrm_client_callback(
         out.write(sfcrm_callback_result {
             redirect_url: give(&r.url),
             success,
-            account_id: r.key.as_ref().map_or(std::ptr::null_mut(), |k| give(&k.account_id)),
-            owner: r.key.as_ref().map_or(std::ptr::null_mut(), |k| give(&k.owner)),
+            account_id: r
+                .key
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |k| give(&k.account_id)),
+            owner: r
+                .key
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |k| give(&k.owner)),
             error_reason: reason,
         });
         Ok(())
@@ -210,10 +224,15 @@ pub extern "C" fn sfcrm_client_disconnect(
         let revoked = ptr::out(revoked, "revoked")?;
         let revoke_error = ptr::opt_out(revoke_error);
         let core = c.client.clone();
-        let d = c.rt.block_on(async move { Ok(core.disconnect(&key).await?) })?;
+        let d =
+            c.rt.block_on(async move { Ok(core.disconnect(&key).await?) })?;
         revoked.write(d.revoked);
         if let Some(o) = revoke_error {
-            o.write(d.revoke_error.as_deref().map_or(std::ptr::null_mut(), |e| ptr::give_string(e).0));
+            o.write(
+                d.revoke_error
+                    .as_deref()
+                    .map_or(std::ptr::null_mut(), |e| ptr::give_string(e).0),
+            );
         }
         Ok(())
     })
@@ -245,7 +264,10 @@ pub struct sfcrm_connection_info {
 
 fn info_to_c(i: &ConnectionInfo) -> sfcrm_connection_info {
     let give = |s: &str| ptr::give_string(s).0;
-    let give_opt = |s: &Option<String>| s.as_deref().map_or(std::ptr::null_mut(), |s| ptr::give_string(s).0);
+    let give_opt = |s: &Option<String>| {
+        s.as_deref()
+            .map_or(std::ptr::null_mut(), |s| ptr::give_string(s).0)
+    };
     sfcrm_connection_info {
         account_id: give(&i.account_id),
         owner: give(&i.owner),
@@ -290,7 +312,8 @@ pub extern "C" fn sfcrm_client_refresh(
         let key = key_arg(account_id, owner)?;
         let out = ptr::out(out, "out")?;
         let core = c.client.clone();
-        let info = c.rt.block_on(async move { Ok(core.refresh(&key).await?) })?;
+        let info =
+            c.rt.block_on(async move { Ok(core.refresh(&key).await?) })?;
         out.write(info_to_c(&info));
         Ok(())
     })
@@ -312,7 +335,8 @@ pub extern "C" fn sfcrm_client_connection_info(
         let key = key_arg(account_id, owner)?;
         let (found, out) = (ptr::out(found, "found")?, ptr::out(out, "out")?);
         let core = c.client.clone();
-        let info = c.rt.block_on(async move { Ok(core.connection_info(&key).await?) })?;
+        let info =
+            c.rt.block_on(async move { Ok(core.connection_info(&key).await?) })?;
         found.write(info.is_some());
         if let Some(i) = info {
             out.write(info_to_c(&i));
@@ -334,7 +358,11 @@ pub extern "C" fn sfcrm_client_api_usage(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let c = ptr::handle(client, "client")?;
-        let (known, used, limit) = (ptr::out(known, "known")?, ptr::out(used, "used")?, ptr::out(limit, "limit")?);
+        let (known, used, limit) = (
+            ptr::out(known, "known")?,
+            ptr::out(used, "used")?,
+            ptr::out(limit, "limit")?,
+        );
         match c.client.api_usage() {
             Some(u) => {
                 known.write(true);
@@ -372,7 +400,11 @@ pub struct sfcrm_api_calls {
 
 /// Writes this client's request counters to `*out`. Non-blocking.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_client_api_calls(client: *const sfcrm_client, out: *mut sfcrm_api_calls, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_client_api_calls(
+    client: *const sfcrm_client,
+    out: *mut sfcrm_api_calls,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let c = ptr::handle(client, "client")?;
         let out = ptr::out(out, "out")?;

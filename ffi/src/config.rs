@@ -37,7 +37,11 @@ impl Handle for sfcrm_config {
 impl ConfigData {
     /// Builds and validates the core config.
     pub(crate) fn build(&self) -> Result<Config, FfiError> {
-        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let settings = self
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         Ok(Config::from_lookup(|name| settings.get(name).cloned())?)
     }
 }
@@ -45,16 +49,23 @@ impl ConfigData {
 fn is_setting_name(name: &str) -> bool {
     (name.starts_with("SALESFORCE_") || name.starts_with("SFCRM_"))
         && name.len() > "SFCRM_".len()
-        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Creates an empty config (every setting unset: the core's defaults apply, required ones must be
 /// set before `sfcrm_client_new`).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_new(out: *mut *mut sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_new(
+    out: *mut *mut sfcrm_config,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let out = ptr::out(out, "out")?;
-        out.write(ptr::new_handle::<sfcrm_config>(ConfigData { settings: Mutex::new(BTreeMap::new()) }));
+        out.write(ptr::new_handle::<sfcrm_config>(ConfigData {
+            settings: Mutex::new(BTreeMap::new()),
+        }));
         Ok(())
     })
 }
@@ -64,14 +75,19 @@ pub extern "C" fn sfcrm_config_new(out: *mut *mut sfcrm_config, error: *mut *mut
 /// `SFCRM_RESULT_CONFIG` (message naming the variable) when a required variable is missing or a value
 /// is malformed; nothing is written to `*out` then.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_from_env(out: *mut *mut sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_from_env(
+    out: *mut *mut sfcrm_config,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let out = ptr::out(out, "out")?;
         let settings: BTreeMap<String, String> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .filter(|(k, _)| is_setting_name(k))
             .collect();
-        let data = ConfigData { settings: Mutex::new(settings) };
+        let data = ConfigData {
+            settings: Mutex::new(settings),
+        };
         data.build()?;
         out.write(ptr::new_handle::<sfcrm_config>(data));
         Ok(())
@@ -112,7 +128,11 @@ fn set(cfg: &ConfigData, name: &str, value: Option<String>) -> Result<(), FfiErr
 }
 
 /// A typed setter: `value` is required (NULL is `SFCRM_RESULT_NULL_POINTER`).
-fn set_typed(config: *mut sfcrm_config, value: *const c_char, var: &'static str) -> Result<(), FfiError> {
+fn set_typed(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    var: &'static str,
+) -> Result<(), FfiError> {
     let cfg = ptr::handle(config as *const sfcrm_config, "config")?;
     let value = ptr::str_arg(value, "value")?;
     set(&cfg, var, Some(value))
@@ -120,58 +140,99 @@ fn set_typed(config: *mut sfcrm_config, value: *const c_char, var: &'static str)
 
 /// Connected app consumer key (`SALESFORCE_CLIENT_ID`, required).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_client_id(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_set_client_id(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, { set_typed(config, value, "SALESFORCE_CLIENT_ID") })
 }
 
 /// Connected app consumer secret (`SALESFORCE_SECRET_ID`, required). Copied; never logged.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_client_secret(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_set_client_secret(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, { set_typed(config, value, "SALESFORCE_SECRET_ID") })
 }
 
 /// OAuth callback URL registered on the connected app (`SALESFORCE_REDIRECT_URL`, required).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_redirect_uri(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
-    ffi_result!(error, { set_typed(config, value, "SALESFORCE_REDIRECT_URL") })
+pub extern "C" fn sfcrm_config_set_redirect_uri(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        set_typed(config, value, "SALESFORCE_REDIRECT_URL")
+    })
 }
 
 /// Login host (`SALESFORCE_LOGIN_URL`; default `https://login.salesforce.com`, sandboxes use
 /// `https://test.salesforce.com` [salesforce-api.md §1]).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_login_url(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_set_login_url(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, { set_typed(config, value, "SALESFORCE_LOGIN_URL") })
 }
 
 /// OAuth scopes, space separated (`SALESFORCE_AUTH_SCOPES`; default `api id web refresh_token`).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_scopes(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
-    ffi_result!(error, { set_typed(config, value, "SALESFORCE_AUTH_SCOPES") })
+pub extern "C" fn sfcrm_config_set_scopes(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        set_typed(config, value, "SALESFORCE_AUTH_SCOPES")
+    })
 }
 
 /// REST API version, `48.0` or `v48.0` (`SALESFORCE_API_VERSION`; default `v48.0`).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_api_version(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
-    ffi_result!(error, { set_typed(config, value, "SALESFORCE_API_VERSION") })
+pub extern "C" fn sfcrm_config_set_api_version(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        set_typed(config, value, "SALESFORCE_API_VERSION")
+    })
 }
 
 /// Secret that signs the OAuth `state` (`SFCRM_STATE_SECRET`, required, at least 32 bytes).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_state_secret(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_set_state_secret(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, { set_typed(config, value, "SFCRM_STATE_SECRET") })
 }
 
 /// Origins a login may forward to after the callback: comma list, or `*`
 /// (`SFCRM_FORWARD_ORIGINS`, required).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_set_forward_origins(config: *mut sfcrm_config, value: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_set_forward_origins(
+    config: *mut sfcrm_config,
+    value: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, { set_typed(config, value, "SFCRM_FORWARD_ORIGINS") })
 }
 
 /// Checks the config as `sfcrm_client_new` would: `SFCRM_RESULT_CONFIG` naming the first missing
 /// or malformed setting.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_config_validate(config: *const sfcrm_config, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_config_validate(
+    config: *const sfcrm_config,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         ptr::handle(config, "config")?.build()?;
         Ok(())

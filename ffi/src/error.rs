@@ -17,10 +17,17 @@ pub(crate) struct FfiError {
 
 impl FfiError {
     pub(crate) fn new(result: sfcrm_result, message: impl Into<String>) -> Self {
-        FfiError { result, message: message.into(), core: None }
+        FfiError {
+            result,
+            message: message.into(),
+            core: None,
+        }
     }
     pub(crate) fn null(arg: &str) -> Self {
-        FfiError::new(sfcrm_result::NullPointer, format!("`{arg}` must not be NULL"))
+        FfiError::new(
+            sfcrm_result::NullPointer,
+            format!("`{arg}` must not be NULL"),
+        )
     }
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         FfiError::new(sfcrm_result::InvalidArgument, message)
@@ -29,7 +36,11 @@ impl FfiError {
 
 impl From<sfcrm_core::Error> for FfiError {
     fn from(e: sfcrm_core::Error) -> Self {
-        FfiError { result: sfcrm_result::from_kind(e.kind()), message: e.message().to_owned(), core: Some(e) }
+        FfiError {
+            result: sfcrm_result::from_kind(e.kind()),
+            message: e.message().to_owned(),
+            core: Some(e),
+        }
     }
 }
 
@@ -71,16 +82,22 @@ impl Handle for sfcrm_error {
 impl ErrorObject {
     pub(crate) fn from_ffi(e: &FfiError) -> Self {
         let c = e.core.as_ref();
-        let fields: Vec<&str> = c.map(|c| c.fields().iter().map(String::as_str).collect()).unwrap_or_default();
+        let fields: Vec<&str> = c
+            .map(|c| c.fields().iter().map(String::as_str).collect())
+            .unwrap_or_default();
         ErrorObject {
             result: e.result,
             message: ptr::cstring_lossy(&e.message),
             status: c.and_then(|c| c.status()).unwrap_or(0),
             salesforce_error_code: c.and_then(|c| c.error_code()).map(ptr::cstring_lossy),
             oauth_error: c.and_then(|c| c.oauth_error()).map(ptr::cstring_lossy),
-            oauth_error_description: c.and_then(|c| c.oauth_error_description()).map(ptr::cstring_lossy),
+            oauth_error_description: c
+                .and_then(|c| c.oauth_error_description())
+                .map(ptr::cstring_lossy),
             fields_json: ptr::cstring_lossy(&serde_json::Value::from(fields).to_string()),
-            retry_after_ms: c.and_then(|c| c.retry_after()).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            retry_after_ms: c
+                .and_then(|c| c.retry_after())
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             api_usage: c.and_then(|c| c.api_usage()).map(|u| (u.used, u.limit)),
         }
     }
@@ -172,7 +189,10 @@ pub extern "C" fn sfcrm_error_fields_json(error: *const sfcrm_error) -> *const c
 /// The delay the server asked for (`Retry-After`), in milliseconds. Returns true and writes
 /// `*retry_after_ms` when there is one; false (nothing written) otherwise.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_error_retry_after_ms(error: *const sfcrm_error, retry_after_ms: *mut u64) -> bool {
+pub extern "C" fn sfcrm_error_retry_after_ms(
+    error: *const sfcrm_error,
+    retry_after_ms: *mut u64,
+) -> bool {
     ffi_boundary! {
         let (Ok(e), Some(out)) = (ptr::handle(error, "error"), ptr::opt_out(retry_after_ms)) else { return false };
         match e.retry_after_ms {
@@ -186,7 +206,11 @@ pub extern "C" fn sfcrm_error_retry_after_ms(error: *const sfcrm_error, retry_af
 /// (requests in the org's rolling 24 h window). Returns true and writes both values when known;
 /// false (nothing written) otherwise. Both out-pointers are required.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_error_api_usage(error: *const sfcrm_error, used: *mut u64, limit: *mut u64) -> bool {
+pub extern "C" fn sfcrm_error_api_usage(
+    error: *const sfcrm_error,
+    used: *mut u64,
+    limit: *mut u64,
+) -> bool {
     ffi_boundary! {
         let (Ok(e), Some(u), Some(l)) = (ptr::handle(error, "error"), ptr::opt_out(used), ptr::opt_out(limit)) else { return false };
         match e.api_usage {

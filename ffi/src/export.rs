@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use sfcrm_core::export::{CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, PageRequest, Progress, Record};
+use sfcrm_core::export::{
+    CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, PageRequest,
+    Progress, Record,
+};
 
 use crate::client::{key_arg, sfcrm_client};
 use crate::error::{FfiError, sfcrm_error};
@@ -42,8 +45,17 @@ pub extern "C" fn sfcrm_client_export_page(
         let json = ptr::out(json, "json")?;
         let len = ptr::opt_out(len);
         let core = c.client.clone();
-        let req = PageRequest { page, limit: (limit > 0).then_some(limit) };
-        let body = c.rt.block_on(async move { Ok(core.export_page_by_type(&key, &export_type, req).await?.to_seed_json().to_string()) })?;
+        let req = PageRequest {
+            page,
+            limit: (limit > 0).then_some(limit),
+        };
+        let body = c.rt.block_on(async move {
+            Ok(core
+                .export_page_by_type(&key, &export_type, req)
+                .await?
+                .to_seed_json()
+                .to_string())
+        })?;
         let (p, n) = ptr::give_string(&body);
         json.write(p);
         if let Some(l) = len {
@@ -99,7 +111,10 @@ fn new_request(spec: ExportSpec) -> *mut sfcrm_export_request {
     }))
 }
 
-fn with_request(req: *mut sfcrm_export_request, f: impl FnOnce(&mut RequestData) -> Result<(), FfiError>) -> Result<(), FfiError> {
+fn with_request(
+    req: *mut sfcrm_export_request,
+    f: impl FnOnce(&mut RequestData) -> Result<(), FfiError>,
+) -> Result<(), FfiError> {
     let r = ptr::handle(req as *const sfcrm_export_request, "request")?;
     let mut g = r.lock().unwrap_or_else(|e| e.into_inner());
     f(&mut g)
@@ -142,7 +157,11 @@ pub extern "C" fn sfcrm_export_request_new_custom(
         let sobject = ptr::str_arg(sobject, "sobject")?;
         let fields = ptr::str_arg(fields, "fields")?;
         let out = ptr::out(out, "out")?;
-        let list: Vec<&str> = fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+        let list: Vec<&str> = fields
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
         out.write(new_request(ExportSpec::custom(&sobject, &list)?));
         Ok(())
     })
@@ -152,7 +171,11 @@ pub extern "C" fn sfcrm_export_request_new_custom(
 /// `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
 /// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_export_request_set_since(request: *mut sfcrm_export_request, since: *const c_char, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_export_request_set_since(
+    request: *mut sfcrm_export_request,
+    since: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let since = ptr::opt_str_arg(since, "since")?;
         with_request(request, |r| {
@@ -173,7 +196,9 @@ pub extern "C" fn sfcrm_export_request_set_resume_from(
     error: *mut *mut sfcrm_error,
 ) -> sfcrm_result {
     ffi_result!(error, {
-        let cp = ptr::opt_str_arg(checkpoint, "checkpoint")?.map(|t| Checkpoint::from_token(&t)).transpose()?;
+        let cp = ptr::opt_str_arg(checkpoint, "checkpoint")?
+            .map(|t| Checkpoint::from_token(&t))
+            .transpose()?;
         with_request(request, |r| {
             r.resume_from = cp;
             Ok(())
@@ -206,7 +231,9 @@ pub extern "C" fn sfcrm_export_request_set_batch_size(
 ) -> sfcrm_result {
     ffi_result!(error, {
         if batch_size != 0 && !(200..=2000).contains(&batch_size) {
-            return Err(FfiError::invalid_argument(format!("batch_size must be 0 or 200..=2000, got {batch_size}")));
+            return Err(FfiError::invalid_argument(format!(
+                "batch_size must be 0 or 200..=2000, got {batch_size}"
+            )));
         }
         with_request(request, |r| {
             r.batch_size = (batch_size != 0).then_some(batch_size);
@@ -227,7 +254,10 @@ pub extern "C" fn sfcrm_export_request_set_progress(
 ) -> sfcrm_result {
     ffi_result!(error, {
         with_request(request, |r| {
-            r.progress = progress.map(|p| HostProgress { progress: p, user_data: UserData(user_data) });
+            r.progress = progress.map(|p| HostProgress {
+                progress: p,
+                user_data: UserData(user_data),
+            });
             Ok(())
         })
     })
@@ -267,7 +297,9 @@ fn export_format(v: u32) -> Result<ExportFormat, FfiError> {
         0 => Ok(ExportFormat::Csv),
         1 => Ok(ExportFormat::Ndjson),
         2 => Ok(ExportFormat::Json),
-        n => Err(FfiError::invalid_argument(format!("unknown export format {n} (use an sfcrm_export_format value)"))),
+        n => Err(FfiError::invalid_argument(format!(
+            "unknown export format {n} (use an sfcrm_export_format value)"
+        ))),
     }
 }
 
@@ -368,9 +400,17 @@ pub extern "C" fn sfcrm_export_cursor_next(
         let format = match format {
             0 => sfcrm_batch_format::JsonArray,
             1 => sfcrm_batch_format::Ndjson,
-            n => return Err(FfiError::invalid_argument(format!("unknown batch format {n} (use an sfcrm_batch_format value)"))),
+            n => {
+                return Err(FfiError::invalid_argument(format!(
+                    "unknown batch format {n} (use an sfcrm_batch_format value)"
+                )));
+            }
         };
-        let (batch, len, count) = (ptr::out(batch, "batch")?, ptr::out(len, "len")?, ptr::out(count, "count")?);
+        let (batch, len, count) = (
+            ptr::out(batch, "batch")?,
+            ptr::out(len, "len")?,
+            ptr::out(count, "count")?,
+        );
         if cur.cancelled.load(Ordering::SeqCst) {
             return Err(FfiError::new(
                 sfcrm_result::UseAfterCancel,
@@ -437,7 +477,11 @@ pub extern "C" fn sfcrm_export_cursor_progress(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let cur = ptr::handle(cursor, "cursor")?;
-        let (r, b, t) = (ptr::out(records, "records")?, ptr::out(batches, "batches")?, ptr::out(total_size, "total_size")?);
+        let (r, b, t) = (
+            ptr::out(records, "records")?,
+            ptr::out(batches, "batches")?,
+            ptr::out(total_size, "total_size")?,
+        );
         let p: Progress = lock_stream(&cur)?.progress();
         r.write(p.records);
         b.write(p.batches);
@@ -477,7 +521,18 @@ pub struct sfcrm_export_summary {
     pub api_calls: u64,
 }
 
-type Sink = Box<dyn FnOnce(sfcrm_core::Client, sfcrm_core::ConnectionKey, ExportRequest, ExportFormat, Option<HostProgress>) -> futures_util::future::BoxFuture<'static, sfcrm_core::Result<sfcrm_core::export::ExportSummary>> + Send>;
+type Sink = Box<
+    dyn FnOnce(
+            sfcrm_core::Client,
+            sfcrm_core::ConnectionKey,
+            ExportRequest,
+            ExportFormat,
+            Option<HostProgress>,
+        ) -> futures_util::future::BoxFuture<
+            'static,
+            sfcrm_core::Result<sfcrm_core::export::ExportSummary>,
+        > + Send,
+>;
 
 #[allow(clippy::too_many_arguments)]
 fn run_export(
@@ -498,8 +553,12 @@ fn run_export(
     let checkpoint = ptr::opt_out(checkpoint);
     let core = c.client.clone();
     let progress = req.progress;
-    let s = c.rt.block_on(async move { Ok(sink(core, key, req.core(), format, progress).await?) })?;
-    summary.write(sfcrm_export_summary { records: s.records, api_calls: s.api_calls });
+    let s =
+        c.rt.block_on(async move { Ok(sink(core, key, req.core(), format, progress).await?) })?;
+    summary.write(sfcrm_export_summary {
+        records: s.records,
+        api_calls: s.api_calls,
+    });
     if let Some(o) = checkpoint {
         o.write(ptr::give_string(&s.checkpoint.to_token()).0);
     }
@@ -507,7 +566,10 @@ fn run_export(
 }
 
 fn progress_fn(p: Option<HostProgress>) -> Option<Box<dyn Fn(Progress) + Send + Sync>> {
-    p.map(|h| Box::new(move |pr: Progress| h.call(pr.records, pr.batches, pr.total_size)) as Box<dyn Fn(Progress) + Send + Sync>)
+    p.map(|h| {
+        Box::new(move |pr: Progress| h.call(pr.records, pr.batches, pr.total_size))
+            as Box<dyn Fn(Progress) + Send + Sync>
+    })
 }
 
 /// Exports every record of `request` into the file at `path` in `format` (an `sfcrm_export_format`
@@ -538,10 +600,19 @@ pub extern "C" fn sfcrm_client_export_to_path(
         let sink: Sink = Box::new(move |core, key, req, fmt, progress| {
             Box::pin(async move {
                 let p = progress_fn(progress);
-                core.export_to_path(&key, req, fmt, &path, p.as_deref().map(|f| f as &(dyn Fn(Progress) + Send + Sync))).await
+                core.export_to_path(
+                    &key,
+                    req,
+                    fmt,
+                    &path,
+                    p.as_deref().map(|f| f as &(dyn Fn(Progress) + Send + Sync)),
+                )
+                .await
             })
         });
-        run_export(client, account_id, owner, request, format, summary, checkpoint, sink)
+        run_export(
+            client, account_id, owner, request, format, summary, checkpoint, sink,
+        )
     })
 }
 
@@ -565,14 +636,26 @@ pub extern "C" fn sfcrm_client_export_to_callback(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let write = write.ok_or_else(|| FfiError::null("write"))?;
-        let writer = HostWriter { write, user_data: UserData(user_data) };
+        let writer = HostWriter {
+            write,
+            user_data: UserData(user_data),
+        };
         let sink: Sink = Box::new(move |core, key, req, fmt, progress| {
             Box::pin(async move {
                 let p = progress_fn(progress);
                 let w = std::io::BufWriter::with_capacity(64 * 1024, writer);
-                core.export_to_writer(&key, req, fmt, w, p.as_deref().map(|f| f as &(dyn Fn(Progress) + Send + Sync))).await
+                core.export_to_writer(
+                    &key,
+                    req,
+                    fmt,
+                    w,
+                    p.as_deref().map(|f| f as &(dyn Fn(Progress) + Send + Sync)),
+                )
+                .await
             })
         });
-        run_export(client, account_id, owner, request, format, summary, checkpoint, sink)
+        run_export(
+            client, account_id, owner, request, format, summary, checkpoint, sink,
+        )
     })
 }

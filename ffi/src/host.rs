@@ -111,7 +111,8 @@ impl Handle for sfcrm_store_reply {
     const C_NAME: &'static str = "sfcrm_store_reply";
 }
 
-type LoadFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut sfcrm_store_reply) -> u32;
+type LoadFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut sfcrm_store_reply) -> u32;
 type SaveFn = unsafe extern "C" fn(
     *mut c_void,
     *const c_char,
@@ -211,7 +212,10 @@ impl Drop for HostStore {
 
 /// Key parts as C strings (a NUL inside is impossible for keys that came from C strings).
 pub(crate) fn key_cstrings(key: &ConnectionKey) -> (CString, CString) {
-    (ptr::cstring_lossy(&key.account_id), ptr::cstring_lossy(&key.owner))
+    (
+        ptr::cstring_lossy(&key.account_id),
+        ptr::cstring_lossy(&key.owner),
+    )
 }
 
 /// Keeps a `HostStore` alive across threads.
@@ -220,12 +224,14 @@ pub(crate) type SharedHostStore = Arc<HostStore>;
 /// Write callback of `sfcrm_client_export_to_callback`: receives the next `len` bytes of output
 /// (CSV / NDJSON / JSON text, UTF-8) and returns 0 on success; any other value stops the export
 /// with `SFCRM_RESULT_IO`. Called on an `sfcrm-worker` thread while the export call blocks.
-pub type sfcrm_write_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize) -> i32>;
+pub type sfcrm_write_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize) -> i32>;
 
 /// Progress callback: called after each batch with the records and batches delivered so far and
 /// the expected total (`UINT64_MAX` while unknown). Called on an `sfcrm-worker` thread.
-pub type sfcrm_progress_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, records: u64, batches: u64, total_size: u64)>;
+pub type sfcrm_progress_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, records: u64, batches: u64, total_size: u64),
+>;
 
 /// A host write callback as `std::io::Write`.
 pub(crate) struct HostWriter {
@@ -244,7 +250,9 @@ impl std::io::Write for HostWriter {
         if rc == 0 {
             Ok(buf.len())
         } else {
-            Err(std::io::Error::other(format!("the write callback returned {rc}")))
+            Err(std::io::Error::other(format!(
+                "the write callback returned {rc}"
+            )))
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -263,6 +271,13 @@ impl HostProgress {
     pub(crate) fn call(&self, records: u64, batches: u64, total_size: Option<u64>) {
         // SAFETY: the host promised a valid progress function, callable from SDK threads, for as
         // long as the export request that holds it is used.
-        unsafe { (self.progress)(self.user_data.0, records, batches, total_size.unwrap_or(u64::MAX)) }
+        unsafe {
+            (self.progress)(
+                self.user_data.0,
+                records,
+                batches,
+                total_size.unwrap_or(u64::MAX),
+            )
+        }
     }
 }

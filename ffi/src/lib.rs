@@ -35,7 +35,8 @@ pub const SFCRM_VERSION_MINOR: u32 = 1;
 /// Patch version of this library.
 pub const SFCRM_VERSION_PATCH: u32 = 0;
 /// `MAJOR * 10000 + MINOR * 100 + PATCH`, for `#if SFCRM_VERSION_NUMBER >= ...` checks.
-pub const SFCRM_VERSION_NUMBER: u32 = SFCRM_VERSION_MAJOR * 10000 + SFCRM_VERSION_MINOR * 100 + SFCRM_VERSION_PATCH;
+pub const SFCRM_VERSION_NUMBER: u32 =
+    SFCRM_VERSION_MAJOR * 10000 + SFCRM_VERSION_MINOR * 100 + SFCRM_VERSION_PATCH;
 
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
@@ -51,9 +52,18 @@ const fn parse_u32(s: &str) -> u32 {
 
 // The header macros above are literals (cbindgen copies literals only); the build fails when they
 // drift from Cargo.toml.
-const _: () = assert!(SFCRM_VERSION_MAJOR == parse_u32(env!("CARGO_PKG_VERSION_MAJOR")), "bump SFCRM_VERSION_MAJOR");
-const _: () = assert!(SFCRM_VERSION_MINOR == parse_u32(env!("CARGO_PKG_VERSION_MINOR")), "bump SFCRM_VERSION_MINOR");
-const _: () = assert!(SFCRM_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")), "bump SFCRM_VERSION_PATCH");
+const _: () = assert!(
+    SFCRM_VERSION_MAJOR == parse_u32(env!("CARGO_PKG_VERSION_MAJOR")),
+    "bump SFCRM_VERSION_MAJOR"
+);
+const _: () = assert!(
+    SFCRM_VERSION_MINOR == parse_u32(env!("CARGO_PKG_VERSION_MINOR")),
+    "bump SFCRM_VERSION_MINOR"
+);
+const _: () = assert!(
+    SFCRM_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")),
+    "bump SFCRM_VERSION_PATCH"
+);
 
 /// The library's version, `"MAJOR.MINOR.PATCH"` as in Cargo.toml (equal to the header macros when the
 /// header and the library match). Static string: never NULL, never freed. Thread-safe.
@@ -80,7 +90,10 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let p = entry.unwrap().path();
             if p.extension().is_some_and(|e| e == "rs") {
-                out.push((p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()));
+                out.push((
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
         out
@@ -95,7 +108,10 @@ mod tests {
                 let after = &rest[i..];
                 let body = &after[after.find('{').unwrap() + 1..];
                 let first = body.trim_start();
-                let fn_name: String = after["extern \"C\" fn ".len()..].chars().take_while(|c| *c != '(').collect();
+                let fn_name: String = after["extern \"C\" fn ".len()..]
+                    .chars()
+                    .take_while(|c| *c != '(')
+                    .collect();
                 assert!(
                     first.starts_with("ffi_boundary!") || first.starts_with("ffi_result!"),
                     "{name}: {fn_name} does not start with a panic boundary"
@@ -113,8 +129,16 @@ mod tests {
             if name == "ptr.rs" || name == "host.rs" {
                 continue;
             }
-            for needle in [concat!("unsafe", " {"), concat!("unsafe", " impl"), concat!("unsafe", " fn"), concat!("unsafe", " extern")] {
-                assert!(!src.contains(needle), "{name} contains `{needle}`; move it to ptr.rs or host.rs");
+            for needle in [
+                concat!("unsafe", " {"),
+                concat!("unsafe", " impl"),
+                concat!("unsafe", " fn"),
+                concat!("unsafe", " extern"),
+            ] {
+                assert!(
+                    !src.contains(needle),
+                    "{name} contains `{needle}`; move it to ptr.rs or host.rs"
+                );
             }
         }
     }
@@ -123,7 +147,12 @@ mod tests {
     fn version_matches_core() {
         assert_eq!(env!("CARGO_PKG_VERSION"), sfcrm_core::VERSION);
         assert_eq!(
-            format!("{}.{}.{}", super::SFCRM_VERSION_MAJOR, super::SFCRM_VERSION_MINOR, super::SFCRM_VERSION_PATCH),
+            format!(
+                "{}.{}.{}",
+                super::SFCRM_VERSION_MAJOR,
+                super::SFCRM_VERSION_MINOR,
+                super::SFCRM_VERSION_PATCH
+            ),
             env!("CARGO_PKG_VERSION")
         );
     }

@@ -62,15 +62,23 @@ pub(crate) fn guard<R: PanicValue>(f: impl FnOnce() -> R) -> R {
 
 /// Runs `f`; an error is reported through `err_out` and becomes its code; a panic becomes
 /// `SFCRM_RESULT_PANIC` with an error object naming the panic.
-pub(crate) fn guard_result(err_out: *mut *mut sfcrm_error, f: impl FnOnce() -> Result<(), FfiError>) -> sfcrm_result {
+pub(crate) fn guard_result(
+    err_out: *mut *mut sfcrm_error,
+    f: impl FnOnce() -> Result<(), FfiError>,
+) -> sfcrm_result {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => sfcrm_result::Ok,
         Ok(Err(e)) => report(e, err_out),
         Err(p) => {
-            let msg = format!("internal error (panic caught at the C boundary): {}", panic_message(&*p));
+            let msg = format!(
+                "internal error (panic caught at the C boundary): {}",
+                panic_message(&*p)
+            );
             // Reporting allocates; never let a second panic escape to C.
-            catch_unwind(AssertUnwindSafe(|| report(FfiError::new(sfcrm_result::Panic, msg), err_out)))
-                .unwrap_or(sfcrm_result::Panic)
+            catch_unwind(AssertUnwindSafe(|| {
+                report(FfiError::new(sfcrm_result::Panic, msg), err_out)
+            }))
+            .unwrap_or(sfcrm_result::Panic)
         }
     }
 }
@@ -85,7 +93,10 @@ macro_rules! ffi_boundary {
 /// Body of an export that returns `sfcrm_result`: `ffi_result!(error, { ...; Ok(()) })`.
 macro_rules! ffi_result {
     ($err:expr, $body:block) => {
-        $crate::panic::guard_result($err, move || -> ::std::result::Result<(), $crate::error::FfiError> { $body })
+        $crate::panic::guard_result(
+            $err,
+            move || -> ::std::result::Result<(), $crate::error::FfiError> { $body },
+        )
     };
 }
 
@@ -109,14 +120,18 @@ mod tests {
         let p: *const u8 = guard(|| -> *const u8 { panic!("boom") });
         assert!(p.is_null());
         assert!(!guard(|| -> bool { panic!("boom") }));
-        assert_eq!(guard(|| -> u32 { panic!("boom") }), sfcrm_result::Panic as u32);
+        assert_eq!(
+            guard(|| -> u32 { panic!("boom") }),
+            sfcrm_result::Panic as u32
+        );
     }
 
     #[test]
     fn errors_are_written_only_on_failure() {
-        let mut err: *mut sfcrm_error = 0x1 as *mut sfcrm_error;
+        let sentinel: *mut sfcrm_error = std::ptr::dangling_mut();
+        let mut err = sentinel;
         assert_eq!(guard_result(&mut err, || Ok(())), sfcrm_result::Ok);
-        assert_eq!(err as usize, 0x1);
+        assert_eq!(err, sentinel);
         // a NULL error out-parameter is fine
         let rc = guard_result(std::ptr::null_mut(), || Err(FfiError::null("x")));
         assert_eq!(rc, sfcrm_result::NullPointer);

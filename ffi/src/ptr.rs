@@ -53,7 +53,13 @@ fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
 pub(crate) fn new_handle<H: Handle>(inner: H::Inner) -> *mut H {
     let arc: Arc<H::Inner> = Arc::new(inner);
     let addr = Arc::as_ptr(&arc) as usize;
-    lock(&HANDLES).insert(addr, Entry { type_id: TypeId::of::<H::Inner>(), value: arc });
+    lock(&HANDLES).insert(
+        addr,
+        Entry {
+            type_id: TypeId::of::<H::Inner>(),
+            value: arc,
+        },
+    );
     addr as *mut H
 }
 
@@ -65,11 +71,21 @@ pub(crate) fn handle<H: Handle>(p: *const H, arg: &'static str) -> Result<Arc<H:
     }
     let found = {
         let map = lock(&HANDLES);
-        map.get(&(p as usize)).filter(|e| e.type_id == TypeId::of::<H::Inner>()).map(|e| e.value.clone())
+        map.get(&(p as usize))
+            .filter(|e| e.type_id == TypeId::of::<H::Inner>())
+            .map(|e| e.value.clone())
     };
     found
         .and_then(|v| v.downcast::<H::Inner>().ok())
-        .ok_or_else(|| FfiError::new(sfcrm_result::InvalidHandle, format!("`{arg}` is not a live {} (freed, foreign or of another type)", H::C_NAME)))
+        .ok_or_else(|| {
+            FfiError::new(
+                sfcrm_result::InvalidHandle,
+                format!(
+                    "`{arg}` is not a live {} (freed, foreign or of another type)",
+                    H::C_NAME
+                ),
+            )
+        })
 }
 
 /// Removes the handle; its value is dropped when the last in-flight call using it returns (here,
@@ -146,7 +162,10 @@ pub(crate) fn opt_str_arg(p: *const c_char, arg: &'static str) -> Result<Option<
         Ok(s) => Ok(Some(s.to_owned())),
         Err(e) => Err(FfiError::new(
             sfcrm_result::InvalidUtf8,
-            format!("`{arg}` is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "`{arg}` is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
         )),
     }
 }
@@ -202,7 +221,11 @@ pub(crate) fn opt_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
 
 /// A required out-parameter.
 pub(crate) fn out<T>(p: *mut T, arg: &'static str) -> Result<Out<T>, FfiError> {
-    if p.is_null() { Err(FfiError::null(arg)) } else { Ok(Out(p)) }
+    if p.is_null() {
+        Err(FfiError::null(arg))
+    } else {
+        Ok(Out(p))
+    }
 }
 
 /// An optional out-parameter (NULL = the caller does not want this value).
@@ -214,7 +237,12 @@ pub(crate) fn opt_out<T>(p: *mut T) -> Option<Out<T>> {
 /// without the NUL) into `*len_out`. When `cap < len + 1` nothing is written to `buf`, `*len_out`
 /// still receives the length, and the result is `BufferTooSmall`. `buf` may be NULL when `cap` is 0
 /// (a pure length query).
-pub(crate) fn copy_to_buffer(s: &str, buf: *mut c_char, cap: usize, len_out: *mut usize) -> Result<(), FfiError> {
+pub(crate) fn copy_to_buffer(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> Result<(), FfiError> {
     let len_out = out(len_out, "len_out")?;
     if buf.is_null() && cap != 0 {
         return Err(FfiError::null("buf"));
@@ -224,7 +252,10 @@ pub(crate) fn copy_to_buffer(s: &str, buf: *mut c_char, cap: usize, len_out: *mu
     if cap < bytes.len() + 1 {
         return Err(FfiError::new(
             sfcrm_result::BufferTooSmall,
-            format!("the buffer holds {cap} bytes; {} are needed (length + NUL)", bytes.len() + 1),
+            format!(
+                "the buffer holds {cap} bytes; {} are needed (length + NUL)",
+                bytes.len() + 1
+            ),
         ));
     }
     // SAFETY: `buf` is non-NULL and valid for `cap >= len + 1` bytes (contract); the source is a
@@ -271,15 +302,24 @@ mod tests {
         assert_eq!(*handle(a as *const A, "a").unwrap(), "x");
         // the same address as another type: refused without reading it
         let as_b = a as *const B;
-        assert_eq!(handle(as_b, "b").unwrap_err().result, sfcrm_result::InvalidHandle);
+        assert_eq!(
+            handle(as_b, "b").unwrap_err().result,
+            sfcrm_result::InvalidHandle
+        );
         assert!(!free_handle(as_b as *mut B));
         // an Arc obtained before free keeps the value alive
         let held = handle(a as *const A, "a").unwrap();
         assert!(free_handle(a));
         assert_eq!(*held, "x");
-        assert_eq!(handle(a as *const A, "a").unwrap_err().result, sfcrm_result::InvalidHandle);
+        assert_eq!(
+            handle(a as *const A, "a").unwrap_err().result,
+            sfcrm_result::InvalidHandle
+        );
         assert!(!free_handle(a));
-        assert_eq!(handle(std::ptr::null::<A>(), "a").unwrap_err().result, sfcrm_result::NullPointer);
+        assert_eq!(
+            handle(std::ptr::null::<A>(), "a").unwrap_err().result,
+            sfcrm_result::NullPointer
+        );
     }
 
     #[test]
@@ -302,6 +342,9 @@ mod tests {
         assert_eq!(buf[0], 0x55, "untouched when too small");
         let mut buf = [0 as c_char; 5];
         copy_to_buffer("abcd", buf.as_mut_ptr(), 5, &mut len).unwrap();
-        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcd");
+        assert_eq!(
+            unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
+            "abcd"
+        );
     }
 }

@@ -122,7 +122,11 @@ impl sfcrm_result {
     /// the core after this library was built maps to `Internal` (the unit tests fail first).
     pub fn from_kind(kind: ErrorKind) -> Self {
         let code = kind.code();
-        Self::ALL.iter().copied().find(|r| *r as u32 == code && r.ffi_only_name().is_none()).unwrap_or(sfcrm_result::Internal)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|r| *r as u32 == code && r.ffi_only_name().is_none())
+            .unwrap_or(sfcrm_result::Internal)
     }
 
     /// Names of the C-ABI-only values (None for the values shared with the core and for `Ok`).
@@ -148,7 +152,11 @@ impl sfcrm_result {
             return n;
         }
         let code = self as u32;
-        ErrorKind::ALL.iter().find(|k| k.code() == code).map(|k| k.name()).unwrap_or("internal")
+        ErrorKind::ALL
+            .iter()
+            .find(|k| k.code() == code)
+            .map(|k| k.name())
+            .unwrap_or("internal")
     }
 
     /// The variant with this numeric value, if any.
@@ -243,7 +251,10 @@ mod tests {
     fn ffi_only_values_do_not_collide_with_core_codes() {
         for kind in ErrorKind::ALL {
             let r = sfcrm_result::from_code(kind.code()).unwrap();
-            assert!(r.ffi_only_name().is_none(), "{kind:?} collides with an ffi-only code");
+            assert!(
+                r.ffi_only_name().is_none(),
+                "{kind:?} collides with an ffi-only code"
+            );
         }
     }
 }

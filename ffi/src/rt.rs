@@ -52,7 +52,12 @@ impl Rt {
             .enable_all()
             .build()
             .map(|rt| Rt(Arc::new(Owned(Some(rt)))))
-            .map_err(|e| FfiError::new(sfcrm_result::Internal, format!("could not start the SDK's runtime: {e}")))
+            .map_err(|e| {
+                FfiError::new(
+                    sfcrm_result::Internal,
+                    format!("could not start the SDK's runtime: {e}"),
+                )
+            })
     }
 
     /// Runs `fut` on the runtime and waits for it on the calling thread.
@@ -66,9 +71,15 @@ impl Rt {
             Ok(r) => r,
             Err(e) if e.is_panic() => Err(FfiError::new(
                 sfcrm_result::Panic,
-                format!("internal error (panic in the SDK runtime): {}", crate::panic::panic_message(&*e.into_panic())),
+                format!(
+                    "internal error (panic in the SDK runtime): {}",
+                    crate::panic::panic_message(&*e.into_panic())
+                ),
             )),
-            Err(_) => Err(FfiError::new(sfcrm_result::Cancelled, "the operation was cancelled (runtime shutting down)")),
+            Err(_) => Err(FfiError::new(
+                sfcrm_result::Cancelled,
+                "the operation was cancelled (runtime shutting down)",
+            )),
         }
     }
 }

@@ -12,7 +12,10 @@ use futures_util::future::BoxFuture;
 use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, SaveOutcome, TokenStore};
 
 use crate::error::{FfiError, sfcrm_error};
-use crate::host::{self, HostStore, ReplyData, SharedHostStore, sfcrm_store_callbacks, sfcrm_store_reply, sfcrm_store_status};
+use crate::host::{
+    self, HostStore, ReplyData, SharedHostStore, sfcrm_store_callbacks, sfcrm_store_reply,
+    sfcrm_store_status,
+};
 use crate::ptr::{self, Handle};
 use crate::result::sfcrm_result;
 
@@ -49,12 +52,17 @@ fn status_name(s: u32) -> String {
 fn host_failed(op: &str, reply: &ReplyData) -> Error {
     match &reply.error {
         Some(m) => Error::store(format!("the token store's {op} callback failed: {m}")),
-        None => Error::store(format!("the token store's {op} callback failed (no reason given)")),
+        None => Error::store(format!(
+            "the token store's {op} callback failed (no reason given)"
+        )),
     }
 }
 
 fn unexpected(op: &str, status: u32) -> Error {
-    Error::store(format!("the token store's {op} callback returned {}, which {op} does not allow", status_name(status)))
+    Error::store(format!(
+        "the token store's {op} callback returned {}, which {op} does not allow",
+        status_name(status)
+    ))
 }
 
 /// Runs a host callback off the async worker (on the runtime's blocking pool, threads also named
@@ -70,7 +78,11 @@ async fn run_host<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// Interprets a load reply.
-pub(crate) fn interpret_load(key: &ConnectionKey, status: u32, reply: ReplyData) -> Result<Option<ConnectionDocument>, Error> {
+pub(crate) fn interpret_load(
+    key: &ConnectionKey,
+    status: u32,
+    reply: ReplyData,
+) -> Result<Option<ConnectionDocument>, Error> {
     if status == sfcrm_store_status::NotFound as u32 {
         return Ok(None);
     }
@@ -120,7 +132,10 @@ pub(crate) fn interpret_remove(status: u32, reply: ReplyData) -> Result<bool, Er
 }
 
 impl TokenStore for CallbackStore {
-    fn load<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<Option<ConnectionDocument>, Error>> {
+    fn load<'a>(
+        &'a self,
+        key: &'a ConnectionKey,
+    ) -> BoxFuture<'a, Result<Option<ConnectionDocument>, Error>> {
         let host = self.host.clone();
         let key = key.clone();
         Box::pin(async move {
@@ -134,7 +149,11 @@ impl TokenStore for CallbackStore {
         })
     }
 
-    fn save<'a>(&'a self, doc: &'a ConnectionDocument, expected_version: Option<u64>) -> BoxFuture<'a, Result<SaveOutcome, Error>> {
+    fn save<'a>(
+        &'a self,
+        doc: &'a ConnectionDocument,
+        expected_version: Option<u64>,
+    ) -> BoxFuture<'a, Result<SaveOutcome, Error>> {
         let host = self.host.clone();
         let key = doc.key();
         let json = ptr::cstring_lossy(&doc.to_json());
@@ -178,9 +197,12 @@ pub extern "C" fn sfcrm_store_new_callbacks(
         let cb = ptr::struct_arg(callbacks, "callbacks")?;
         let out = ptr::out(out, "out")?;
         // On a missing callback no HostStore exists yet, so free_user_data is not run.
-        let host = HostStore::from_callbacks(&cb)
-            .map_err(|missing| FfiError::invalid_argument(format!("the `{missing}` callback is required")))?;
-        let store: Arc<dyn TokenStore> = Arc::new(CallbackStore { host: Arc::new(host) });
+        let host = HostStore::from_callbacks(&cb).map_err(|missing| {
+            FfiError::invalid_argument(format!("the `{missing}` callback is required"))
+        })?;
+        let store: Arc<dyn TokenStore> = Arc::new(CallbackStore {
+            host: Arc::new(host),
+        });
         out.write(ptr::new_handle::<sfcrm_store>(store));
         Ok(())
     })
@@ -188,7 +210,10 @@ pub extern "C" fn sfcrm_store_new_callbacks(
 
 /// Creates an in-memory store (one process; lost on exit). Mostly for tests and demos.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_store_new_memory(out: *mut *mut sfcrm_store, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_store_new_memory(
+    out: *mut *mut sfcrm_store,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let out = ptr::out(out, "out")?;
         let store: Arc<dyn TokenStore> = Arc::new(sfcrm_core::store::MemoryStore::new());
@@ -201,7 +226,11 @@ pub extern "C" fn sfcrm_store_new_memory(out: *mut *mut sfcrm_store, error: *mut
 /// atomic replace, `flock` around the compare-and-swap, so several processes may share it).
 /// `SFCRM_RESULT_STORE` when the directory cannot be created or is not a directory.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_store_new_file(dir: *const c_char, out: *mut *mut sfcrm_store, error: *mut *mut sfcrm_error) -> sfcrm_result {
+pub extern "C" fn sfcrm_store_new_file(
+    dir: *const c_char,
+    out: *mut *mut sfcrm_store,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
     ffi_result!(error, {
         let dir = ptr::str_arg(dir, "dir")?;
         let out = ptr::out(out, "out")?;
@@ -231,7 +260,10 @@ pub extern "C" fn sfcrm_store_new_sealed(
         let keyring = ptr::str_arg(keyring, "keyring")?;
         let out = ptr::out(out, "out")?;
         let keyring = sfcrm_core::store::SealingKeyring::from_env_value(&keyring)?;
-        let store: Arc<dyn TokenStore> = Arc::new(sfcrm_core::store::SealedStore::new(Arc::clone(&inner), keyring));
+        let store: Arc<dyn TokenStore> = Arc::new(sfcrm_core::store::SealedStore::new(
+            Arc::clone(&inner),
+            keyring,
+        ));
         out.write(ptr::new_handle::<sfcrm_store>(store));
         Ok(())
     })
@@ -250,7 +282,11 @@ pub extern "C" fn sfcrm_store_free(store: *mut sfcrm_store) {
 /// `reply` is not the reply of a callback in progress. The bytes are validated after the callback
 /// returns (invalid UTF-8 or JSON then fails the load with `SFCRM_RESULT_STORE`).
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_store_reply_set_document(reply: *mut sfcrm_store_reply, json: *const c_char, len: usize) -> sfcrm_result {
+pub extern "C" fn sfcrm_store_reply_set_document(
+    reply: *mut sfcrm_store_reply,
+    json: *const c_char,
+    len: usize,
+) -> sfcrm_result {
     ffi_result!(std::ptr::null_mut(), {
         let r = ptr::handle(reply as *const sfcrm_store_reply, "reply")?;
         let bytes = ptr::bytes_arg(json as *const u8, len, "json")?;
@@ -262,7 +298,10 @@ pub extern "C" fn sfcrm_store_reply_set_document(reply: *mut sfcrm_store_reply, 
 /// Gives the reason a callback failed (NUL-terminated; invalid UTF-8 is replaced), copied into the
 /// store error's message. Do not put secrets in it.
 #[unsafe(no_mangle)]
-pub extern "C" fn sfcrm_store_reply_set_error(reply: *mut sfcrm_store_reply, message: *const c_char) -> sfcrm_result {
+pub extern "C" fn sfcrm_store_reply_set_error(
+    reply: *mut sfcrm_store_reply,
+    message: *const c_char,
+) -> sfcrm_result {
     ffi_result!(std::ptr::null_mut(), {
         let r = ptr::handle(reply as *const sfcrm_store_reply, "reply")?;
         let msg = match ptr::opt_str_arg(message, "message") {
@@ -288,7 +327,9 @@ fn key_args(account_id: *const c_char, owner: *const c_char) -> Result<Connectio
     let account_id = ptr::str_arg(account_id, "account_id")?;
     let owner = ptr::str_arg(owner, "owner")?;
     if account_id.is_empty() || owner.is_empty() {
-        return Err(FfiError::invalid_argument("account_id and owner must not be empty"));
+        return Err(FfiError::invalid_argument(
+            "account_id and owner must not be empty",
+        ));
     }
     Ok(ConnectionKey::new(account_id, owner))
 }
@@ -312,7 +353,10 @@ pub extern "C" fn sfcrm_store_load(
     ffi_result!(error, {
         let store = ptr::handle(store, "store")?;
         let key = key_args(account_id, owner)?;
-        let (found, doc_out) = (ptr::out(found, "found")?, ptr::out(document_json, "document_json")?);
+        let (found, doc_out) = (
+            ptr::out(found, "found")?,
+            ptr::out(document_json, "document_json")?,
+        );
         let s = Arc::clone(&store);
         let doc = run_store_op(async move { s.load(&key).await })?;
         found.write(doc.is_some());
