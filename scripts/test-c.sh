@@ -53,6 +53,12 @@ if ! diff -u include/sfcrm.h "$WORK/sfcrm.h"; then
   exit 1
 fi
 
+step "header compiles as C99/C11/C17/C23 and C++11/17/20 (-pedantic -Werror)"
+printf '#include "sfcrm.h"\nint main(void) { return (int)SFCRM_RESULT_OK; }\n' >"$WORK/hdr.c"
+cp "$WORK/hdr.c" "$WORK/hdr.cpp"
+for std in c99 c11 c17 c2x; do gcc -std=$std -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$WORK/hdr.c"; done
+for std in c++11 c++17 c++20; do g++ -std=$std -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$WORK/hdr.cpp"; done
+
 # -- build --------------------------------------------------------------------------------------
 # Two builds, not one: one `cargo build -p a -p b` would unify features (the emulator's tokio
 # "signal") into the library under test.

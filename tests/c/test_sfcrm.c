@@ -1214,6 +1214,69 @@ static void test_cursor(void) {
   sfcrm_export_request_free(req2);
 }
 
+static size_t drain(sfcrm_export_cursor *cur, sfcrm_result *last) {
+  size_t total = 0, len = 0, count = 0;
+  char *batch = NULL;
+  for (;;) {
+    sfcrm_error *err = NULL;
+    *last = sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err);
+    sfcrm_error_free(err);
+    if (*last != SFCRM_RESULT_OK || !batch) return total;
+    total += count;
+    sfcrm_string_free(batch);
+  }
+}
+
+static void test_cursor_options_and_sealed_client_store(void) {
+  sfcrm_store *file = NULL, *sealed = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  sfcrm_result last;
+  char dir[300], *doc = NULL, *batch = NULL;
+  bool found = false;
+  size_t len, count;
+  snprintf(dir, sizeof dir, "%s/sealed-client", g_tmpdir);
+  EXPECT_OK(sfcrm_store_new_file(dir, &file, &err));
+  EXPECT_OK(sfcrm_store_new_sealed(file, "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", &sealed, &err));
+  c = new_client(sealed);
+  sfcrm_store_free(sealed);
+  CHECK(connect_user(c, "acc-s", "user-s"));
+  /* on disk the tokens are sealed */
+  EXPECT_OK(sfcrm_store_load(file, "acc-s", "user-s", &found, &doc, &err));
+  CHECK(found && contains(doc, "sfcrm-sealed:v1:k2:") && contains(doc, "\"instance_url\""));
+  sfcrm_string_free(doc);
+  sfcrm_store_free(file);
+
+  /* incremental mode: nothing modified after 2999 */
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_since(req, "2999-01-01T00:00:00Z", &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-s", "user-s", req, &cur, &err));
+  CHECK(drain(cur, &last) == 0 && last == SFCRM_RESULT_OK);
+  sfcrm_export_cursor_free(cur);
+  /* everything modified since 2000 */
+  EXPECT_OK(sfcrm_export_request_set_since(req, "2000-01-01T00:00:00Z", &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-s", "user-s", req, &cur, &err));
+  CHECK(drain(cur, &last) == 1500 && last == SFCRM_RESULT_OK);
+  sfcrm_export_cursor_free(cur);
+  /* a malformed `since` is reported by the first next() */
+  EXPECT_OK(sfcrm_export_request_set_since(req, "yesterday", &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-s", "user-s", req, &cur, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(req);
+
+  /* a custom sObject export with chosen fields */
+  EXPECT_OK(sfcrm_export_request_new_custom("Contact", "Email, Account.Name", &req, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-s", "user-s", req, &cur, &err));
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_JSON_ARRAY, &batch, &len, &count, &err));
+  CHECK(batch && contains(batch, "\"Email\"") && !contains(batch, "\"Phone\"") && count > 0);
+  sfcrm_string_free(batch);
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
 struct cancel_arg {
   sfcrm_export_cursor *cur;
   int delay_ms;
@@ -1492,6 +1555,7 @@ int main(int argc, char **argv) {
     run("client_from_many_threads", test_client_from_many_threads);
     run("cursor", test_cursor);
     run("cursor_cancel", test_cursor_cancel);
+    run("cursor_options_and_sealed_client_store", test_cursor_options_and_sealed_client_store);
     run("export_to_path_and_callback", test_export_to_path_and_callback);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
