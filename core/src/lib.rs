@@ -16,6 +16,8 @@
 //! - [`paginator`]: the seed's pagination object, bit-for-bit for valid inputs.
 //! - [`export`]: `export_page` (the seed's JSON body), streaming exports with checkpoints, CSV/NDJSON writers.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod error;
