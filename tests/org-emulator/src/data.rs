@@ -275,15 +275,11 @@ impl Val<'_> {
                 out.push('"');
             }
             Val::Fmt(f) => {
-                use std::fmt::Write;
                 out.push('"');
-                let _ = write!(out, "{f}");
+                f.write_to(out);
                 out.push('"');
             }
-            Val::FmtNum(f) => {
-                use std::fmt::Write;
-                let _ = write!(out, "{f}");
-            }
+            Val::FmtNum(f) => f.write_to(out),
         }
     }
 
@@ -466,6 +462,74 @@ pub enum Fmt {
     Dec(u64, u8),
     /// An integer (JSON number text)
     Int(u64),
+}
+
+fn push_u64(out: &mut String, mut n: u64, min_width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len() - min_width);
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("digits"));
+}
+
+impl Fmt {
+    /// Append the text (no quotes, no escaping: see the type's doc).
+    pub fn write_to(&self, out: &mut String) {
+        match *self {
+            Fmt::Two(a, b) => {
+                out.push_str(a);
+                out.push(' ');
+                out.push_str(b);
+            }
+            Fmt::TwoN(a, b, n) => {
+                out.push_str(a);
+                out.push(' ');
+                out.push_str(b);
+                out.push(' ');
+                push_u64(out, n, 1);
+            }
+            Fmt::ContactPhone(a, n) => {
+                out.push_str("+1 (555) ");
+                push_u64(out, a as u64, 3);
+                out.push('-');
+                push_u64(out, n as u64, 4);
+            }
+            Fmt::AccountPhone(n) => {
+                out.push_str("+1 415-555-");
+                push_u64(out, n as u64, 4);
+            }
+            Fmt::Email(first, last, n) => {
+                for c in first.chars().chain(std::iter::once('.')).chain(last.chars()) {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        out.push(c.to_ascii_lowercase());
+                    }
+                }
+                push_u64(out, n, 1);
+                out.push_str("@example.com");
+            }
+            Fmt::Concat(a, b) => {
+                out.push_str(a);
+                out.push_str(b);
+            }
+            Fmt::Dec(i, c) => {
+                push_u64(out, i, 1);
+                out.push('.');
+                push_u64(out, c as u64, 2);
+            }
+            Fmt::Int(i) => push_u64(out, i, 1),
+            _ => {
+                use std::fmt::Write;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Fmt {
@@ -867,6 +931,33 @@ mod tests {
         for t in USERS.iter().flat_map(|u| [u.0, u.1, u.2]).chain(FIRST.iter().copied()).chain(LAST.iter().copied()).chain(COMPANY_A.iter().copied()).chain(COMPANY_B.iter().copied()) {
             assert!(!t.chars().any(|c| c == '"' || c == '\\' || c.is_control()), "{t:?}");
         }
+    }
+
+    #[test]
+    fn fast_writer_matches_display() {
+        let all = [
+            Fmt::Two("Zoë", "Müller"),
+            Fmt::TwoN("Acme", "Corp", 1234),
+            Fmt::ContactPhone(201, 7),
+            Fmt::AccountPhone(42),
+            Fmt::Email("Zoë", "O'Connor", 9),
+            Fmt::Concat("jsmith", "@acme.example"),
+            Fmt::Quarter(3, 2024),
+            Fmt::Renewal(2025, 12),
+            Fmt::Expansion(7),
+            Fmt::Dec(1_234_567_890_123_456, 5),
+            Fmt::Dec(0, 0),
+            Fmt::Int(0),
+            Fmt::Int(u64::MAX),
+        ];
+        for f in all {
+            let mut s = String::new();
+            f.write_to(&mut s);
+            assert_eq!(s, f.to_string());
+        }
+        let mut s = String::new();
+        crate::time::format_datetime(0, &mut s);
+        assert_eq!(s, "1970-01-01T00:00:00.000+0000");
     }
 
     #[test]

@@ -29,19 +29,27 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Render epoch milliseconds as Salesforce's `dateTime` JSON text: `YYYY-MM-DDTHH:MM:SS.sss+0000`.
+/// (Hot path: written byte by byte, years 0000–9999.)
 pub fn format_datetime(ms: i64, out: &mut String) {
-    use std::fmt::Write;
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}+0000",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    );
+    let mut b = *b"0000-00-00T00:00:00.000+0000";
+    let put = |b: &mut [u8; 28], at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut b, 0, y.clamp(0, 9999) as u32, 4);
+    put(&mut b, 5, m, 2);
+    put(&mut b, 8, d, 2);
+    put(&mut b, 11, (rem / 3_600_000) as u32, 2);
+    put(&mut b, 14, (rem / 60_000 % 60) as u32, 2);
+    put(&mut b, 17, (rem / 1000 % 60) as u32, 2);
+    put(&mut b, 20, (rem % 1000) as u32, 3);
+    out.push_str(std::str::from_utf8(&b).expect("ASCII"));
 }
 
 /// Render epoch days as a Salesforce `date` (`YYYY-MM-DD`).
