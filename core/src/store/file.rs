@@ -5,7 +5,8 @@
 //!   mismatch is a `Store` error.
 //! - Writes go to a temporary file in the same directory, are fsynced, then renamed over the
 //!   target (atomic replace) and the directory is fsynced: a reader never sees half a document.
-//! - Files are created with mode 0600 and the directory is set to 0700 (Unix).
+//! - Files are created with mode 0600; a directory the store creates gets 0700 (Unix). An
+//!   existing directory is never chmod-ed.
 //! - Compare-and-swap holds an exclusive advisory lock (`flock(2)`) on `conn-<hash>.lock` around
 //!   read-compare-write, so concurrent `save`s from several processes (or several `FileStore`
 //!   instances) on one directory are serialised. Lock files are never removed (removing one while
@@ -32,16 +33,27 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// Uses (and creates, mode 0700) `dir`. Errors: `Store` when it cannot be created or is not a
-    /// directory.
+    /// Uses `dir`, creating it (and any missing parents) with mode 0700 when it does not exist.
+    /// An existing directory keeps its permissions (the store never chmods a directory it did not
+    /// create, such as `/tmp` or a home directory); the documents inside are 0600 either way.
+    /// Errors: `Store` when it cannot be created or is not a directory.
     pub fn new(dir: impl AsRef<Path>) -> Result<FileStore, Error> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Error::store(format!(
-                "cannot create the token directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(&dir).map_err(|e| {
+                Error::store(format!(
+                    "cannot create the token directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
         let meta = std::fs::metadata(&dir).map_err(|e| {
             Error::store(format!(
                 "cannot read the token directory {}: {e}",
@@ -53,18 +65,6 @@ impl FileStore {
                 "{} is not a directory",
                 dir.display()
             )));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(
-                |e| {
-                    Error::store(format!(
-                        "cannot make the token directory {} owner-only: {e}",
-                        dir.display()
-                    ))
-                },
-            )?;
         }
         Ok(FileStore { dir: Arc::new(dir) })
     }
@@ -308,6 +308,26 @@ mod tests {
         assert!(s.delete(&d.key()).await.unwrap());
         assert!(!s.delete(&d.key()).await.unwrap());
         assert!(s.load(&d.key()).await.unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_directory_keeps_its_mode_and_a_new_one_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FileStore::new(&shared).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&shared), 0o755, "an existing directory (think /tmp) is not chmod-ed");
+        let nested = shared.join("a").join("tokens");
+        FileStore::new(&nested).unwrap();
+        assert_eq!(mode(&nested), 0o700);
+        assert_eq!(mode(&shared.join("a")), 0o700);
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(FileStore::new(&file).unwrap_err().kind(), crate::ErrorKind::Store);
     }
 
     #[tokio::test]
