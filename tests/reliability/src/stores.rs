@@ -210,3 +210,114 @@ impl TokenStore for FaultyStore {
         self.inner.delete(key)
     }
 }
+
+/// A [`TokenStore`] on PostgreSQL (same table shape and compare-and-swap as [`SqliteStore`]:
+/// `UPDATE … WHERE version = $n`, `INSERT … ON CONFLICT DO NOTHING`), over one pipelined
+/// `tokio-postgres` connection (no TLS: the test server is on loopback).
+pub struct PgStore {
+    client: tokio_postgres::Client,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects (`host=… port=… user=… dbname=…`) and creates the table if needed. Must be
+    /// called inside a tokio runtime (the connection task is spawned on it).
+    pub async fn connect(conninfo: &str) -> Result<PgStore, Error> {
+        let (client, conn) = tokio_postgres::connect(conninfo, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| store_err("PostgreSQL connect", e))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS sfcrm_connections (
+                     account_id TEXT NOT NULL, owner TEXT NOT NULL, version BIGINT NOT NULL, doc TEXT NOT NULL,
+                     PRIMARY KEY (account_id, owner))",
+            )
+            .await
+            .map_err(|e| store_err("PostgreSQL create table", e))?;
+        Ok(PgStore { client })
+    }
+}
+
+impl TokenStore for PgStore {
+    fn load<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<Option<ConnectionDocument>, Error>> {
+        async move {
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT doc FROM sfcrm_connections WHERE account_id = $1 AND owner = $2",
+                    &[&key.account_id, &key.owner],
+                )
+                .await
+                .map_err(|e| store_err("PostgreSQL load", e))?;
+            row.map(|r| ConnectionDocument::from_json(r.get::<_, &str>(0))).transpose()
+        }
+        .boxed()
+    }
+
+    fn save<'a>(
+        &'a self,
+        doc: &'a ConnectionDocument,
+        expected_version: Option<u64>,
+    ) -> BoxFuture<'a, Result<SaveOutcome, Error>> {
+        async move {
+            let json = doc.to_json();
+            let version = doc.version as i64;
+            let n = match expected_version {
+                None => {
+                    self.client
+                        .execute(
+                            "INSERT INTO sfcrm_connections (account_id, owner, version, doc) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (account_id, owner) DO NOTHING",
+                            &[&doc.account_id, &doc.owner, &version, &json],
+                        )
+                        .await
+                }
+                Some(v) => {
+                    let v = v as i64;
+                    self.client
+                        .execute(
+                            "UPDATE sfcrm_connections SET version = $3, doc = $4
+                             WHERE account_id = $1 AND owner = $2 AND version = $5",
+                            &[&doc.account_id, &doc.owner, &version, &json, &v],
+                        )
+                        .await
+                }
+            }
+            .map_err(|e| store_err("PostgreSQL save", e))?;
+            Ok(if n == 1 { SaveOutcome::Saved } else { SaveOutcome::Conflict })
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<bool, Error>> {
+        async move {
+            let n = self
+                .client
+                .execute(
+                    "DELETE FROM sfcrm_connections WHERE account_id = $1 AND owner = $2",
+                    &[&key.account_id, &key.owner],
+                )
+                .await
+                .map_err(|e| store_err("PostgreSQL delete", e))?;
+            Ok(n > 0)
+        }
+        .boxed()
+    }
+}
+
+/// Opens the store named by `spec`: `postgres:<conninfo>` → [`PgStore`], anything else is a
+/// SQLite file path → [`SqliteStore`].
+pub async fn open_store(spec: &str) -> Result<Arc<dyn TokenStore>, Error> {
+    match spec.strip_prefix("postgres:") {
+        Some(conninfo) => Ok(Arc::new(PgStore::connect(conninfo).await?)),
+        None => Ok(Arc::new(SqliteStore::open(spec)?)),
+    }
+}

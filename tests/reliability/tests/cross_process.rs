@@ -7,13 +7,12 @@
 //! document not invalidated and without a lease, every export complete with every Id once.
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sf_org_emulator::{Emulator, EmulatorConfig};
 use sfcrm_core::{Client, ConnectionKey, TokenStore};
 use sfcrm_reliability::env::{connect, emulator_config};
-use sfcrm_reliability::stores::SqliteStore;
+use sfcrm_reliability::stores::{SqliteStore, open_store};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
@@ -23,12 +22,27 @@ const CONTACTS: usize = 600;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_one_refresh_on_sqlite() {
-    let ecfg = EmulatorConfig { contacts: CONTACTS, deals: 5, notes: 5, rotation: true, ..EmulatorConfig::default() };
-    let emu = Emulator::start(ecfg.clone()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tokens.sqlite");
-    let store = Arc::new(SqliteStore::open(&db).unwrap());
-    let key = ConnectionKey::new("acc-x", "user-x");
+    four_processes_one_refresh(db.to_str().unwrap(), ConnectionKey::new("acc-x", "user-x")).await;
+}
+
+/// The same on PostgreSQL, when `SFCRM_PG_URL` names a server (scripts/test-reliability.sh
+/// starts one with scripts/reliability-pg.sh when the Debian server binaries are installed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_one_refresh_on_postgresql() {
+    let Ok(url) = std::env::var("SFCRM_PG_URL") else {
+        println!("cross-process on PostgreSQL: SKIPPED (SFCRM_PG_URL not set; run scripts/test-reliability.sh)");
+        return;
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    four_processes_one_refresh(&format!("postgres:{url}"), ConnectionKey::new(format!("acc-pg-{nanos}"), "user-pg")).await;
+}
+
+async fn four_processes_one_refresh(store_spec: &str, key: ConnectionKey) {
+    let ecfg = EmulatorConfig { contacts: CONTACTS, deals: 5, notes: 5, rotation: true, ..EmulatorConfig::default() };
+    let emu = Emulator::start(ecfg.clone()).await.unwrap();
+    let store = open_store(store_spec).await.unwrap();
     let setup = Client::new(emulator_config(&emu, &ecfg).build().unwrap(), store.clone()).unwrap();
     connect(&setup, &key).await;
     // One rotation first, so the stored refresh token is already a rotated one.
@@ -41,7 +55,7 @@ async fn four_processes_one_refresh_on_sqlite() {
         let mut child = Command::new(exe)
             .args([
                 emu.login_url(),
-                db.to_str().unwrap(),
+                store_spec,
                 &key.account_id,
                 &key.owner,
                 &EXPORTS_PER_PROCESS.to_string(),
@@ -81,8 +95,9 @@ async fn four_processes_one_refresh_on_sqlite() {
         println!("worker: ok={ok} {r}");
     }
     println!(
-        "cross-process: {PROCESSES} processes x {EXPORTS_PER_PROCESS} exports x {CONTACTS} contacts in {:.1} s; \
+        "cross-process ({}): {PROCESSES} processes x {EXPORTS_PER_PROCESS} exports x {CONTACTS} contacts in {:.1} s; \
          token requests at the org: refresh_token={} other={}; query={} query_more={}",
+        store_spec.split(':').next().filter(|s| *s == "postgres").unwrap_or("sqlite"),
         elapsed.as_secs_f64(),
         counters.token_refresh_token,
         counters.token_other,

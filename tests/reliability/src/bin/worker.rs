@@ -1,30 +1,29 @@
 //! Worker process for the cross-process refresh test (`tests/cross_process.rs`).
 //!
-//! Usage: `sfcrm-reliability-worker LOGIN_URL SQLITE_PATH ACCOUNT OWNER EXPORTS EXPECTED`
-//! Opens the shared SQLite store, builds a client for the emulator at LOGIN_URL, prints `ready`,
+//! Usage: `sfcrm-reliability-worker LOGIN_URL STORE ACCOUNT OWNER EXPORTS EXPECTED`
+//! STORE is a SQLite file path or `postgres:<conninfo>`. Opens the shared store, builds a client for the emulator at LOGIN_URL, prints `ready`,
 //! waits for a line on stdin (the start signal), then runs EXPORTS concurrent full contact
 //! streams and prints one JSON line: `{"complete":N,"failed":[..],"records":[..],"refreshes":N,
 //! "token_requests":N}`. Exits 0 when every export delivered EXPECTED distinct Ids exactly once.
 
 use std::collections::HashSet;
 use std::io::BufRead;
-use std::sync::Arc;
 
 use sfcrm_core::export::{ExportRequest, ExportSpec};
 use sfcrm_core::{Client, ConnectionKey};
 use sfcrm_reliability::env::test_config;
-use sfcrm_reliability::stores::SqliteStore;
+use sfcrm_reliability::stores::open_store;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 7 {
-        eprintln!("usage: sfcrm-reliability-worker LOGIN_URL SQLITE_PATH ACCOUNT OWNER EXPORTS EXPECTED");
+        eprintln!("usage: sfcrm-reliability-worker LOGIN_URL STORE ACCOUNT OWNER EXPORTS EXPECTED");
         std::process::exit(2);
     }
     let (login_url, db, exports, expected) = (&a[1], &a[2], a[5].parse::<usize>().unwrap(), a[6].parse::<usize>().unwrap());
     let key = ConnectionKey::new(a[3].clone(), a[4].clone());
-    let store = Arc::new(SqliteStore::open(db).expect("open SQLite store"));
+    let store = open_store(db).await.expect("open the shared store");
     let config = test_config(login_url, "sfcrm-demo-client", "sfcrm-demo-secret")
         .refresh_wait(std::time::Duration::from_secs(30))
         .request_timeout(std::time::Duration::from_secs(30))

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Reliability and security suite (issue 7, RELIABILITY.md): fault matrix, cross-process refresh on
+# SQLite (and PostgreSQL when its server binaries are installed), fuzz corpus replay, hostile
+# servers, secrets in TRACE logs, forward-URL and state attacks. Prints the figures.
+# Long fuzzing is separate: scripts/fuzz-long.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pg_started=""
+if [ -z "${SFCRM_PG_URL:-}" ] && [ -x scripts/reliability-pg.sh ]; then
+  if url=$(scripts/reliability-pg.sh start 2>/dev/null); then
+    export SFCRM_PG_URL="$url"; pg_started=1
+  else
+    echo "PostgreSQL server not available here: the cross-process test runs on SQLite only"
+  fi
+fi
+trap '[ -n "$pg_started" ] && scripts/reliability-pg.sh stop >/dev/null 2>&1 || true' EXIT
+cargo test -p sfcrm-reliability --locked -- --nocapture 2>&1
