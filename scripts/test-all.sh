@@ -16,5 +16,6 @@ run "rust" scripts/test-rust.sh
 for lang in c python node; do
   [ -x "scripts/test-$lang.sh" ] && run "$lang" "scripts/test-$lang.sh"
 done
+run "reliability" scripts/test-reliability.sh
 echo "::: all tests finished in $(( $(date +%s) - start )) s, status $status"
 exit $status
