@@ -46,7 +46,8 @@ pub use data::SObject;
 pub use state::{Consent, Counters, Endpoint, Fault, FaultKind};
 
 /// Emulator settings. `Default` gives the seed's volumes (1500 contacts, 850 deals, 320 notes).
-#[derive(Debug, Clone)]
+/// `Debug` redacts `client_secret`.
+#[derive(Clone)]
 pub struct EmulatorConfig {
     /// Connected app consumer key (default `sfcrm-demo-client`).
     pub client_id: String,
@@ -84,6 +85,29 @@ pub struct EmulatorConfig {
     /// Serve HTTPS instead of HTTP on every port, with a CA and a `localhost`/`127.0.0.1`
     /// certificate generated at start (see [`Emulator::tls_ca_pem`]). Default off.
     pub tls: bool,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_uris", &self.redirect_uris)
+            .field("contacts", &self.contacts)
+            .field("deals", &self.deals)
+            .field("notes", &self.notes)
+            .field("seed", &self.seed)
+            .field("rotation", &self.rotation)
+            .field("batch_size", &self.batch_size)
+            .field("daily_api_limit", &self.daily_api_limit)
+            .field("api_versions", &self.api_versions)
+            .field("login_port", &self.login_port)
+            .field("instance_port", &self.instance_port)
+            .field("default_scope", &self.default_scope)
+            .field("session_lifetime_s", &self.session_lifetime_s)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl Default for EmulatorConfig {

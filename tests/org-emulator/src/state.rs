@@ -231,8 +231,7 @@ pub(crate) struct Cursors {
     pub held_rows: u64,
 }
 
-/// The whole emulated org.
-#[derive(Debug)]
+/// The whole emulated org. `Debug` shows URLs and ids only, never tokens, codes or the secret.
 pub struct Org {
     pub(crate) cfg: EmulatorConfig,
     pub(crate) ds: Dataset,
@@ -253,6 +252,17 @@ pub struct Org {
     /// Overrides the advertised `instance_url` text (sessions still belong to `current_instance`).
     pub(crate) instance_override: RwLock<Option<String>>,
     pub(crate) user_id: String,
+}
+
+impl std::fmt::Debug for Org {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Org")
+            .field("login_url", &self.login_url)
+            .field("instance_urls", &self.instance_urls)
+            .field("org_id", &self.ds.org_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Org {

@@ -292,3 +292,12 @@ async fn ports_serve_their_own_paths() {
     let r = http().post(format!("{}/services/oauth2/token", emu.instance_url())).form(&[("grant_type", "refresh_token")]).send().await.unwrap();
     assert!(r.status() == 404 || r.status() == 405, "{}", r.status());
 }
+
+#[tokio::test]
+async fn debug_output_has_no_secrets_or_tokens() {
+    let emu = start(EmulatorConfig::default()).await;
+    let t = login(&emu).await;
+    let dbg = format!("{emu:?} {:?} {:?}", emu.control(), EmulatorConfig::default());
+    assert!(!dbg.contains("sfcrm-demo-secret"), "{dbg}");
+    assert!(!dbg.contains(s(&t, "access_token")) && !dbg.contains(s(&t, "refresh_token")), "{dbg}");
+}
