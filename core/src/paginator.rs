@@ -105,8 +105,14 @@ impl PageArg {
                 if !n.is_finite() || n.abs() > MAX_PAGE as f64 {
                     return Err(Error::invalid_argument(format!("page {n} is out of range")));
                 }
-                // parseInt(String(n)) truncates toward zero for ordinary decimals.
-                Some(n.trunc() as i64)
+                if n.abs() < 1e-6 {
+                    // String(n) is exponential below 1e-6 ("5e-7"), and parseInt reads its
+                    // leading digits: 5e-7 → 5. Rust's `{:e}` is the same shortest form.
+                    parse_int_js(&format!("{n:e}"))?
+                } else {
+                    // parseInt(String(n)) truncates toward zero for ordinary decimals.
+                    Some(n.trunc() as i64)
+                }
             }
             PageArg::Text(s) if s.is_empty() => None,
             PageArg::Text(s) => parse_int_js(s)?,
@@ -172,6 +178,18 @@ mod tests {
         assert_eq!(parse_int_js("+7").unwrap(), Some(7));
         assert_eq!(parse_int_js("-").unwrap(), None);
         assert!(parse_int_js("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn tiny_numbers_parse_like_javascript_exponent_strings() {
+        // JavaScript: parseInt(String(5e-7)) === parseInt("5e-7") === 5.
+        assert_eq!(PageArg::Number(5e-7).seed_value().unwrap(), 5);
+        assert_eq!(PageArg::Number(1.5e-7).seed_value().unwrap(), 1);
+        assert_eq!(PageArg::Number(-2.5e-8).seed_value().unwrap(), -2);
+        assert_eq!(PageArg::Number(-2.5e-8).page().unwrap(), 1);
+        // String(0.000001) is "0.000001": parseInt gives 0, so page 1.
+        assert_eq!(PageArg::Number(0.000001).seed_value().unwrap(), 1);
+        assert_eq!(PageArg::Number(3.9).seed_value().unwrap(), 3);
     }
 
     #[test]
