@@ -404,3 +404,33 @@ async fn oldest_cursors_are_evicted() {
     assert_eq!((st, code.as_str()), (400, "INVALID_QUERY_LOCATOR"));
     assert_eq!(api(base, &last, &at).await.status(), 200);
 }
+
+/// Field case BR-09: two-level parent paths; a null parent stays `null` however deep the path.
+#[tokio::test]
+async fn br09_nested_and_null_parents() {
+    let (emu, at) = setup().await;
+    let v: Value = query(emu.instance_url(), &at, "SELECT Id, Name, Account.Name, Account.Owner.Name FROM Contact LIMIT 200").await.json().await.unwrap();
+    let recs = v["records"].as_array().unwrap();
+    let with = recs.iter().find(|r| !r["Account"].is_null()).unwrap();
+    assert_eq!(s(&with["Account"]["attributes"], "type"), "Account");
+    assert_eq!(s(&with["Account"]["Owner"]["attributes"], "type"), "User");
+    assert!(with["Account"]["Owner"]["Name"].is_string());
+    let keys: Vec<&str> = with["Account"].as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys, ["attributes", "Name", "Owner"]);
+    let without = recs.iter().find(|r| r["Account"].is_null()).unwrap();
+    assert_eq!(without["Account"], Value::Null);
+}
+
+/// Field case BR-12: `+` in an offset must arrive percent-encoded; a decoded space is a syntax error.
+#[tokio::test]
+async fn br12_datetime_literal_offsets() {
+    let (emu, at) = setup().await;
+    let base = emu.instance_url();
+    let ok = api(base, "/services/data/v59.0/query?q=SELECT+Id+FROM+Account+WHERE+LastModifiedDate+%3E%3D+2013-12-01T12%3A00%3A00%2B00%3A00", &at).await;
+    assert_eq!(ok.status(), 200);
+    let v: Value = ok.json().await.unwrap();
+    assert_eq!(v["totalSize"].as_u64(), Some(emu.control().record_count(SObject::Account)), "every Account was modified after 2013");
+    let bad = api(base, "/services/data/v59.0/query?q=SELECT+Id+FROM+Account+WHERE+LastModifiedDate+%3E%3D+2013-12-01T12%3A00%3A00+00%3A00", &at).await;
+    let (st, code, _) = rest_err(bad).await;
+    assert_eq!((st, code.as_str()), (400, "MALFORMED_QUERY"));
+}
