@@ -430,14 +430,18 @@ sfcrm_result sfcrm_client_api_calls(const struct sfcrm_client *client, struct sf
 // set before `sfcrm_client_new`).
 sfcrm_result sfcrm_config_new(struct sfcrm_config **out, struct sfcrm_error **error);
 
-// Creates a config from the process environment: every `SALESFORCE_*` and `SFCRM_*` variable is
-// copied (later setters override them), then the result is validated. Fails with
+// Creates a config from the process environment: every setting variable (the names of
+// `sfcrm_config_set`) is copied (later setters override them), then the result is validated. Fails with
 // `SFCRM_RESULT_CONFIG` (message naming the variable) when a required variable is missing or a value
 // is malformed; nothing is written to `*out` then.
 sfcrm_result sfcrm_config_from_env(struct sfcrm_config **out, struct sfcrm_error **error);
 
-// Sets a setting by its environment variable name (`name` must start with `SALESFORCE_` or
-// `SFCRM_`; see ffi/README.md for the list). `value` NULL or empty unsets it. Values are checked
+// Sets a setting by its environment variable name: `SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`,
+// `SALESFORCE_REDIRECT_URL`, `SALESFORCE_AUTH_SCOPES`, `SALESFORCE_LOGIN_URL`,
+// `SALESFORCE_API_VERSION`, `SFCRM_STATE_SECRET`, `SFCRM_STATE_TTL_SECS` (seconds),
+// `SFCRM_FORWARD_ORIGINS`, `SFCRM_INSTANCE_HOSTS`, `SFCRM_CONNECT_TIMEOUT_MS`,
+// `SFCRM_REQUEST_TIMEOUT_MS` (milliseconds), `SFCRM_MAX_RETRIES`, `SFCRM_BATCH_SIZE`; any other name
+// is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
 // by `sfcrm_config_validate` / `sfcrm_client_new`.
 sfcrm_result sfcrm_config_set(struct sfcrm_config *config, const char *name, const char *value, struct sfcrm_error **error);
 

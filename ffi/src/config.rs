@@ -46,13 +46,25 @@ impl ConfigData {
     }
 }
 
-fn is_setting_name(name: &str) -> bool {
-    (name.starts_with("SALESFORCE_") || name.starts_with("SFCRM_"))
-        && name.len() > "SFCRM_".len()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-}
+/// Every setting the core reads in `Config::from_lookup` (a unit test keeps this list equal to the
+/// names in core/src/config.rs, so a typo in `sfcrm_config_set` is an error, not a silently
+/// ignored setting).
+const KNOWN_SETTINGS: &[&str] = &[
+    "SALESFORCE_CLIENT_ID",
+    "SALESFORCE_SECRET_ID",
+    "SALESFORCE_REDIRECT_URL",
+    "SALESFORCE_AUTH_SCOPES",
+    "SALESFORCE_LOGIN_URL",
+    "SALESFORCE_API_VERSION",
+    "SFCRM_STATE_SECRET",
+    "SFCRM_STATE_TTL_SECS",
+    "SFCRM_FORWARD_ORIGINS",
+    "SFCRM_INSTANCE_HOSTS",
+    "SFCRM_CONNECT_TIMEOUT_MS",
+    "SFCRM_REQUEST_TIMEOUT_MS",
+    "SFCRM_MAX_RETRIES",
+    "SFCRM_BATCH_SIZE",
+];
 
 /// Creates an empty config (every setting unset: the core's defaults apply, required ones must be
 /// set before `sfcrm_client_new`).
@@ -70,8 +82,8 @@ pub extern "C" fn sfcrm_config_new(
     })
 }
 
-/// Creates a config from the process environment: every `SALESFORCE_*` and `SFCRM_*` variable is
-/// copied (later setters override them), then the result is validated. Fails with
+/// Creates a config from the process environment: every setting variable (the names of
+/// `sfcrm_config_set`) is copied (later setters override them), then the result is validated. Fails with
 /// `SFCRM_RESULT_CONFIG` (message naming the variable) when a required variable is missing or a value
 /// is malformed; nothing is written to `*out` then.
 #[unsafe(no_mangle)]
@@ -83,7 +95,7 @@ pub extern "C" fn sfcrm_config_from_env(
         let out = ptr::out(out, "out")?;
         let settings: BTreeMap<String, String> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| is_setting_name(k))
+            .filter(|(k, _)| KNOWN_SETTINGS.contains(&k.as_str()))
             .collect();
         let data = ConfigData {
             settings: Mutex::new(settings),
@@ -94,8 +106,12 @@ pub extern "C" fn sfcrm_config_from_env(
     })
 }
 
-/// Sets a setting by its environment variable name (`name` must start with `SALESFORCE_` or
-/// `SFCRM_`; see ffi/README.md for the list). `value` NULL or empty unsets it. Values are checked
+/// Sets a setting by its environment variable name: `SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`,
+/// `SALESFORCE_REDIRECT_URL`, `SALESFORCE_AUTH_SCOPES`, `SALESFORCE_LOGIN_URL`,
+/// `SALESFORCE_API_VERSION`, `SFCRM_STATE_SECRET`, `SFCRM_STATE_TTL_SECS` (seconds),
+/// `SFCRM_FORWARD_ORIGINS`, `SFCRM_INSTANCE_HOSTS`, `SFCRM_CONNECT_TIMEOUT_MS`,
+/// `SFCRM_REQUEST_TIMEOUT_MS` (milliseconds), `SFCRM_MAX_RETRIES`, `SFCRM_BATCH_SIZE`; any other name
+/// is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
 /// by `sfcrm_config_validate` / `sfcrm_client_new`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sfcrm_config_set(
@@ -113,10 +129,13 @@ pub extern "C" fn sfcrm_config_set(
 }
 
 fn set(cfg: &ConfigData, name: &str, value: Option<String>) -> Result<(), FfiError> {
-    if !is_setting_name(name) {
+    if !KNOWN_SETTINGS.contains(&name) {
         return Err(FfiError::new(
             sfcrm_result::Config,
-            format!("`{name}` is not a setting name (SALESFORCE_* or SFCRM_*, upper case)"),
+            format!(
+                "`{name}` is not a setting; known settings: {}",
+                KNOWN_SETTINGS.join(", ")
+            ),
         ));
     }
     let mut s = cfg.settings.lock().unwrap_or_else(|e| e.into_inner());
@@ -243,4 +262,32 @@ pub extern "C" fn sfcrm_config_validate(
 #[unsafe(no_mangle)]
 pub extern "C" fn sfcrm_config_free(config: *mut sfcrm_config) {
     ffi_boundary! { ptr::free_handle(config); }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_settings_are_exactly_what_the_core_reads() {
+        let src = include_str!("../../core/src/config.rs");
+        let body = &src[src.find("pub fn from_lookup").expect("from_lookup")..];
+        let body = &body[..body.find("\n    }\n").expect("end of from_lookup")];
+        let mut read: Vec<&str> = Vec::new();
+        for pat in ["get(\"", "required(\""] {
+            let mut rest = body;
+            while let Some(i) = rest.find(pat) {
+                let after = &rest[i + pat.len()..];
+                let name = &after[..after.find('"').unwrap()];
+                if !read.contains(&name) {
+                    read.push(name);
+                }
+                rest = after;
+            }
+        }
+        read.sort_unstable();
+        let mut known = KNOWN_SETTINGS.to_vec();
+        known.sort_unstable();
+        assert_eq!(known, read);
+    }
 }

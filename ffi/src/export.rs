@@ -639,6 +639,7 @@ pub extern "C" fn sfcrm_client_export_to_callback(
         let writer = HostWriter {
             write,
             user_data: UserData(user_data),
+            failed: false,
         };
         let sink: Sink = Box::new(move |core, key, req, fmt, progress| {
             Box::pin(async move {

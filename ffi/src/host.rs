@@ -233,10 +233,12 @@ pub type sfcrm_progress_fn = Option<
     unsafe extern "C" fn(user_data: *mut c_void, records: u64, batches: u64, total_size: u64),
 >;
 
-/// A host write callback as `std::io::Write`.
+/// A host write callback as `std::io::Write`. After the callback has failed once it is not
+/// called again (a later flush, e.g. while the export unwinds, fails without calling it).
 pub(crate) struct HostWriter {
     pub(crate) write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
     pub(crate) user_data: UserData,
+    pub(crate) failed: bool,
 }
 
 impl std::io::Write for HostWriter {
@@ -244,12 +246,16 @@ impl std::io::Write for HostWriter {
         if buf.is_empty() {
             return Ok(0);
         }
+        if self.failed {
+            return Err(std::io::Error::other("the write callback failed earlier"));
+        }
         // SAFETY: the host promised a valid write function for the duration of the export call;
         // `buf` is valid for `len` bytes during the call.
         let rc = unsafe { (self.write)(self.user_data.0, buf.as_ptr(), buf.len()) };
         if rc == 0 {
             Ok(buf.len())
         } else {
+            self.failed = true;
             Err(std::io::Error::other(format!(
                 "the write callback returned {rc}"
             )))

@@ -428,6 +428,8 @@ static void test_config(void) {
   EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_config_set_client_id(cfg, "bad\xc3\x28", &err));
   EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_set(cfg, "HOME", "/tmp", &err));
   EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_set(cfg, "sfcrm_lower", "x", &err));
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_set(cfg, "SFCRM_REQEUST_TIMEOUT_MS", "5", &err)); /* typo */
+  EXPECT_OK(sfcrm_config_set(cfg, "SFCRM_REQUEST_TIMEOUT_MS", "30000", &err));
   EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_config_set(cfg, NULL, "x", &err));
   EXPECT_OK(sfcrm_config_set_client_id(cfg, "id", &err));
   EXPECT_OK(sfcrm_config_set_client_secret(cfg, "secret", &err));
@@ -1438,6 +1440,8 @@ static void test_export_to_path_and_callback(void) {
     CHECK(contains(sfcrm_error_message(err), "-5") || sfcrm_error_code(err) == SFCRM_RESULT_IO);
     sfcrm_error_free(err);
   }
+  if (s.calls != 2) fprintf(stderr, "  write callback calls: %d\n", s.calls);
+  CHECK(s.calls == 2); /* not called again after it failed */
   free(s.data);
   sfcrm_export_request_free(req);
   sfcrm_client_free(c);
