@@ -46,6 +46,12 @@ struct Args {
     /// Daily API request limit.
     #[arg(long, default_value_t = 100_000)]
     daily_api_limit: u64,
+    /// Access token (session) lifetime in seconds.
+    #[arg(long, default_value_t = 7200)]
+    session_lifetime_s: u64,
+    /// Scope granted when an authorize request names none.
+    #[arg(long, default_value = "api refresh_token")]
+    default_scope: String,
     /// Exit when stdin reaches EOF (so a parent test harness never leaks the process).
     #[arg(long)]
     exit_on_stdin_close: bool,
@@ -74,6 +80,8 @@ async fn main() -> std::io::Result<()> {
         rotation: a.rotation,
         batch_size: a.batch_size,
         daily_api_limit: a.daily_api_limit,
+        session_lifetime_s: a.session_lifetime_s,
+        default_scope: a.default_scope,
         login_port: a.login_port,
         instance_port: a.instance_port,
         tls: a.tls,

@@ -165,7 +165,7 @@ async fn binary_prints_urls_and_exits_on_stdin_close() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_sf-org-emulator"))
-        .args(["--contacts", "1000000", "--exit-on-stdin-close", "--rotation"])
+        .args(["--contacts", "1000000", "--exit-on-stdin-close", "--rotation", "--session-lifetime-s", "60"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -183,6 +183,7 @@ async fn binary_prints_urls_and_exits_on_stdin_close() {
     let v: Value = http().get(format!("{login}/__emulator/info")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["counts"]["Contact"], 1_000_000);
     assert_eq!(v["rotation"], true);
+    assert_eq!(v["session_lifetime_s"], 60);
     drop(child.stdin.take());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
