@@ -53,6 +53,14 @@ if ! diff -u include/sfcrm.h "$WORK/sfcrm.h"; then
   exit 1
 fi
 
+step "every function of the header is called by tests/c"
+untested=0
+for fn in $(grep -v '^ *//' include/sfcrm.h | grep -oE '\bsfcrm_[a-z0-9_]+\(' | tr -d '(' | sort -u); do
+  grep -q "\b$fn(" tests/c/test_sfcrm.c || { echo "  not called by tests/c/test_sfcrm.c: $fn"; untested=1; }
+done
+[ "$untested" = 0 ] || exit 1
+echo "  $(grep -v '^ *//' include/sfcrm.h | grep -oE '\bsfcrm_[a-z0-9_]+\(' | sort -u | wc -l) functions, all called"
+
 step "header compiles as C99/C11/C17/C23 and C++11/17/20 (-pedantic -Werror)"
 printf '#include "sfcrm.h"\nint main(void) { return (int)SFCRM_RESULT_OK; }\n' >"$WORK/hdr.c"
 cp "$WORK/hdr.c" "$WORK/hdr.cpp"
