@@ -1,6 +1,17 @@
 /*
  * sfcrm.h: the C ABI of the sfcrm SDK (Salesforce OAuth 2.0 connection and CRM export).
- * Contract (ownership, threads, errors, ABI stability): ffi/README.md.
+ * Full contract: ffi/README.md. In short:
+ *  - Handles are opaque, created by sfcrm_<type>_new (or _open) and released by sfcrm_<type>_free;
+ *    freeing NULL or twice is a no-op; a freed or foreign handle gives SFCRM_RESULT_INVALID_HANDLE.
+ *  - Fallible functions return sfcrm_result and take `sfcrm_error **error` last (may be NULL);
+ *    *error is written only on failure, out-parameters only on success. Free errors with
+ *    sfcrm_error_free.
+ *  - Strings in: NUL-terminated UTF-8 (validated). Owned strings out: free with sfcrm_string_free.
+ *  - Threads: a client is usable from many threads at once; a cursor from one at a time (cancel
+ *    from any). Callbacks run on the SDK's "sfcrm-worker" threads, never on the calling thread.
+ *  - ABI stability: none is promised across 0.x minor versions (0.1 -> 0.2 may change anything);
+ *    patch releases keep the ABI. sfcrm_result values and the token store document schema are
+ *    stable. Compare sfcrm_version() with SFCRM_VERSION_STRING at run time.
  */
 
 #ifndef SFCRM_H
