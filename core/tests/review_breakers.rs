@@ -54,3 +54,99 @@ async fn a_session_expiry_inside_a_multi_batch_page_loses_and_repeats_nothing() 
     let p2 = env.client.export_page_by_type(&env.key, "contacts", PageRequest { page: 2, limit: Some(2500) }).await.unwrap();
     assert!(p2.data == reference.data[2500..], "page 2 of 2500 equals the slice");
 }
+
+// ---- scripted exchanges -------------------------------------------------------------------------
+
+use std::sync::Arc;
+
+use sfcrm_core::export::{ExportFormat, ExportRequest, ExportSpec};
+use sfcrm_core::{Client, ConnectionKey, MemoryStore};
+use support::{Recorded, ScriptedServer, Step, seed_connection};
+
+const QUERY: &str = "/services/data/v48.0/query";
+
+async fn scripted_client(server: &ScriptedServer) -> (Client, ConnectionKey, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    let key = ConnectionKey::new("acc-1", "user-1");
+    seed_connection(store.as_ref(), &key, &server.base_url, "00DFAKE!TOKEN1", Some("5AepFAKEREFRESH1")).await;
+    let client = Client::new(server.config().build().unwrap(), store.clone()).unwrap();
+    (client, key, store)
+}
+
+fn soql_of(r: &Recorded) -> String {
+    let q = r.path_and_query.split_once('?').map(|x| x.1).unwrap_or("");
+    url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+/// A custom, namespaced sObject with a namespaced field, a custom relationship path, an 18-digit
+/// amount, a null parent, a zero-children subquery as `null` and a COUNT() whose `records` is
+/// `null` (then `[]`, then absent): the SOQL is built from validated names only, the CSV keeps every
+/// digit and writes nulls as empty cells, the NDJSON keeps the records as sent.
+#[tokio::test]
+async fn custom_namespaced_sobject_exports_exactly() {
+    let inv = |n: u32, amount: &str, parent: &str| {
+        format!(
+            r#"{{"attributes":{{"type":"ns__Invoice__c","url":"/services/data/v48.0/sobjects/ns__Invoice__c/a01{n:012}AAA"}},"Id":"a01{n:012}AAA","ns__Total__c":{amount},"Account__r":{parent},"Name":"INV-{n}"}}"#
+        )
+    };
+    let acct = r#"{"attributes":{"type":"Account","url":"/services/data/v48.0/sobjects/Account/001000000000001AAA"},"Name":"Acme, \"Intl\""}"#;
+    let body = format!(
+        r#"{{"totalSize":2,"done":true,"records":[{},{}]}}"#,
+        inv(1, "123456789012345678", acct),
+        inv(2, "null", "null")
+    );
+    let count_bodies = [
+        r#"{"totalSize":2,"done":true,"records":null}"#,
+        r#"{"totalSize":2,"done":true,"records":[]}"#,
+        r#"{"totalSize":2,"done":true}"#,
+    ];
+    for count_body in count_bodies {
+        let server = ScriptedServer::start(vec![
+            Step::new("GET", QUERY, 200, &body),
+            Step::new("GET", QUERY, 200, &body),
+            Step::new("GET", QUERY, 200, count_body),
+            Step::new("GET", QUERY, 200, &body),
+        ])
+        .await;
+        let (client, key, _) = scripted_client(&server).await;
+        let spec = ExportSpec::custom("ns__Invoice__c", &["ns__Total__c", "Account__r.Name", "Name"]).unwrap();
+        let mut csv = Vec::new();
+        let s = client
+            .export_to_writer(&key, ExportRequest::new(spec.clone()), ExportFormat::Csv, &mut csv, None)
+            .await
+            .unwrap();
+        assert_eq!(s.records, 2);
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "Id,ns__Total__c,Account__r.Name,Name\r\n\
+             a01000000000001AAA,123456789012345678,\"Acme, \"\"Intl\"\"\",INV-1\r\n\
+             a01000000000002AAA,,,INV-2\r\n"
+        );
+        let mut nd = Vec::new();
+        client.export_to_writer(&key, ExportRequest::new(spec.clone()), ExportFormat::Ndjson, &mut nd, None).await.unwrap();
+        let nd = String::from_utf8(nd).unwrap();
+        assert!(nd.starts_with(r#"{"Id":"a01000000000001AAA","ns__Total__c":123456789012345678,"Account__r":{"Name":"Acme, \"Intl\""},"Name":"INV-1"}"#), "{nd}");
+        assert!(nd.contains(r#"{"Id":"a01000000000002AAA","ns__Total__c":null,"Account__r":null,"Name":"INV-2"}"#), "{nd}");
+        let p = client.export_page(&key, &spec, sfcrm_core::export::PageRequest { page: 1, limit: Some(10) }).await.unwrap();
+        assert_eq!(p.data.len(), 2, "{count_body}");
+        assert_eq!(p.pagination.total, 2);
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 4, "{reqs:?}");
+        assert_eq!(soql_of(&reqs[0]), "SELECT Id, ns__Total__c, Account__r.Name, Name FROM ns__Invoice__c ORDER BY Id ASC");
+        assert_eq!(soql_of(&reqs[2]), "SELECT COUNT() FROM ns__Invoice__c");
+        assert_eq!(soql_of(&reqs[3]), "SELECT ns__Total__c, Account__r.Name, Name FROM ns__Invoice__c ORDER BY Id ASC LIMIT 10");
+    }
+}
+
+/// A token response without `issued_at` (it is optional in practice) still parses; the SDK stamps
+/// the time it received it, in milliseconds since the epoch, as a string like Salesforce's.
+#[test]
+fn a_token_response_without_issued_at_gets_the_receipt_time_in_ms() {
+    use sfcrm_core::oauth::TokenResponse;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let t = TokenResponse::from_json(&serde_json::json!({"access_token":"00DFAKE!TOKEN2","instance_url":"https://acme.my.salesforce.example","token_type":"Bearer"}))
+        .unwrap();
+    let issued: u64 = t.issued_at.parse().expect("issued_at is a decimal ms string");
+    assert!(issued >= now && issued < now + 60_000, "{issued} vs {now}");
+    assert!(t.refresh_token.is_none());
+}
