@@ -3,7 +3,7 @@
  * Full contract: ffi/README.md. In short:
  *  - Handles are opaque, created by sfcrm_<type>_new (or _open) and released by sfcrm_<type>_free;
  *    freeing NULL or twice is a no-op; a freed or foreign handle gives SFCRM_RESULT_INVALID_HANDLE.
- *  - Fallible functions return sfcrm_result and take `sfcrm_error **error` last (may be NULL);
+ *  - Fallible functions return sfcrm_result and most take `sfcrm_error **error` last (may be NULL);
  *    *error is written only on failure, out-parameters only on success. Free errors with
  *    sfcrm_error_free.
  *  - Strings in: NUL-terminated UTF-8 (validated). Owned strings out: free with sfcrm_string_free.
