@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV" || {
     echo "python3 -m venv failed; on Debian/Ubuntu install python3-venv"; exit 1; }
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "maturin>=1.16,<2" "pytest>=8" "tqdm>=4.66" "pandas>=2"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "maturin>=1.16,<2" "pytest>=8" "tqdm>=4.66" "pandas>=2" "mypy>=1.10"
 
 # 2. The org emulator the tests and examples talk to.
 cargo build -q -p sf-org-emulator --bin sf-org-emulator
@@ -22,7 +22,9 @@ cargo build -q -p sf-org-emulator --bin sf-org-emulator
 # 3. Build the native module and install `sfcrm` (editable) into the venv.
 (cd bindings/python && VIRTUAL_ENV=$VENV "$VENV/bin/maturin" develop -q)
 
-# 4. The test suite.
+# 4. The stubs and the pure-Python layer type-check; then the test suite (which also checks the
+#    stubs against the compiled module).
+(cd bindings/python && "$VENV/bin/mypy" --strict python/sfcrm)
 "$VENV/bin/python" -m pytest -q bindings/python/tests "$@"
 
 # 5. The examples (each starts its own emulator), run from a scratch directory.

@@ -35,18 +35,20 @@ def org_login_url() -> Iterator[str]:
     if not exe.exists():
         subprocess.run(["cargo", "build", "-p", "sf-org-emulator", "--bin", "sf-org-emulator"], cwd=REPO, check=True)
     proc = subprocess.Popen([str(exe), "--exit-on-stdin-close"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    stdout, stdin = proc.stdout, proc.stdin
     try:
         url = None
         while url is None:
-            line = proc.stdout.readline()
+            line = stdout.readline()
             if not line:
                 raise RuntimeError("sf-org-emulator did not start")
             if line.startswith("SF_ORG_EMULATOR_LOGIN_URL="):
                 url = line.strip().split("=", 1)[1]
-        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
         yield url
     finally:
-        proc.stdin.close()
+        stdin.close()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

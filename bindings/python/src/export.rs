@@ -280,6 +280,14 @@ impl ExportIterator {
                         events.push(st.progress);
                     }
                 }
+                Ok(None) if self.cancel.is_cancelled() => {
+                    // The core's stream can report its end instead of `Cancelled` when a cancel
+                    // races with its prefetch task stopping; an end seen after a cancel is a
+                    // cancel (resuming from the checkpoint loses nothing either way).
+                    st.done = true;
+                    st.stream = Some(stream);
+                    return Err(to_py(Error::new(ErrorKind::Cancelled, "the export was cancelled")));
+                }
                 Ok(None) => {
                     st.progress = stream.progress();
                     st.base = stream.checkpoint().to_token();
@@ -473,6 +481,7 @@ async fn write_all(
     tx: &std::sync::mpsc::Sender<CoreProgress>,
     stopped: &AtomicBool,
 ) -> Result<((u64, u64, String), std::fs::File), Error> {
+    let cancel = stream.cancel_handle();
     let fields = stream.fields().to_vec();
     let mut writer = RecordWriter::new(format, out, &fields)?;
     while let Some(batch) = stream.next_batch().await? {
@@ -483,6 +492,11 @@ async fn write_all(
             writer.write_record(r)?;
         }
         let _ = tx.send(stream.progress());
+    }
+    if stopped.load(Ordering::SeqCst) || cancel.is_cancelled() {
+        // Never rename a cut-short export into place (a cancel can look like the end of the
+        // stream, see `ExportIterator::fill`).
+        return Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"));
     }
     let records = writer.records();
     let out = writer.finish()?;

@@ -54,7 +54,7 @@ class AsyncExport:
         if self._pos >= len(self._batch):
             self._base = self.checkpoint if self._batch else None
             try:
-                batch = await self._run(self._native.next_batch)
+                batch: Optional[list[dict[str, Any]]] = await self._run(self._native.next_batch)
             except asyncio.CancelledError:
                 self._native.cancel()
                 raise
@@ -73,7 +73,7 @@ class AsyncExport:
             self._pos = len(self._batch)
             return rest
         try:
-            batch = await self._run(self._native.next_batch)
+            batch: Optional[list[dict[str, Any]]] = await self._run(self._native.next_batch)
         except asyncio.CancelledError:
             self._native.cancel()
             raise
