@@ -1276,6 +1276,21 @@ static void test_cursor_options_and_sealed_client_store(void) {
   sfcrm_string_free(batch);
   sfcrm_export_cursor_free(cur);
   sfcrm_export_request_free(req);
+
+  /* a field the org does not have: Salesforce's error, with its errorCode, on the error object */
+  EXPECT_OK(sfcrm_export_request_new_custom("Contact", "Id,NoSuchField__c", &req, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-s", "user-s", req, &cur, &err));
+  {
+    sfcrm_error *err = NULL;
+    CHECK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err) == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(err) == 400);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "INVALID_FIELD") == 0);
+    CHECK(contains(sfcrm_error_message(err), "NoSuchField__c"));
+    CHECK(sfcrm_error_fields_json(err) && sfcrm_error_fields_json(err)[0] == '[');
+    sfcrm_error_free(err);
+  }
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(req);
   sfcrm_client_free(c);
 }
 
