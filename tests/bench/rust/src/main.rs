@@ -1,0 +1,304 @@
+//! `sfcrm-bench`: the Rust-side clients of the benchmark harness (`tests/bench/run.py`).
+//!
+//! Every subcommand prints one JSON object on stdout; times are seconds (f64) measured inside the
+//! process around the measured work only (client construction and OAuth are outside).
+//!
+//! - `connect`: runs the OAuth web-server flow (PKCE) against the org emulator through sfcrm-core,
+//!   stores the connection in a plain `FileStore` that every SDK client of the benchmark opens, and
+//!   writes `{"access_token","instance_url"}` for the peer clients (jsforce, simple-salesforce, raw).
+//! - `stream`: a full `export_stream` of a built-in type (the "Rust core" row).
+//! - `raw`: the raw limit: the same chain of query pages (`query`, then each `nextRecordsUrl`),
+//!   fetched with the same HTTP stack (reqwest + rustls) and not parsed: the next URL is found by
+//!   a byte search, records are counted by their `"attributes"` prefix.
+//! - `walk`: the seed's Quick Start loop done the SDK's way (`export_page` 1, 2, … until `next_page`
+//!   is null).
+//! - `deep`: `export_page` at chosen pages, cold (a new client per page, empty caches) and during one
+//!   sequential walk.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use sfcrm_core::export::{ExportRequest, ExportSpec, PageRequest};
+use sfcrm_core::{ApiCallCounts, CallbackOutcome, CallbackParams, Client, Config, ConnectionKey, FileStore, TokenStore};
+
+#[derive(Parser)]
+#[command(name = "sfcrm-bench", about = "sfcrm benchmark clients (see tests/bench/README.md)")]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct Conn {
+    /// The org emulator's login URL (SF_ORG_EMULATOR_LOGIN_URL).
+    #[arg(long)]
+    login_url: String,
+    /// FileStore directory holding the benchmark connection.
+    #[arg(long)]
+    store: std::path::PathBuf,
+    /// Connection key: account id.
+    #[arg(long, default_value = "bench")]
+    account: String,
+    /// Connection key: owner.
+    #[arg(long, default_value = "bench")]
+    owner: String,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// OAuth connect; writes the FileStore connection and a session file for peer clients.
+    Connect {
+        #[command(flatten)]
+        conn: Conn,
+        /// Where to write `{"access_token","instance_url"}`.
+        #[arg(long)]
+        session_out: std::path::PathBuf,
+    },
+    /// Full export through `Client::export_stream`.
+    Stream {
+        #[command(flatten)]
+        conn: Conn,
+        /// Built-in export type.
+        #[arg(long, default_value = "contacts")]
+        r#type: String,
+        /// `Sforce-Query-Options: batchSize`.
+        #[arg(long, default_value_t = 2000)]
+        batch_size: u32,
+    },
+    /// Raw limit: fetch the chain of query pages without parsing them.
+    Raw {
+        /// Session file written by `connect`.
+        #[arg(long)]
+        session: std::path::PathBuf,
+        /// SOQL to run.
+        #[arg(long)]
+        soql: String,
+        #[arg(long, default_value = "v48.0")]
+        api_version: String,
+        #[arg(long, default_value_t = 2000)]
+        batch_size: u32,
+    },
+    /// The SDK's page walk: `export_page` 1, 2, … until `next_page` is null.
+    Walk {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long, default_value = "contacts")]
+        r#type: String,
+        /// Records per page (the seed's Quick Start uses 200).
+        #[arg(long, default_value_t = 200)]
+        limit: u64,
+    },
+    /// `export_page` at the given pages, cold and during a sequential walk.
+    Deep {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long, default_value = "contacts")]
+        r#type: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Comma-separated 1-based pages.
+        #[arg(long, default_value = "1,20,100,1000")]
+        pages: String,
+    },
+}
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn config(login_url: &str) -> sfcrm_core::Result<Config> {
+    let secret: [u8; 32] = rand::random();
+    Config::builder()
+        .client_id("sfcrm-demo-client")
+        .client_secret("sfcrm-demo-secret")
+        .redirect_uri("http://127.0.0.1:8788/callback")
+        .login_url(login_url)
+        .state_secret(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, secret))
+        .forward_origins(["http://127.0.0.1:3000"])
+        .build()
+}
+
+fn client(conn: &Conn) -> BoxResult<(Client, ConnectionKey, Arc<FileStore>)> {
+    let store = Arc::new(FileStore::new(&conn.store)?);
+    let client = Client::new(config(&conn.login_url)?, store.clone())?;
+    Ok((client, ConnectionKey::new(conn.account.clone(), conn.owner.clone()), store))
+}
+
+fn calls_json(c: ApiCallCounts) -> Value {
+    json!({"api_requests": c.api_requests, "query": c.query, "query_more": c.query_more,
+           "token_requests": c.token_requests, "retries": c.retries})
+}
+
+async fn connect(conn: &Conn, session_out: &std::path::Path) -> BoxResult<Value> {
+    let (client, key, store) = client(conn)?;
+    let login = client.login(&key, Some("http://127.0.0.1:3000/bench")).await?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let resp = http.get(&login.url).send().await?;
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("the authorize endpoint did not redirect")?;
+    let mut params = CallbackParams::default();
+    for (k, v) in url::Url::parse(location)?.query_pairs() {
+        match k.as_ref() {
+            "code" => params.code = Some(v.into_owned()),
+            "state" => params.state = Some(v.into_owned()),
+            "error" => params.error = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let cb = client.callback(&params).await?;
+    if let CallbackOutcome::Error { reason } = cb.outcome {
+        return Err(format!("callback failed: {reason}").into());
+    }
+    let doc = store.load(&key).await?.ok_or("no connection stored")?;
+    let session = json!({"access_token": doc.token.access_token.expose(), "instance_url": doc.instance_url});
+    std::fs::write(session_out, serde_json::to_vec(&session)?)?;
+    Ok(json!({"connected": true, "instance_url": doc.instance_url}))
+}
+
+async fn stream(conn: &Conn, type_name: &str, batch_size: u32) -> BoxResult<Value> {
+    let (client, key, _) = client(conn)?;
+    let spec = ExportSpec::builtin(type_name)?;
+    let before = client.api_calls();
+    let t = Instant::now();
+    let mut s = client.export_stream(&key, ExportRequest::new(spec).batch_size(batch_size));
+    let (mut records, mut batches, mut first) = (0u64, 0u64, None);
+    while let Some(b) = s.next_batch().await? {
+        records += b.records.len() as u64;
+        batches += 1;
+        first.get_or_insert_with(|| t.elapsed().as_secs_f64());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    Ok(json!({"records": records, "batches": batches, "seconds": secs, "first_batch_s": first,
+              "client_calls": calls_json(client.api_calls() - before)}))
+}
+
+/// Finds `"key":"value"` in `body` and returns `value` (no escapes expected: URLs and numbers).
+fn find_value<'a>(body: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let at = memchr::memmem::find(body, key)? + key.len();
+    let rest = &body[at..];
+    let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+    let end = rest.iter().position(|&c| c == b'"' || c == b',' || c == b'}')?;
+    Some(&rest[..end])
+}
+
+async fn raw(session: &std::path::Path, soql: &str, api_version: &str, batch_size: u32) -> BoxResult<Value> {
+    let s: Value = serde_json::from_slice(&std::fs::read(session)?)?;
+    let token = s["access_token"].as_str().ok_or("session: access_token")?.to_owned();
+    let instance = s["instance_url"].as_str().ok_or("session: instance_url")?.trim_end_matches('/').to_owned();
+    let http = reqwest::Client::builder().build()?;
+    let auth = format!("Bearer {token}");
+    let opts = format!("batchSize={batch_size}");
+    let finder = memchr::memmem::Finder::new(b"{\"attributes\":{\"type\":\"Contact\"");
+    let t = Instant::now();
+    let mut url = url::Url::parse(&format!("{instance}/services/data/{api_version}/query"))?;
+    url.query_pairs_mut().append_pair("q", soql);
+    let mut next = Some(url.to_string());
+    let (mut pages, mut bytes, mut records, mut total, mut first) = (0u64, 0u64, 0u64, None, None);
+    while let Some(u) = next.take() {
+        let resp = http.get(&u).header("Authorization", &auth).header("Sforce-Query-Options", &opts).send().await?;
+        if !resp.status().is_success() {
+            return Err(format!("HTTP {} for {u}", resp.status()).into());
+        }
+        let body = resp.bytes().await?;
+        first.get_or_insert_with(|| t.elapsed().as_secs_f64());
+        pages += 1;
+        bytes += body.len() as u64;
+        records += finder.find_iter(&body).count() as u64;
+        if total.is_none() {
+            total = find_value(&body, b"\"totalSize\":").and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+        }
+        if let Some(path) = find_value(&body, b"\"nextRecordsUrl\":") {
+            next = Some(format!("{instance}{}", std::str::from_utf8(path)?));
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    Ok(json!({"records": records, "total_size": total, "pages": pages, "bytes": bytes, "seconds": secs, "first_page_s": first}))
+}
+
+async fn walk(conn: &Conn, type_name: &str, limit: u64) -> BoxResult<Value> {
+    let (client, key, _) = client(conn)?;
+    let spec = ExportSpec::builtin(type_name)?;
+    let before = client.api_calls();
+    let t = Instant::now();
+    let (mut page, mut pages, mut records, mut page_calls) = (1i64, 0u64, 0u64, 0u64);
+    loop {
+        let p = client.export_page(&key, &spec, PageRequest { page, limit: Some(limit) }).await?;
+        pages += 1;
+        records += p.data.len() as u64;
+        page_calls += u64::from(p.api_calls);
+        match p.pagination.next_page {
+            Some(n) => page = n,
+            None => break,
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    Ok(json!({"records": records, "pages": pages, "page_api_calls": page_calls, "seconds": secs,
+              "client_calls": calls_json(client.api_calls() - before)}))
+}
+
+async fn deep(conn: &Conn, type_name: &str, limit: u64, pages: &str) -> BoxResult<Value> {
+    let targets: Vec<i64> = pages.split(',').map(|p| p.trim().parse()).collect::<Result<_, _>>()?;
+    let spec = ExportSpec::builtin(type_name)?;
+    let mut cold = Vec::new();
+    {
+        // Process warm-up (TLS library and entropy initialisation), so that "cold" means a new
+        // client with a new connection and empty caches, not a new process.
+        let (client, key, _) = client(conn)?;
+        client.api_get_json(&key, "/services/data/").await?;
+    }
+    for &p in &targets {
+        let (client, key, _) = client(conn)?;
+        client.invalidate_export_cache(&key); // cold: no COUNT, no anchors (the cache is per process)
+        let before = client.api_calls();
+        let t = Instant::now();
+        let page = client.export_page(&key, &spec, PageRequest { page: p, limit: Some(limit) }).await?;
+        let secs = t.elapsed().as_secs_f64();
+        cold.push(json!({"page": p, "seconds": secs, "records": page.data.len(), "page_api_calls": page.api_calls,
+                         "api_requests": (client.api_calls() - before).api_requests}));
+    }
+    let (client, key, _) = client(conn)?;
+    client.invalidate_export_cache(&key);
+    let last = *targets.iter().max().ok_or("no pages")?;
+    let mut walk = Vec::new();
+    let t_walk = Instant::now();
+    let mut walk_calls = 0u64;
+    for p in 1..=last {
+        let before = client.api_calls();
+        let t = Instant::now();
+        let page = client.export_page(&key, &spec, PageRequest { page: p, limit: Some(limit) }).await?;
+        let secs = t.elapsed().as_secs_f64();
+        walk_calls += u64::from(page.api_calls);
+        if targets.contains(&p) {
+            walk.push(json!({"page": p, "seconds": secs, "records": page.data.len(), "page_api_calls": page.api_calls,
+                             "api_requests": (client.api_calls() - before).api_requests}));
+        }
+    }
+    Ok(json!({"limit": limit, "cold": cold, "walk": walk, "walk_pages": last,
+              "walk_seconds": t_walk.elapsed().as_secs_f64(), "walk_page_api_calls": walk_calls}))
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let out = match &args.cmd {
+        Cmd::Connect { conn, session_out } => connect(conn, session_out).await,
+        Cmd::Stream { conn, r#type, batch_size } => stream(conn, r#type, *batch_size).await,
+        Cmd::Raw { session, soql, api_version, batch_size } => raw(session, soql, api_version, *batch_size).await,
+        Cmd::Walk { conn, r#type, limit } => walk(conn, r#type, *limit).await,
+        Cmd::Deep { conn, r#type, limit, pages } => deep(conn, r#type, *limit, pages).await,
+    };
+    match out {
+        Ok(v) => println!("{v}"),
+        Err(e) => {
+            eprintln!("sfcrm-bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}
