@@ -4,6 +4,8 @@ import os
 import pathlib
 from typing import Any, Callable, Mapping, Optional, Sequence, Union, final
 
+from .store import TokenStore
+
 __version__: str
 
 ERROR_KINDS: dict[str, tuple[int, type[SfcrmError]]]
@@ -231,7 +233,7 @@ class FileStore:
 
 @final
 class Client:
-    def __new__(cls, config: Config, store: Any = None) -> Client: ...
+    def __new__(cls, config: Config, store: Union[MemoryStore, FileStore, TokenStore, None] = None) -> Client: ...
     def login(self, account_id: str, owner: str, forward_url: Optional[str] = None) -> LoginRedirect: ...
     def callback(
         self,

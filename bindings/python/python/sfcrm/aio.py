@@ -27,9 +27,12 @@ from ._native import (
     Disconnected,
     ExportIterator,
     ExportSummary,
+    FileStore,
     LoginRedirect,
+    MemoryStore,
     Progress,
 )
+from .store import TokenStore
 
 T = TypeVar("T")
 
@@ -120,7 +123,7 @@ class AsyncClient:
     def __init__(
         self,
         config: Config,
-        store: Any = None,
+        store: Union[MemoryStore, FileStore, TokenStore, None] = None,
         *,
         executor: Optional[concurrent.futures.Executor] = None,
     ) -> None:
