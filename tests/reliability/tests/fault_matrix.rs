@@ -154,6 +154,9 @@ struct Cell {
     client: Client,
     key: ConnectionKey,
     contact_ids: Vec<String>,
+    /// Emulator faults armed, and consumed (counted at disarm time).
+    armed: std::sync::atomic::AtomicU64,
+    consumed: std::sync::atomic::AtomicU64,
 }
 
 async fn cell_env() -> Cell {
@@ -170,7 +173,16 @@ async fn cell_env() -> Cell {
     let client = Client::new(config, store.clone()).unwrap();
     let control = emu.control();
     let contact_ids = (0..CONTACTS as u64).map(|i| control.record_id(SObject::Contact, i)).collect();
-    Cell { emu, ecfg, store, client, key: ConnectionKey::new("acc-m", "user-m"), contact_ids }
+    Cell {
+        emu,
+        ecfg,
+        store,
+        client,
+        key: ConnectionKey::new("acc-m", "user-m"),
+        contact_ids,
+        armed: Default::default(),
+        consumed: Default::default(),
+    }
 }
 
 /// Stored state that must survive a failed operation: tokens, instance_url, invalidated flag,
@@ -203,6 +215,7 @@ async fn arm(c: &Cell, f: F, op: Op, persistent: bool, armed: &Armed) {
             Op::Disconnect => Endpoint::Revoke,
         };
         control.add_fault(Fault { endpoint, count, kind });
+        c.armed.fetch_add(count as u64, Ordering::SeqCst);
         return;
     }
     match f {
@@ -236,6 +249,8 @@ async fn arm(c: &Cell, f: F, op: Op, persistent: bool, armed: &Armed) {
 }
 
 fn disarm(c: &Cell) {
+    let left: u64 = c.emu.control().pending_faults().iter().map(|x| x.count as u64).sum();
+    c.consumed.fetch_add(c.armed.swap(0, Ordering::SeqCst) - left, Ordering::SeqCst);
     c.emu.control().clear_faults();
     c.store.clear();
 }
@@ -254,7 +269,6 @@ async fn reconnect_if_needed(c: &Cell, kind: ErrorKind) {
 /// Runs one cell; returns (outcome label, faults injected) or a failure description.
 async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), String> {
     let c = cell_env().await;
-    let control = c.emu.control();
     let want = expect(f, op, persistent);
     let mut armed = Armed { pre_rotation: None };
     // Set-up: connected (except for the callback cell), one rotation done so a rotated-out
@@ -296,7 +310,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                         return Err("store changed".into());
                     }
                     connect(&c.client, &c.key).await;
-                    label = format!("{k:?}");
+                    label = format!("{k:?}→ok");
                 }
                 (w, r) => return Err(format!("want {w:?}, got {:?}", r.map(|cb| cb.url))),
             }
@@ -436,8 +450,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
     // Faults injected: store faults counted by the decorator; emulator faults = armed − left.
     let mut injected = c.store.injected.load(Ordering::SeqCst) - faults_before;
     if emulator_fault(f).is_some() {
-        let left: u32 = control.pending_faults().iter().map(|x| x.count).sum();
-        injected += (if persistent { PERSISTENT } else { 1 } - left) as u64;
+        injected += c.consumed.load(Ordering::SeqCst);
     } else if !matches!(f, F::StoreFails | F::StoreConflicts) {
         injected += 1;
     }
