@@ -18,7 +18,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sfcrm_core::client::{CallbackOutcome, CallbackParams};
-use sfcrm_core::export::{Checkpoint, ExportFormat, ExportRequest, ExportSpec, Progress};
+use sfcrm_core::export::{Checkpoint, ExportFormat, ExportRequest, ExportSpec, RecordWriter};
 use sfcrm_core::store::{FileStore, SealedStore, SealingKey, SealingKeyring, TokenStore};
 use sfcrm_core::{Client, Config, ConnectionKey, Error, ErrorKind, Result};
 
@@ -45,7 +45,8 @@ pub struct ExportArgs {
     /// Incremental: only records whose SystemModstamp is after this instant (e.g. 2024-01-01T00:00:00Z).
     #[arg(long)]
     since: Option<String>,
-    /// Resume after this checkpoint token (printed by an interrupted export).
+    /// Resume after this checkpoint token (printed by an export that stopped on an error or Ctrl-C;
+    /// the records before it are in that run's `<out>.partial`).
     #[arg(long)]
     checkpoint: Option<String>,
     /// Include deleted and archived records (queryAll).
@@ -214,27 +215,76 @@ pub async fn export(args: ExportArgs) -> Result<()> {
         ProgressStyle::with_template("{spinner} {pos}/{len} records {per_sec} [{elapsed_precise}] {wide_bar}")
             .expect("static template"),
     );
-    let progress_bar = bar.clone();
-    let on_progress = move |p: Progress| {
-        if let Some(total) = p.total_size {
-            progress_bar.set_length(total);
+    let resumed_from = request.resume_from.as_ref().map(Checkpoint::records).unwrap_or(0);
+    // Written to `<out>.partial`, renamed over `--out` only when complete. On an error or Ctrl-C
+    // the partial file keeps every record delivered so far and the checkpoint after them is
+    // printed, so `--checkpoint TOKEN --out NEXT` continues without losing or repeating a record.
+    let partial = partial_path(&args.out);
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot create {}: {e}", partial.display())))?;
+    let mut stream = client.export_stream(&key, request);
+    let mut writer = RecordWriter::new(format, std::io::BufWriter::new(file), stream.fields())?;
+    let mut failure: Option<Error> = None;
+    loop {
+        let next = tokio::select! {
+            r = stream.next_batch() => r,
+            _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, "interrupted")),
+        };
+        match next {
+            Ok(Some(batch)) => {
+                if let Err(e) = batch.records.iter().try_for_each(|r| writer.write_record(r)) {
+                    failure = Some(e);
+                    break;
+                }
+                let p = stream.progress();
+                if let Some(total) = p.total_size {
+                    bar.set_length(total);
+                }
+                bar.set_position(p.records);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
-        progress_bar.set_position(p.records);
-    };
-    let result = tokio::select! {
-        r = client.export_to_path(&key, request, format, &args.out, Some(&on_progress)) => r,
-        _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, format!("interrupted; {} was not written", args.out.display()))),
-    };
+    }
     bar.finish_and_clear();
-    let summary = result?;
+    let records = writer.records();
+    let finished = writer.finish().and_then(|w| {
+        let file = w.into_inner().map_err(|e| Error::new(ErrorKind::Io, format!("writing the export failed: {}", e.error())))?;
+        file.sync_all().map_err(|e| Error::new(ErrorKind::Io, format!("writing the export failed: {e}")))
+    });
+    if let Some(e) = failure.or(finished.err()) {
+        let checkpoint = stream.checkpoint();
+        eprintln!(
+            "stopped after {} records ({} in {}); continue with: --checkpoint {} --out <another file>",
+            checkpoint.records(),
+            records,
+            partial.display(),
+            checkpoint.to_token()
+        );
+        return Err(e);
+    }
+    std::fs::rename(&partial, &args.out)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot rename {} to {}: {e}", partial.display(), args.out.display())))?;
+    let checkpoint = stream.checkpoint();
     eprintln!(
-        "{} records -> {} ({} API calls; next incremental run: --since {})",
-        summary.records,
+        "{} records -> {} ({} API calls; {} records in all with earlier runs; next incremental run: --since {})",
+        records,
         args.out.display(),
-        summary.api_calls,
-        summary.checkpoint.last_modstamp().unwrap_or("<none: run with --since to track SystemModstamp>")
+        stream.api_calls(),
+        resumed_from + records,
+        checkpoint.last_modstamp().unwrap_or("<none: run with --since to track SystemModstamp>")
     );
     Ok(())
+}
+
+/// `<out>.partial`, beside `out`.
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "export".into());
+    name.push(".partial");
+    out.with_file_name(name)
 }
 
 /// `sfcrm status`.
