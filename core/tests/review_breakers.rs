@@ -150,3 +150,33 @@ fn a_token_response_without_issued_at_gets_the_receipt_time_in_ms() {
     assert!(issued >= now && issued < now + 60_000, "{issued} vs {now}");
     assert!(t.refresh_token.is_none());
 }
+
+fn contact_no_id(n: u32) -> String {
+    format!(
+        r#"{{"attributes":{{"type":"Contact","url":"/services/data/v48.0/sobjects/Contact/003{n:012}AAA"}},"Name":"Contact {n}"}}"#
+    )
+}
+
+/// salesforce-api.md §4 leaves open whether an OFFSET query returns only its first batch (as SOSL
+/// does). If it stops short (`done:true` with fewer rows than LIMIT while the COUNT says more
+/// exist), the page continues by keyset after the last row instead of coming back short.
+#[tokio::test]
+async fn an_offset_query_that_stops_after_its_first_batch_is_completed_by_keyset() {
+    let rows = |r: std::ops::RangeInclusive<u32>| r.map(contact_no_id).collect::<Vec<_>>().join(",");
+    let server = ScriptedServer::start(vec![
+        Step::new("GET", QUERY, 200, r#"{"totalSize":10,"done":true,"records":[]}"#),
+        Step::new("GET", QUERY, 200, &format!(r#"{{"totalSize":2,"done":true,"records":[{}]}}"#, rows(5..=6))),
+        Step::new("GET", QUERY, 200, &format!(r#"{{"totalSize":2,"done":true,"records":[{}]}}"#, rows(7..=8))),
+    ])
+    .await;
+    let (client, key, _) = scripted_client(&server).await;
+    let spec = ExportSpec::custom("Contact", &["Name"]).unwrap();
+    let p = client.export_page(&key, &spec, sfcrm_core::export::PageRequest { page: 2, limit: Some(4) }).await.unwrap();
+    let names: Vec<&str> = p.data.iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Contact 5", "Contact 6", "Contact 7", "Contact 8"]);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert_eq!(soql_of(&reqs[1]), "SELECT Name FROM Contact ORDER BY Id ASC LIMIT 4 OFFSET 4");
+    assert_eq!(soql_of(&reqs[2]), "SELECT Name FROM Contact WHERE Id > '003000000000006AAA' ORDER BY Id ASC LIMIT 2");
+    assert_eq!(p.api_calls, 3);
+}
