@@ -180,3 +180,49 @@ async fn an_offset_query_that_stops_after_its_first_batch_is_completed_by_keyset
     assert_eq!(soql_of(&reqs[2]), "SELECT Name FROM Contact WHERE Id > '003000000000006AAA' ORDER BY Id ASC LIMIT 2");
     assert_eq!(p.api_calls, 3);
 }
+
+/// The host's store is the SDK's refresh "event": field case BR-02 wants it to fire once with the
+/// new token. Exactly one save carries `00DFAKE!TOKEN2` (the lease save before it still holds
+/// TOKEN1), and nothing is saved after it for this one call.
+#[tokio::test]
+async fn br_02_the_store_sees_the_new_token_exactly_once() {
+    use futures_util::future::BoxFuture;
+    use sfcrm_core::store::{ConnectionDocument, SaveOutcome, TokenStore};
+    use std::sync::Mutex;
+
+    struct Recording {
+        inner: MemoryStore,
+        saved: Mutex<Vec<String>>,
+    }
+    impl TokenStore for Recording {
+        fn load<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, sfcrm_core::Result<Option<ConnectionDocument>>> {
+            self.inner.load(key)
+        }
+        fn save<'a>(&'a self, doc: &'a ConnectionDocument, expected: Option<u64>) -> BoxFuture<'a, sfcrm_core::Result<SaveOutcome>> {
+            self.saved.lock().unwrap().push(doc.token.access_token.expose().to_owned());
+            self.inner.save(doc, expected)
+        }
+        fn delete<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, sfcrm_core::Result<bool>> {
+            self.inner.delete(key)
+        }
+    }
+
+    let server = ScriptedServer::start(vec![]).await;
+    let store = Arc::new(Recording { inner: MemoryStore::new(), saved: Mutex::new(Vec::new()) });
+    let key = ConnectionKey::new("acc-1", "user-1");
+    seed_connection(&store.inner, &key, &server.base_url, "00DFAKE!TOKEN1", Some("5AepFAKEREFRESH1")).await;
+    let client = Client::new(server.config().build().unwrap(), store.clone()).unwrap();
+    let token = format!(
+        r#"{{"access_token":"00DFAKE!TOKEN2","signature":"c2lnMg==","scope":"api refresh_token","instance_url":"{}","id":"https://login.example/id/00D000000000001EAA/005000000000001AAA","token_type":"Bearer","issued_at":"1732953600000"}}"#,
+        server.base_url
+    );
+    server.push(vec![
+        Step::new("GET", QUERY, 401, SESSION_401),
+        Step::new("POST", "/services/oauth2/token", 200, &token),
+        Step::new("GET", QUERY, 200, r#"{"totalSize":0,"done":true,"records":[]}"#),
+    ]);
+    client.query_page(&key, "SELECT Id FROM Account", &Default::default()).await.unwrap();
+    let saved = store.saved.lock().unwrap().clone();
+    assert_eq!(saved.iter().filter(|t| *t == "00DFAKE!TOKEN2").count(), 1, "{saved:?}");
+    assert_eq!(saved.last().map(String::as_str), Some("00DFAKE!TOKEN2"), "{saved:?}");
+}
