@@ -107,9 +107,11 @@ run_suite() { # name, command...; requires the closing "N passed, 0 failed" line
   if ! "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"; then
     cat "$WORK/$name.out" "$WORK/$name.err"; echo "c tests ($name) FAILED"; return 1
   fi
-  grep -E '^(FAIL|ok)' "$WORK/$name.out" | grep -c '^ok' | xargs printf '  %s test groups ok\n'
-  tail -n 1 "$WORK/$name.out"
-  tail -n 1 "$WORK/$name.out" | grep -Eq '^[0-9]+ passed, 0 failed$'
+  echo "  $(grep -c '^ok ' "$WORK/$name.out") test groups ok"
+  local last
+  last=$(tail -n 1 "$WORK/$name.out")
+  echo "$last"
+  [[ "$last" =~ ^[0-9]+\ passed,\ 0\ failed$ ]]
 }
 
 step "compile (shared library)"
@@ -133,8 +135,11 @@ echo "  valgrind: $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$WORK/valgrind.log" 
 step "compile (AddressSanitizer + UBSan)"
 gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer "${SRCS[@]}" \
   -L"$LIBDIR" -lsfcrm -Wl,-rpath,"$LIBDIR" -lpthread -o "$WORK/test_asan"
-nm "$WORK/test_asan" | grep -q '__asan_init' || { echo "ASan runtime is not linked"; exit 1; }
-ldd "$WORK/test_asan" | grep -q 'libasan' || { echo "libasan is not a dependency"; exit 1; }
+# (into files first: `nm | grep -q` can fail under pipefail when grep exits early)
+nm "$WORK/test_asan" >"$WORK/asan.nm"
+ldd "$WORK/test_asan" >"$WORK/asan.ldd"
+grep -q '__asan_init' "$WORK/asan.nm" || { echo "ASan runtime is not linked"; exit 1; }
+grep -q 'libasan' "$WORK/asan.ldd" || { echo "libasan is not a dependency"; exit 1; }
 # ASan really is active: a deliberate heap overflow must be reported.
 if ASAN_OPTIONS=abort_on_error=0 "$WORK/test_asan" --asan-selftest 2>"$WORK/asan-selftest.err"; then
   echo "ASan self-test did not fail"; exit 1
