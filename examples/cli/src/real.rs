@@ -42,7 +42,7 @@ pub struct ExportArgs {
     /// Output file (written to a temporary file beside it and renamed on success).
     #[arg(long)]
     out: PathBuf,
-    /// Incremental: only records whose SystemModstamp is after this instant (e.g. 2024-01-01T00:00:00Z).
+    /// Incremental: only records whose SystemModstamp is at or after this instant (inclusive, e.g. 2024-01-01T00:00:00Z).
     #[arg(long)]
     since: Option<String>,
     /// Resume after this checkpoint token (printed by an export that stopped on an error or Ctrl-C;
