@@ -93,10 +93,21 @@ pub extern "C" fn sfcrm_config_from_env(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let out = ptr::out(out, "out")?;
-        let settings: BTreeMap<String, String> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| KNOWN_SETTINGS.contains(&k.as_str()))
-            .collect();
+        let mut settings = BTreeMap::new();
+        for name in KNOWN_SETTINGS {
+            match std::env::var(name) {
+                Ok(v) => {
+                    settings.insert((*name).to_owned(), v);
+                }
+                Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(FfiError::new(
+                        sfcrm_result::Config,
+                        format!("{name} is not valid UTF-8"),
+                    ));
+                }
+            }
+        }
         let data = ConfigData {
             settings: Mutex::new(settings),
         };

@@ -478,6 +478,8 @@ static void test_config(void) {
     CHECK(contains(sfcrm_error_message(err), "SALESFORCE_CLIENT_ID"));
     sfcrm_error_free(err);
   }
+  setenv("SALESFORCE_CLIENT_ID", "env-\xff-client", 1);
+  EXPECT_ERR(SFCRM_RESULT_CONFIG, sfcrm_config_from_env(&env_cfg, &err));
   setenv("SALESFORCE_CLIENT_ID", "env-client", 1);
   EXPECT_OK(sfcrm_config_from_env(&env_cfg, &err));
   CHECK(env_cfg != NULL && env_cfg != (sfcrm_config *)0x1);
