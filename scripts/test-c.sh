@@ -169,6 +169,12 @@ cmake --build "$WORK/cmake" >/dev/null
 "$WORK/cmake/sfcrm_demo" --out "$WORK/cmake-contacts.csv" --db "$WORK/cmake-tokens.db" >/dev/null
 cmp -s "$WORK/make-contacts.csv" "$WORK/cmake-contacts.csv" || { echo "the two demo builds exported different CSV"; exit 1; }
 echo "  cmake build ran; same CSV as the make build"
+cmake -S examples/c -B "$WORK/cmake-static" -DSFCRM_ROOT="$ROOT" -DSFCRM_LIBDIR="$LIBDIR" -DSFCRM_STATIC=ON >/dev/null
+cmake --build "$WORK/cmake-static" >/dev/null
+ldd "$WORK/cmake-static/sfcrm_demo_cpp" >"$WORK/static.ldd"
+if grep -q libsfcrm "$WORK/static.ldd"; then echo "SFCRM_STATIC=ON still links libsfcrm.so"; exit 1; fi
+"$WORK/cmake-static/sfcrm_demo_cpp" >/dev/null
+echo "  cmake SFCRM_STATIC=ON build (libsfcrm.a) ran"
 
 step "pkg-config (examples/c/sfcrm.pc.in)"
 mkdir -p "$WORK/pc"
