@@ -517,3 +517,34 @@ async fn the_count_cache_belongs_to_one_client_and_its_clones() {
     assert_eq!(second.api_calls, 2, "a different client does not see this client's cache");
     assert_eq!(second.data, first.data);
 }
+
+/// A cancel that races the prefetch (landing before, during or after a batch is fetched) always
+/// surfaces as `Cancelled` unless every record was already delivered: a cut-short export never
+/// looks finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_racing_the_prefetch_never_looks_like_the_end() {
+    let env = env_with(6_000, 10).await;
+    let spec = ExportSpec::builtin("contacts").unwrap();
+    for round in 0..40u64 {
+        let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()));
+        let mut delivered = s.next_batch().await.unwrap().unwrap().records.len();
+        let handle = s.cancel_handle();
+        // Cancel from another thread after 0–4 ms while the next batch is being fetched.
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_micros(round * 100));
+            handle.cancel();
+        });
+        let outcome = loop {
+            match s.next_batch().await {
+                Ok(Some(b)) => delivered += b.records.len(),
+                other => break other,
+            }
+        };
+        canceller.join().unwrap();
+        match outcome {
+            Ok(None) => assert_eq!(delivered, 6_000, "round {round}: the stream ended early without an error"),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Cancelled, "round {round}: {e}"),
+            Ok(Some(_)) => unreachable!(),
+        }
+    }
+}

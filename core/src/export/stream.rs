@@ -414,7 +414,7 @@ fn position_of(record: &Record, incremental: bool) -> Result<Position> {
 /// requested until the first [`ExportStream::next_batch`]. Dropping it stops its prefetch task.
 pub struct ExportStream {
     pending: Option<Box<dyn RecordSource>>,
-    rx: Option<mpsc::Receiver<Result<SourceBatch>>>,
+    rx: Option<mpsc::Receiver<Result<Option<SourceBatch>>>>,
     task: Option<JoinHandle<()>>,
     cancel: CancelHandle,
     deferred_error: Option<Error>,
@@ -523,7 +523,10 @@ impl Client {
     }
 }
 
-async fn prefetch(mut source: Box<dyn RecordSource>, tx: mpsc::Sender<Result<SourceBatch>>, cancel: watch::Receiver<bool>) {
+/// Fetches ahead of the consumer. Sends `Ok(Some(batch))` per batch, then exactly one `Ok(None)`
+/// at the end or one `Err`; a channel closed without either means the task stopped early
+/// (cancelled, aborted or panicked), which the consumer never mistakes for the end.
+async fn prefetch(mut source: Box<dyn RecordSource>, tx: mpsc::Sender<Result<Option<SourceBatch>>>, cancel: watch::Receiver<bool>) {
     loop {
         // Reserve the one ready slot first, so at most one batch is fetched ahead.
         let permit = tokio::select! {
@@ -537,8 +540,11 @@ async fn prefetch(mut source: Box<dyn RecordSource>, tx: mpsc::Sender<Result<Sou
             r = source.next_batch() => r,
         };
         match result {
-            Ok(Some(batch)) => permit.send(Ok(batch)),
-            Ok(None) => return, // dropping the sender ends the stream
+            Ok(Some(batch)) => permit.send(Ok(Some(batch))),
+            Ok(None) => {
+                permit.send(Ok(None));
+                return;
+            }
             Err(e) => {
                 permit.send(Err(e));
                 return;
@@ -585,16 +591,25 @@ impl ExportStream {
             m = rx.recv() => m,
         };
         match msg {
-            None => {
+            Some(Ok(None)) => {
                 self.finished = true;
                 self.task = None;
                 Ok(None)
+            }
+            // Closed without an end marker: the prefetch task stopped early.
+            None if self.cancel.is_cancelled() => {
+                self.stop();
+                Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"))
+            }
+            None => {
+                self.stop();
+                Err(Error::internal("the export's prefetch task stopped before the end of the export"))
             }
             Some(Err(e)) => {
                 self.stop();
                 Err(e)
             }
-            Some(Ok(batch)) => {
+            Some(Ok(Some(batch))) => {
                 if let Some(last) = batch.records.last() {
                     self.position = Some(position_of(last, self.since.is_some())?);
                 }
