@@ -610,7 +610,10 @@ impl Client {
     ) -> Result<ConnectionDocument> {
         let config = &self.inner.config;
         tracing::debug!(target: "sfcrm::client", key = %key, "refresh: sending refresh grant");
-        match oauth::refresh_grant(&self.inner.transport, config, &refresh_token).await {
+        // The lease was written just now with `refresh_lease_ttl`; keep a second of margin for
+        // clock reads and the save that follows.
+        let lease_end = Instant::now() + config.refresh_lease_ttl().saturating_sub(Duration::from_secs(1));
+        match oauth::refresh_grant_until(&self.inner.transport, config, &refresh_token, Some(lease_end)).await {
             Ok(tok) => {
                 let allowed = self.instance_allowed(&tok.instance_url);
                 let mut new = leased.clone();

@@ -348,6 +348,12 @@ impl Transport {
                     if attempt >= self.retry.max_retries {
                         return Err(error);
                     }
+                    // Retrying sooner than the server asked would not honour Retry-After: a
+                    // longer wait than our backoff allows is the caller's decision (the error
+                    // carries `retry_after`).
+                    if retry_after.is_some_and(|ra| ra > self.retry.max_backoff) {
+                        return Err(error);
+                    }
                     let wait = backoff(&self.retry, attempt, retry_after);
                     tracing::debug!(target: "sfcrm::http", kind = %error.kind(), wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
@@ -445,6 +451,20 @@ impl Transport {
         form: &[(&str, &str)],
         kind: CallKind,
     ) -> Result<JsonResponse> {
+        self.post_form_until(url, form, kind, None).await
+    }
+
+    /// [`Transport::post_form`] that starts no new attempt unless it can finish (backoff +
+    /// `token_timeout`, which covers connecting) before `deadline`. The refresh grant passes the end of its refresh lease:
+    /// an attempt that outlived the lease could race another process that took the lease over,
+    /// and two uses of one refresh token under rotation revoke the whole token family.
+    pub async fn post_form_until(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        kind: CallKind,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<JsonResponse> {
         let body = form_encode(form);
         let mut attempt: u32 = 0;
         loop {
@@ -465,6 +485,10 @@ impl Transport {
                     let err = transport_error(&e, url);
                     if e.is_connect() && attempt < self.retry.max_retries {
                         let wait = backoff(&self.retry, attempt, None);
+                        let worst_case = wait + self.token_timeout;
+                        if deadline.is_some_and(|d| std::time::Instant::now() + worst_case >= d) {
+                            return Err(err);
+                        }
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                         continue;

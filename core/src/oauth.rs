@@ -356,6 +356,17 @@ pub async fn refresh_grant(
     config: &Config,
     refresh_token: &Secret,
 ) -> Result<TokenResponse> {
+    refresh_grant_until(transport, config, refresh_token, None).await
+}
+
+/// [`refresh_grant`] whose connection retries all finish before `deadline` (the end of the
+/// caller's refresh lease; see [`Transport::post_form_until`]).
+pub async fn refresh_grant_until(
+    transport: &Transport,
+    config: &Config,
+    refresh_token: &Secret,
+    deadline: Option<std::time::Instant>,
+) -> Result<TokenResponse> {
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose()),
@@ -363,7 +374,7 @@ pub async fn refresh_grant(
         ("client_secret", config.client_secret().expose()),
     ];
     let resp = transport
-        .post_form(&token_url(config), &form, CallKind::TokenRefresh)
+        .post_form_until(&token_url(config), &form, CallKind::TokenRefresh, deadline)
         .await?;
     TokenResponse::from_json(&resp.body)
 }

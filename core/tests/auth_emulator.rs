@@ -532,7 +532,13 @@ async fn query_all_includes_deleted_rows_and_batch_size_is_sent() {
 
 #[tokio::test]
 async fn transport_faults_are_retried_with_backoff() {
-    let env = Env::start().await;
+    // The backoff cap admits the HTML 503's `Retry-After: 1` (a longer one goes back to the
+    // caller: see transport_limits.rs).
+    let ecfg = EmulatorConfig { contacts: 50, deals: 20, notes: 10, ..EmulatorConfig::default() };
+    let env = Env::start_with(ecfg, |b| {
+        b.retry(sfcrm_core::RetryPolicy { max_retries: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(1500) })
+    })
+    .await;
     let control = env.emu.control();
     for kind in [
         FaultKind::Html503 { retry_after_s: 1 },
