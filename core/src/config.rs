@@ -23,6 +23,12 @@
 //! | `SFCRM_REQUEST_TIMEOUT_MS` | request_timeout (ms) | 120000 |
 //! | `SFCRM_MAX_RETRIES` | retry.max_retries | 3 |
 //! | `SFCRM_BATCH_SIZE` | batch_size (200..=2000) | unset (Salesforce's default, 2000) |
+//! | `SFCRM_INITIAL_BACKOFF_MS` | retry.initial_backoff (ms) | 250 |
+//! | `SFCRM_MAX_BACKOFF_MS` | retry.max_backoff (ms); a longer `Retry-After` is returned to the caller | 20000 |
+//! | `SFCRM_TOKEN_TIMEOUT_MS` | token_timeout (ms), for token endpoint calls | 30000 |
+//! | `SFCRM_REFRESH_LEASE_TTL_MS` | refresh_lease_ttl (ms): how long a refresh may hold the connection | 60000 |
+//! | `SFCRM_REFRESH_WAIT_MS` | refresh_wait (ms): how long to wait for another process's refresh | 30000 |
+//! | `SFCRM_COUNT_CACHE_TTL_SECS` | count_cache_ttl (s): how long `export_page` reuses a COUNT | 60 |
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -318,6 +324,27 @@ impl Config {
         }
         if let Some(s) = get("SFCRM_BATCH_SIZE") {
             b.batch_size = Some(parse_num::<u32>("SFCRM_BATCH_SIZE", &s)?);
+        }
+        let ms = |name: &str| -> Result<Option<Duration>> {
+            get(name).map(|s| parse_num::<u64>(name, &s).map(Duration::from_millis)).transpose()
+        };
+        if let Some(d) = ms("SFCRM_INITIAL_BACKOFF_MS")? {
+            b.retry.initial_backoff = d;
+        }
+        if let Some(d) = ms("SFCRM_MAX_BACKOFF_MS")? {
+            b.retry.max_backoff = d;
+        }
+        if let Some(d) = ms("SFCRM_TOKEN_TIMEOUT_MS")? {
+            b.token_timeout = d;
+        }
+        if let Some(d) = ms("SFCRM_REFRESH_LEASE_TTL_MS")? {
+            b.refresh_lease_ttl = d;
+        }
+        if let Some(d) = ms("SFCRM_REFRESH_WAIT_MS")? {
+            b.refresh_wait = d;
+        }
+        if let Some(s) = get("SFCRM_COUNT_CACHE_TTL_SECS") {
+            b.count_cache_ttl = Duration::from_secs(parse_num("SFCRM_COUNT_CACHE_TTL_SECS", &s)?);
         }
         b.build()
     }
@@ -649,6 +676,7 @@ impl ConfigBuilder {
             }
         }
         if host.is_empty()
+            || !matches!(lu.path(), "" | "/")
             || lu.query().is_some()
             || lu.fragment().is_some()
             || !lu.username().is_empty()
@@ -724,7 +752,7 @@ impl ConfigBuilder {
         if self.token_timeout.is_zero() {
             return Err(self.err(
                 "token_timeout",
-                "SFCRM_REQUEST_TIMEOUT_MS",
+                "SFCRM_TOKEN_TIMEOUT_MS",
                 "must be positive",
             ));
         }
@@ -733,15 +761,15 @@ impl ConfigBuilder {
         if self.refresh_lease_ttl <= token_timeout {
             return Err(self.err(
                 "refresh_lease_ttl",
-                "SFCRM_REQUEST_TIMEOUT_MS",
-                "the refresh lease must outlive the token request timeout",
+                "SFCRM_REFRESH_LEASE_TTL_MS",
+                "the refresh lease must outlive the token request timeout (SFCRM_TOKEN_TIMEOUT_MS)",
             ));
         }
         if self.retry.initial_backoff > self.retry.max_backoff {
             return Err(self.err(
                 "retry",
-                "SFCRM_MAX_RETRIES",
-                "initial_backoff exceeds max_backoff",
+                "SFCRM_INITIAL_BACKOFF_MS",
+                "exceeds the maximum backoff (SFCRM_MAX_BACKOFF_MS)",
             ));
         }
         if self.retry.max_retries > 20 {
@@ -885,6 +913,25 @@ mod tests {
     }
 
     #[test]
+    fn env_tunes_timeouts_backoff_lease_and_count_cache() {
+        let c = Config::from_lookup(env(&[
+            ("SFCRM_INITIAL_BACKOFF_MS", "50"),
+            ("SFCRM_MAX_BACKOFF_MS", "60000"),
+            ("SFCRM_TOKEN_TIMEOUT_MS", "15000"),
+            ("SFCRM_REFRESH_LEASE_TTL_MS", "45000"),
+            ("SFCRM_REFRESH_WAIT_MS", "20000"),
+            ("SFCRM_COUNT_CACHE_TTL_SECS", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(c.retry().initial_backoff, Duration::from_millis(50));
+        assert_eq!(c.retry().max_backoff, Duration::from_secs(60));
+        assert_eq!(c.token_timeout(), Duration::from_secs(15));
+        assert_eq!(c.refresh_lease_ttl(), Duration::from_secs(45));
+        assert_eq!(c.refresh_wait(), Duration::from_secs(20));
+        assert_eq!(c.count_cache_ttl(), Duration::from_secs(5));
+    }
+
+    #[test]
     fn env_errors_name_the_variable() {
         let cases: &[(&str, &str, &str)] = &[
             ("SALESFORCE_CLIENT_ID", "", "SALESFORCE_CLIENT_ID"),
@@ -917,6 +964,13 @@ mod tests {
                 "SALESFORCE_LOGIN_URL",
             ),
             ("SFCRM_INSTANCE_HOSTS", "*", "SFCRM_INSTANCE_HOSTS"),
+            ("SALESFORCE_LOGIN_URL", "https://login.salesforce.com/services", "SALESFORCE_LOGIN_URL"),
+            ("SFCRM_TOKEN_TIMEOUT_MS", "0", "SFCRM_TOKEN_TIMEOUT_MS"),
+            ("SFCRM_REFRESH_LEASE_TTL_MS", "1000", "SFCRM_REFRESH_LEASE_TTL_MS"),
+            ("SFCRM_INITIAL_BACKOFF_MS", "999999", "SFCRM_INITIAL_BACKOFF_MS"),
+            ("SFCRM_MAX_BACKOFF_MS", "x", "SFCRM_MAX_BACKOFF_MS"),
+            ("SFCRM_REFRESH_WAIT_MS", "-5", "SFCRM_REFRESH_WAIT_MS"),
+            ("SFCRM_COUNT_CACHE_TTL_SECS", "soon", "SFCRM_COUNT_CACHE_TTL_SECS"),
         ];
         for (var, val, named) in cases {
             let e = Config::from_lookup(env(&[(var, val)])).unwrap_err();
