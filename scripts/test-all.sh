@@ -17,5 +17,6 @@ for lang in c python node; do
   [ -x "scripts/test-$lang.sh" ] && run "$lang" "scripts/test-$lang.sh"
 done
 run "reliability" scripts/test-reliability.sh
+run "bench-smoke" scripts/test-bench-smoke.sh   # harness smoke check (counts, not times); figures: scripts/bench.sh
 echo "::: all tests finished in $(( $(date +%s) - start )) s, status $status"
 exit $status

@@ -60,9 +60,9 @@ class Emulator:
         self.instance_url = lines["SF_ORG_EMULATOR_INSTANCE_URL"]
         self.ssl = ssl.create_default_context(cafile=str(self.ca))
 
-    def control(self, method: str, path: str) -> dict:
+    def control(self, method: str, path: str, body: dict | None = None) -> dict:
         req = urllib.request.Request(f"{self.login_url}/__emulator/{path}", method=method,
-                                     data=b"{}" if method == "POST" else None,
+                                     data=json.dumps(body or {}).encode() if method == "POST" else None,
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, context=self.ssl, timeout=30) as r:
             return json.loads(r.read())
@@ -83,9 +83,17 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def run_client(cmd: list[str], env: dict, emu: Emulator, timeout: float) -> dict:
-    """Runs one client process under /usr/bin/time; returns its JSON plus RSS, counters, CPU."""
+def run_client(cmd: list[str], env: dict, emu: Emulator, timeout: float, latency_ms: int = 0, n: int = 0,
+               batch: int = 2000) -> dict:
+    """Runs one client process under /usr/bin/time; returns its JSON plus RSS, counters, CPU.
+    With `latency_ms`, every query page of this run is delayed that long by the emulator (its
+    `delay` fault), as a stand-in for a real org's server time."""
     emu.control("POST", "counters/reset")
+    if latency_ms:
+        emu.control("DELETE", "faults")
+        emu.control("POST", "faults", {"endpoint": "query", "count": 1, "kind": "delay", "ms": latency_ms})
+        emu.control("POST", "faults", {"endpoint": "query_more", "count": max(0, math.ceil(n / batch) - 1),
+                                       "kind": "delay", "ms": latency_ms})
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         load0, cpu0, t0 = loadavg(), emu.cpu_seconds(), time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M %e %U %S"] + cmd, env=env,
@@ -129,7 +137,7 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def bench_size(a, n: int, deep: bool) -> dict:
+def bench_size(a, n: int, deep: bool, latency_ms: int = 0) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"sfcrm-bench-{n}-"))
     emu = Emulator(Path(a.emulator_bin), n, work)
     try:
@@ -147,7 +155,7 @@ def bench_size(a, n: int, deep: bool) -> dict:
         for r in range(rounds):
             order = names[r % len(names):] + names[:r % len(names)]
             for name in order:
-                res = run_client(cmds[name], env, emu, a.timeout)
+                res = run_client(cmds[name], env, emu, a.timeout, latency_ms, n, a.batch_size)
                 res["round"] = r
                 res["warmup"] = r < a.warmup
                 if not res["warmup"]:
@@ -155,9 +163,11 @@ def bench_size(a, n: int, deep: bool) -> dict:
                 print(f"  N={n} round {r}{' (warm-up)' if r < a.warmup else ''} {name:18s} "
                       f"{res['records']:>8} rec {res['seconds']:8.3f} s {res['peak_rss_mib']:7.1f} MiB "
                       f"calls {res['calls']['api_calls']}", flush=True)
-        extra = {}
+        extra = {"latency_ms": latency_ms}
+        if latency_ms:
+            emu.control("DELETE", "faults")
         # API calls: the seed's Quick Start loop the seed's way, and the SDK's page walk.
-        if not a.skip_walks:
+        if not a.skip_walks and not latency_ms:
             extra["seed_walk"] = run_client(["node", str(BENCH / "node" / "seed_walk.mjs"), str(session),
                                              str(a.walk_limit)], env, emu, a.timeout)
             extra["sdk_walk"] = run_client([a.bench_bin, "walk", "--login-url", emu.login_url, "--store", str(store),
@@ -215,9 +225,11 @@ def report(results: dict) -> str:
     out.append(f"Run {meta['started']} → {meta['finished']} UTC on {meta['machine']}; batch size {meta['batch_size']}; "
                f"{meta['runs']} recorded runs per client after {meta['warmup']} warm-up round(s), interleaved.\n")
     out.append("Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + "\n")
-    for size in results["sizes"]:
+    sections = results["sizes"] + ([results["latency"]] if results.get("latency") else [])
+    for size in sections:
         n, runs = size["n"], size["runs"]
-        out.append(f"\n### N = {n:,} contacts\n")
+        lat = size.get("latency_ms")
+        out.append(f"\n### N = {n:,} contacts" + (f", with {lat} ms of server time per page (emulator `delay` fault)" if lat else "") + "\n")
         out.append("| client | records | median s (min–max) | records/s (median) | × raw time (median of rounds) "
                    "| peak RSS MiB median (max) | API calls (query+more) | emulator CPU s / run | load avg |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -282,7 +294,7 @@ def report(results: dict) -> str:
 def targets(results: dict) -> list[str]:
     lines = []
     sizes = results["sizes"]
-    for size in sizes:
+    for size in sizes + ([results["latency"]] if results.get("latency") else []):
         runs, n = size["runs"], size["n"]
         def r(a, b):
             xs = ratio_by_round(runs, b, a)  # speedup of a over b = time b / time a
@@ -312,7 +324,8 @@ def targets(results: dict) -> list[str]:
             ok = w["calls"]["api_calls"] <= w["pages"] + 1
             checks.append(f"SDK page walk: {w['calls']['api_calls']} calls for {w['pages']} pages (target ≤ pages + 1) — "
                           f"{'met' if ok else 'MISSED'}")
-        lines.append(f"N = {n:,}:\n" + "\n".join(f"- {c}" for c in checks))
+        lat = size.get("latency_ms")
+        lines.append(f"N = {n:,}" + (f" with {lat} ms per page" if lat else "") + ":\n" + "\n".join(f"- {c}" for c in checks))
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         rows = []
@@ -368,6 +381,8 @@ def main() -> None:
     ap.add_argument("--deep-limit", type=int, default=100)
     ap.add_argument("--deep-runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--latency-ms", type=int, default=50, help="server time per page in the latency section (0: none)")
+    ap.add_argument("--latency-size", type=int, default=100000, help="N of the latency section (0: none)")
     ap.add_argument("--out", default=str(BENCH / "results"))
     ap.add_argument("--emulator-bin", default=str(ROOT / "target" / "release" / "sf-org-emulator"))
     ap.add_argument("--bench-bin", default=str(ROOT / "target" / "release" / "sfcrm-bench"))
@@ -387,6 +402,9 @@ def main() -> None:
     for n in sizes:
         print(f"N = {n}", flush=True)
         results["sizes"].append(bench_size(a, n, deep=(n == a.deep_size)))
+    if a.latency_ms and a.latency_size:
+        print(f"N = {a.latency_size} with {a.latency_ms} ms per page", flush=True)
+        results["latency"] = bench_size(a, a.latency_size, deep=False, latency_ms=a.latency_ms)
     results["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     if a.smoke:
         smoke_checks(results, a)
@@ -404,7 +422,7 @@ def smoke_checks(results: dict, a) -> None:
     """Asserts what must hold whatever the machine's speed: every client got every record, each
     stream cost ceil(N/batch) query calls, the seed's way fails past OFFSET 2000 and the SDK's walk
     costs one call per page plus the COUNT; the report renders."""
-    for size in results["sizes"]:
+    for size in results["sizes"] + ([results["latency"]] if results.get("latency") else []):
         n = size["n"]
         want_calls = math.ceil(n / a.batch_size)
         for name, runs in size["runs"].items():

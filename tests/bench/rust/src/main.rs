@@ -80,6 +80,18 @@ enum Cmd {
         #[arg(long, default_value_t = 2000)]
         batch_size: u32,
     },
+    /// Profile aid: fetches the first query page once, then times parsing it into records
+    /// (`QueryPage::from_json(serde_json::from_str(..))`, what the core does per page) `repeat` times.
+    Parse {
+        #[arg(long)]
+        session: std::path::PathBuf,
+        #[arg(long)]
+        soql: String,
+        #[arg(long, default_value = "v48.0")]
+        api_version: String,
+        #[arg(long, default_value_t = 20)]
+        repeat: u32,
+    },
     /// The SDK's page walk: `export_page` 1, 2, … until `next_page` is null.
     Walk {
         #[command(flatten)]
@@ -222,6 +234,23 @@ async fn raw(session: &std::path::Path, soql: &str, api_version: &str, batch_siz
     Ok(json!({"records": records, "total_size": total, "pages": pages, "bytes": bytes, "seconds": secs, "first_page_s": first}))
 }
 
+async fn parse(session: &std::path::Path, soql: &str, api_version: &str, repeat: u32) -> BoxResult<Value> {
+    let s: Value = serde_json::from_slice(&std::fs::read(session)?)?;
+    let token = s["access_token"].as_str().ok_or("session: access_token")?;
+    let instance = s["instance_url"].as_str().ok_or("session: instance_url")?.trim_end_matches('/');
+    let mut url = url::Url::parse(&format!("{instance}/services/data/{api_version}/query"))?;
+    url.query_pairs_mut().append_pair("q", soql);
+    let body = reqwest::Client::new().get(url).bearer_auth(token).send().await?.text().await?;
+    let t = Instant::now();
+    let mut records = 0usize;
+    for _ in 0..repeat {
+        let page = sfcrm_core::QueryPage::from_json(serde_json::from_str(&body)?)?;
+        records += page.records.len();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    Ok(json!({"bytes": body.len(), "records": records, "seconds": secs, "us_per_record": secs * 1e6 / records as f64}))
+}
+
 async fn walk(conn: &Conn, type_name: &str, limit: u64) -> BoxResult<Value> {
     let (client, key, _) = client(conn)?;
     let spec = ExportSpec::builtin(type_name)?;
@@ -291,6 +320,7 @@ async fn main() {
         Cmd::Connect { conn, session_out } => connect(conn, session_out).await,
         Cmd::Stream { conn, r#type, batch_size } => stream(conn, r#type, *batch_size).await,
         Cmd::Raw { session, soql, api_version, batch_size } => raw(session, soql, api_version, *batch_size).await,
+        Cmd::Parse { session, soql, api_version, repeat } => parse(session, soql, api_version, *repeat).await,
         Cmd::Walk { conn, r#type, limit } => walk(conn, r#type, *limit).await,
         Cmd::Deep { conn, r#type, limit, pages } => deep(conn, r#type, *limit, pages).await,
     };
