@@ -238,6 +238,24 @@ struct Inner {
     export_cache: crate::export::ExportCache,
 }
 
+/// A held per-connection lock; see [`Client::lock_connection`].
+struct ConnectionLock<'a> {
+    client: &'a Client,
+    key: ConnectionKey,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for ConnectionLock<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut map = self.client.inner.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map's own reference left: nobody holds or waits on this lock.
+        if map.get(&self.key).is_some_and(|l| Arc::strong_count(l) == 1) {
+            map.remove(&self.key);
+        }
+    }
+}
+
 /// The SDK client. Cheap to clone (an `Arc`); `Send + Sync`; clones share the connection pool,
 /// the refresh single-flight locks and the counters.
 #[derive(Clone)]
@@ -332,6 +350,20 @@ impl Client {
     fn key_lock(&self, key: &ConnectionKey) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.inner.locks.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(key.clone()).or_default().clone()
+    }
+
+    /// Takes this client's lock for one connection (refresh single flight, disconnect). The map
+    /// entry is removed again when the last holder or waiter lets go, so a host serving many
+    /// connections keeps one entry per connection in use, not per connection ever seen.
+    async fn lock_connection(&self, key: &ConnectionKey) -> ConnectionLock<'_> {
+        let guard = self.key_lock(key).lock_owned().await;
+        ConnectionLock { client: self, key: key.clone(), guard: Some(guard) }
+    }
+
+    /// Number of per-connection locks currently kept (for tests).
+    #[doc(hidden)]
+    pub fn connection_locks_in_use(&self) -> usize {
+        self.inner.locks.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     async fn load(&self, key: &ConnectionKey) -> Result<Option<ConnectionDocument>> {
@@ -477,8 +509,7 @@ impl Client {
     /// when nothing is stored.
     pub async fn disconnect(&self, key: &ConnectionKey) -> Result<Disconnected> {
         check_key(key)?;
-        let lock = self.key_lock(key);
-        let _g = lock.lock().await;
+        let _lock = self.lock_connection(key).await;
         let doc = self.load(key).await?.ok_or_else(not_connected)?;
         let token = doc
             .token
@@ -542,8 +573,7 @@ impl Client {
         key: &ConnectionKey,
         failed: &Secret,
     ) -> Result<ConnectionDocument> {
-        let lock = self.key_lock(key);
-        let _guard = lock.lock().await;
+        let _lock = self.lock_connection(key).await;
         let config = &self.inner.config;
         let deadline = Instant::now() + config.refresh_wait();
         let mut poll = Duration::from_millis(20);

@@ -87,3 +87,22 @@ async fn refresh_retries_stop_before_the_refresh_lease_lapses() {
     assert!(doc.refresh_lease.is_none(), "the lease is released after the failure");
     assert_eq!(doc.token.refresh_token.as_ref().unwrap().expose(), "5AepFAKEREFRESH1");
 }
+
+/// Per-connection refresh locks are kept only while in use: after 20 concurrent calls on an
+/// expired session (one refresh) and a disconnect, the client keeps none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_connection_locks_are_released_after_use() {
+    let env = Env::start().await;
+    env.emu.control().expire_sessions();
+    let calls = (0..20).map(|_| {
+        let (c, k) = (env.client.clone(), env.key.clone());
+        tokio::spawn(async move { c.query_page(&k, "SELECT Id FROM Contact", &QueryOptions::default()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        assert_eq!(call.await.unwrap().unwrap().records.len(), 50);
+    }
+    assert_eq!(env.client.api_calls().refreshes, 1);
+    assert_eq!(env.client.connection_locks_in_use(), 0);
+    env.client.disconnect(&env.key).await.unwrap();
+    assert_eq!(env.client.connection_locks_in_use(), 0);
+}
