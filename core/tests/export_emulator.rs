@@ -548,3 +548,32 @@ async fn a_cancel_racing_the_prefetch_never_looks_like_the_end() {
         }
     }
 }
+
+/// A file export is cancelled through a handle the host kept: `Cancelled`, the target file is
+/// never created and no partial file is left beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_export_is_cancelled_through_the_request_handle() {
+    let env = env_with(20_000, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("contacts.csv");
+    env.emu.control().add_fault(Fault { endpoint: Endpoint::QueryMore, count: 20, kind: FaultKind::Delay { ms: 100 } });
+    let handle = sfcrm_core::export::CancelHandle::new();
+    let request = ExportRequest::new(ExportSpec::builtin("contacts").unwrap()).cancel_with(handle.clone());
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        handle.cancel();
+    });
+    let err = env.client.export_to_path(&env.key, request, ExportFormat::Csv, &target, None).await.unwrap_err();
+    canceller.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err:?}");
+    assert!(!target.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no partial file left");
+    // A handle cancelled before the export starts stops it before any request.
+    let before = env.emu.control().counters();
+    let handle = sfcrm_core::export::CancelHandle::new();
+    handle.cancel();
+    let request = ExportRequest::new(ExportSpec::builtin("contacts").unwrap()).cancel_with(handle);
+    let err = env.client.export_to_path(&env.key, request, ExportFormat::Csv, &target, None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert_eq!(env.emu.control().counters().query, before.query);
+}

@@ -54,12 +54,16 @@ pub struct ExportRequest {
     /// `Sforce-Query-Options: batchSize` (200..=2000; Salesforce may return fewer); `None` uses the
     /// client's configured default.
     pub batch_size: Option<u32>,
+    /// Cancel through this handle (e.g. one kept by the host before calling
+    /// [`crate::Client::export_to_path`]); `None` gives the stream a handle of its own
+    /// ([`ExportStream::cancel_handle`]).
+    pub cancel: Option<CancelHandle>,
 }
 
 impl ExportRequest {
     /// A full export of `spec` with default options.
     pub fn new(spec: ExportSpec) -> Self {
-        ExportRequest { spec, since: None, resume_from: None, include_deleted: false, batch_size: None }
+        ExportRequest { spec, since: None, resume_from: None, include_deleted: false, batch_size: None, cancel: None }
     }
     /// Sets incremental mode.
     pub fn since(mut self, since: impl Into<String>) -> Self {
@@ -79,6 +83,11 @@ impl ExportRequest {
     /// Sets the requested batch size.
     pub fn batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n);
+        self
+    }
+    /// Cancels the export when `handle` is cancelled (from any thread).
+    pub fn cancel_with(mut self, handle: CancelHandle) -> Self {
+        self.cancel = Some(handle);
         self
     }
 }
@@ -217,8 +226,15 @@ pub struct CancelHandle {
     tx: Arc<watch::Sender<bool>>,
 }
 
+impl Default for CancelHandle {
+    fn default() -> Self {
+        CancelHandle::new()
+    }
+}
+
 impl CancelHandle {
-    fn new() -> Self {
+    /// A new handle, not cancelled; give it to [`ExportRequest::cancel_with`].
+    pub fn new() -> Self {
         CancelHandle { tx: Arc::new(watch::channel(false).0) }
     }
     /// Requests cancellation (idempotent; no runtime needed).
@@ -446,13 +462,14 @@ impl Client {
     /// the first [`ExportStream::next_batch`], before any request is made.
     pub fn export_stream(&self, key: &ConnectionKey, request: ExportRequest) -> ExportStream {
         let calls = Arc::new(AtomicU64::new(0));
+        let cancel = request.cancel.clone().unwrap_or_default();
         let spec = request.spec;
         let mut fields: Vec<FieldPath> = Vec::with_capacity(spec.fields().len() + 2);
         let mut stream = ExportStream {
             pending: None,
             rx: None,
             task: None,
-            cancel: CancelHandle::new(),
+            cancel,
             deferred_error: None,
             finished: false,
             sobject: spec.sobject().clone(),
