@@ -451,8 +451,10 @@ sfcrm_result sfcrm_config_from_env(struct sfcrm_config **out, struct sfcrm_error
 // `SALESFORCE_REDIRECT_URL`, `SALESFORCE_AUTH_SCOPES`, `SALESFORCE_LOGIN_URL`,
 // `SALESFORCE_API_VERSION`, `SFCRM_STATE_SECRET`, `SFCRM_STATE_TTL_SECS` (seconds),
 // `SFCRM_FORWARD_ORIGINS`, `SFCRM_INSTANCE_HOSTS`, `SFCRM_CONNECT_TIMEOUT_MS`,
-// `SFCRM_REQUEST_TIMEOUT_MS` (milliseconds), `SFCRM_MAX_RETRIES`, `SFCRM_BATCH_SIZE`; any other name
-// is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
+// `SFCRM_REQUEST_TIMEOUT_MS` (milliseconds), `SFCRM_MAX_RETRIES`, `SFCRM_BATCH_SIZE`,
+// `SFCRM_INITIAL_BACKOFF_MS`, `SFCRM_MAX_BACKOFF_MS`, `SFCRM_TOKEN_TIMEOUT_MS`,
+// `SFCRM_REFRESH_LEASE_TTL_MS`, `SFCRM_REFRESH_WAIT_MS` (milliseconds),
+// `SFCRM_COUNT_CACHE_TTL_SECS` (seconds); any other name is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
 // by `sfcrm_config_validate` / `sfcrm_client_new`.
 sfcrm_result sfcrm_config_set(struct sfcrm_config *config, const char *name, const char *value, struct sfcrm_error **error);
 

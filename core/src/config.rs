@@ -38,6 +38,31 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// Every environment variable [`Config::from_lookup`] reads (the table in the module docs), in
+/// that order. Bindings use it to refuse unknown setting names.
+pub const ENV_VARIABLES: &[&str] = &[
+    "SALESFORCE_CLIENT_ID",
+    "SALESFORCE_SECRET_ID",
+    "SALESFORCE_REDIRECT_URL",
+    "SALESFORCE_AUTH_SCOPES",
+    "SALESFORCE_LOGIN_URL",
+    "SALESFORCE_API_VERSION",
+    "SFCRM_STATE_SECRET",
+    "SFCRM_STATE_TTL_SECS",
+    "SFCRM_FORWARD_ORIGINS",
+    "SFCRM_INSTANCE_HOSTS",
+    "SFCRM_CONNECT_TIMEOUT_MS",
+    "SFCRM_REQUEST_TIMEOUT_MS",
+    "SFCRM_MAX_RETRIES",
+    "SFCRM_BATCH_SIZE",
+    "SFCRM_INITIAL_BACKOFF_MS",
+    "SFCRM_MAX_BACKOFF_MS",
+    "SFCRM_TOKEN_TIMEOUT_MS",
+    "SFCRM_REFRESH_LEASE_TTL_MS",
+    "SFCRM_REFRESH_WAIT_MS",
+    "SFCRM_COUNT_CACHE_TTL_SECS",
+];
+
 /// Default OAuth scopes (the seed's `SALESFORCE_AUTH_SCOPES`).
 pub const DEFAULT_SCOPES: &str = "api id web refresh_token";
 /// Default login host (production). Sandboxes use `https://test.salesforce.com` [salesforce-api.md §1].
@@ -910,6 +935,19 @@ mod tests {
         assert_eq!(c.login_url(), "https://test.salesforce.com");
         assert_eq!(c.batch_size(), Some(500));
         assert_eq!(c.retry().max_retries, 0);
+    }
+
+    #[test]
+    fn from_lookup_reads_exactly_env_variables_in_order() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let base = env(&[]);
+        Config::from_lookup(|name| {
+            asked.lock().unwrap().push(name.to_owned());
+            base(name)
+        })
+        .unwrap();
+        let asked = asked.into_inner().unwrap();
+        assert_eq!(asked, ENV_VARIABLES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     }
 
     #[test]

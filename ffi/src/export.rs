@@ -95,6 +95,7 @@ impl RequestData {
             resume_from: self.resume_from.clone(),
             include_deleted: self.include_deleted,
             batch_size: self.batch_size,
+            cancel: None,
         }
     }
 }
