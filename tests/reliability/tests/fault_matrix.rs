@@ -508,6 +508,7 @@ async fn fault_matrix() {
     }
     out.push('\n');
     let (mut passed, mut failed, mut injected) = (0, 0, 0u64);
+    let (mut by_emulator, mut by_store, mut by_state) = (0u64, 0u64, 0u64);
     let mut failures = Vec::new();
     for f in FAULTS {
         out.push_str(&format!("{:<16}", format!("{f:?}")));
@@ -518,6 +519,11 @@ async fn fault_matrix() {
                     Ok((l, n)) => {
                         passed += 1;
                         injected += n;
+                        match f {
+                            F::StoreFails | F::StoreConflicts => by_store += n,
+                            _ if emulator_fault(f).is_some() => by_emulator += n,
+                            _ => by_state += n,
+                        }
                         format!("{l} [{n}]")
                     }
                     Err(e) => {
@@ -533,7 +539,8 @@ async fn fault_matrix() {
     }
     println!("{out}");
     println!(
-        "fault matrix: {} cells, {passed} passed, {failed} failed, {injected} faults injected and survived, {:.1} s",
+        "fault matrix: {} cells, {passed} passed, {failed} failed, {injected} faults injected and survived \
+         ({by_emulator} emulator responses, {by_state} session/token-state faults, {by_store} store failures/conflicts), {:.1} s",
         passed + failed,
         started.elapsed().as_secs_f64()
     );

@@ -191,7 +191,12 @@ async fn no_secret_in_trace_logs_errors_or_debug() {
     render("calls", &client.api_calls(), None);
     emu.shutdown().await;
 
+    // Control: a canary logged from a runtime worker must be found, so the search can fail.
+    const CANARY: &str = "canary-5Aep861CanaryTokenValue0123456789";
+    tokio::spawn(async { tracing::trace!(target: "sfcrm::control", token = CANARY, "canary") }).await.unwrap();
     let logs = String::from_utf8_lossy(&cap.0.lock().unwrap()).into_owned();
+    assert!(logs.contains(CANARY), "the TRACE capture misses runtime threads");
+    let logs = logs.replace(CANARY, "");
     let all = format!("{logs}\n{rendered}");
     secrets.sort();
     secrets.dedup();
