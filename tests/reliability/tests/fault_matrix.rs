@@ -34,6 +34,7 @@ enum F {
     RevokedRefresh,
     RotatedReused,
     Html503,
+    Html503RetryNow,
     Status500,
     Empty401,
     Truncated,
@@ -44,11 +45,12 @@ enum F {
     StoreFails,
     StoreConflicts,
 }
-const FAULTS: [F; 13] = [
+const FAULTS: [F; 14] = [
     F::ExpiredSession,
     F::RevokedRefresh,
     F::RotatedReused,
     F::Html503,
+    F::Html503RetryNow,
     F::Status500,
     F::Empty401,
     F::Truncated,
@@ -81,6 +83,7 @@ enum Expect {
 fn emulator_fault(f: F) -> Option<FaultKind> {
     Some(match f {
         F::Html503 => FaultKind::Html503 { retry_after_s: 1 },
+        F::Html503RetryNow => FaultKind::Html503 { retry_after_s: 0 },
         F::Status500 => FaultKind::Status500,
         F::Empty401 => FaultKind::Empty401,
         F::Truncated => FaultKind::Truncated,
@@ -111,7 +114,9 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
             F::RevokedRefresh | F::RotatedReused => Err(K::ReconnectRequired),
             // Any non-2xx from the token endpoint is typed `OAuth` with its status (the auth
             // suite pins this for 503; see RELIABILITY.md: a 5xx there is not `is_transient()`).
-            F::Html503 | F::Status500 | F::Empty401 | F::RequestLimit | F::InvalidLocator => Err(K::OAuth),
+            F::Html503 | F::Html503RetryNow | F::Status500 | F::Empty401 | F::RequestLimit | F::InvalidLocator => {
+                Err(K::OAuth)
+            }
             F::Truncated => Err(K::Protocol),
             F::Reset => Err(K::Network),
             F::Timeout => Err(K::Timeout),
@@ -131,8 +136,11 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
             F::InvalidLocator => Err(K::Api),
             // A 401 mid-stream: refresh, then restart from the last record.
             F::Empty401 if op == Op::Stream => Ok,
+            // A Retry-After (1 s) longer than the retry policy's max_backoff (20 ms) goes back to
+            // the caller with `retry_after` instead of being waited out or cut short.
+            F::Html503 => Err(K::Api),
             _ if !persistent => Ok,
-            F::Html503 | F::Status500 => Err(K::Api),
+            F::Status500 | F::Html503RetryNow => Err(K::Api),
             F::Empty401 => Err(K::SessionExpired),
             F::Truncated => Err(K::Protocol),
             F::Reset => Err(K::Network),
@@ -305,7 +313,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                     connect(&c.client, &c.key).await;
                     label = "redirect".into();
                 }
-                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                (Expect::Err(k), Err(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     if essence(&c.store.load(&c.key).await.unwrap()) != essence(&before) {
                         return Err("store changed".into());
                     }
@@ -328,7 +336,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                     }
                     label = "ok".into();
                 }
-                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                (Expect::Err(k), Err(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     let after = c.store.load(&c.key).await.unwrap();
                     let mut expected = essence(&before);
                     if k == ErrorKind::ReconnectRequired {
@@ -367,7 +375,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
             disarm(&c);
             match (want, r) {
                 (Expect::Ok, Ok(p)) if ids(&p.data) == want_ids => label = "ok".into(),
-                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                (Expect::Err(k), Err(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     let after = c.store.load(&c.key).await.unwrap();
                     check_unchanged(&before, &after, k, f, &armed)?;
                     reconnect_if_needed(&c, k).await;
@@ -401,7 +409,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
             disarm(&c);
             match (want, failure) {
                 (Expect::Ok, None) if got == c.contact_ids => label = "ok".into(),
-                (Expect::Err(k), Some(e)) if e.kind() == k => {
+                (Expect::Err(k), Some(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     let after = c.store.load(&c.key).await.unwrap();
                     check_unchanged(&before, &after, k, f, &armed)?;
                     reconnect_if_needed(&c, k).await;
@@ -433,7 +441,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                 (Expect::Unrevoked, Ok(d)) if !d.revoked && d.revoke_error.is_some() && after.is_none() => {
                     label = "unrevoked".into()
                 }
-                (Expect::Err(k), Err(e)) if e.kind() == k => {
+                (Expect::Err(k), Err(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     if essence(&after) != essence(&before) {
                         return Err("store changed".into());
                     }
@@ -457,6 +465,11 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
     let _ = &c.ecfg;
     c.emu.shutdown().await;
     Ok((label, injected))
+}
+
+/// An HTML 503 error must carry the server's `Retry-After` (1 s).
+fn retry_after_ok(f: F, e: &sfcrm_core::Error) -> bool {
+    f != F::Html503 || e.kind() == ErrorKind::OAuth || e.retry_after() == Some(Duration::from_secs(1))
 }
 
 fn check_unchanged(
