@@ -11,6 +11,7 @@
 //! - `redirect`: the callback answers the seed's error redirect and stores nothing; a new login
 //!   then succeeds;
 //! - `unrevoked`: disconnect deletes the document and reports the revoke failure.
+//!
 //! Rotation is on everywhere. The matrix and its counts are printed (`--nocapture`).
 
 use std::collections::BTreeMap;
@@ -500,7 +501,8 @@ fn check_unchanged(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fault_matrix() {
     let started = std::time::Instant::now();
-    let mut results: BTreeMap<(F, Op, bool), Result<(String, u64), String>> = BTreeMap::new();
+    type CellResult = Result<(String, u64), String>;
+    let mut results: BTreeMap<(F, Op, bool), CellResult> = BTreeMap::new();
     for f in FAULTS {
         let mut tasks = Vec::new();
         for op in OPS {

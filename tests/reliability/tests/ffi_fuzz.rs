@@ -83,7 +83,7 @@ unsafe fn one(api: &Api, data: &[u8], calls: &mut u64) {
         let mut err = ptr::null_mut();
         let r = (api.config_new)(&mut cfg, &mut err);
         check(api, "config_new", r, err, calls);
-        let name = if sel % 3 == 0 { part(0) } else { CString::new(NAMES[sel % NAMES.len()]).unwrap() };
+        let name = if sel.is_multiple_of(3) { part(0) } else { CString::new(NAMES[sel % NAMES.len()]).unwrap() };
         let mut err = ptr::null_mut();
         check(api, "config_set", (api.config_set)(cfg, name.as_ptr(), part(1).as_ptr(), &mut err), err, calls);
         for (i, set) in api.setters.iter().enumerate() {
@@ -97,7 +97,7 @@ unsafe fn one(api: &Api, data: &[u8], calls: &mut u64) {
         // Export requests: built-in type, custom sObject + fields, since, resume_from.
         let mut req = ptr::null_mut();
         let mut err = ptr::null_mut();
-        let ty = if sel % 2 == 0 { part(0) } else { CString::new(["contacts", "deals", "notes"][sel % 3]).unwrap() };
+        let ty = if sel.is_multiple_of(2) { part(0) } else { CString::new(["contacts", "deals", "notes"][sel % 3]).unwrap() };
         check(api, "export_request_new", (api.req_new)(ty.as_ptr(), &mut req, &mut err), err, calls);
         if !req.is_null() {
             for (i, set) in api.req_set.iter().enumerate() {

@@ -15,6 +15,8 @@ use sfcrm_core::export::{ExportRequest, ExportSpec, PageRequest};
 use sfcrm_core::{Client, ConnectionKey, MemoryStore, SealedStore, SealingKeyring, TokenStore};
 use sfcrm_reliability::env::{FORWARD_URL, STATE_SECRET, authorize, emulator_config};
 
+type Render<'a> = dyn FnMut(&str, &dyn std::fmt::Debug, Option<&dyn std::fmt::Display>) + 'a;
+
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
 impl Write for Capture {
@@ -78,7 +80,7 @@ async fn no_secret_in_trace_logs_errors_or_debug() {
         }
     };
     let mut errors = 0;
-    let mut note_err = |label: &str, e: &sfcrm_core::Error, render: &mut dyn FnMut(&str, &dyn std::fmt::Debug, Option<&dyn std::fmt::Display>)| {
+    let mut note_err = |label: &str, e: &sfcrm_core::Error, render: &mut Render| {
         errors += 1;
         render(label, e, Some(e));
         let mut src = std::error::Error::source(e);
