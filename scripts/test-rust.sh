@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rust: formatting is not enforced here; every workspace test (core, emulator, CLI).
+# Rust: every workspace test (core, emulator, CLI, C ABI unit tests, bindings' Rust units).
+# The reliability crate runs in scripts/test-reliability.sh (it starts PostgreSQL first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace --locked 2>&1
+cargo test --workspace --locked --exclude sfcrm-reliability 2>&1
