@@ -497,6 +497,7 @@ impl Transport {
                 }
             };
             let status = resp.status();
+            let retry_after = parse_retry_after(resp.headers());
             let usage = self.note_usage(resp.headers());
             let content_type = resp
                 .headers()
@@ -548,8 +549,14 @@ impl Transport {
                     });
             }
             let parsed = parse_error_body(status.as_u16(), &content_type, &text);
-            let mut err =
-                Error::new(ErrorKind::OAuth, parsed.message.clone()).with_status(status.as_u16());
+            // A maintenance page or overload (5xx, 429) without an OAuth error object is the
+            // service being unavailable, not a refusal: `Api`, transient, with `Retry-After`. It is
+            // still not retried here (the grant may have been processed; see above).
+            let unavailable = parsed.oauth_error.is_none() && (status.is_server_error() || status.as_u16() == 429);
+            let kind = if unavailable { ErrorKind::Api } else { ErrorKind::OAuth };
+            let mut err = Error::new(kind, parsed.message.clone())
+                .with_status(status.as_u16())
+                .with_retry_after(retry_after);
             if let Some(oe) = parsed.oauth_error.clone() {
                 err = err.with_oauth(oe, parsed.oauth_description.clone());
             }

@@ -668,7 +668,9 @@ async fn token_post_is_not_retried_after_the_request_was_sent() {
     let (srv, client, store) = br_02_setup(Some("5AepFAKEREFRESH1")).await;
     srv.push(vec![
         Step::new("GET", "/services/data/v59.0/query", 401, SESSION_401),
-        Step::new("POST", TOKEN_PATH, 503, "<html>down</html>").header("Content-Type", "text/html"),
+        Step::new("POST", TOKEN_PATH, 503, "<html>down</html>")
+            .header("Content-Type", "text/html")
+            .header("Retry-After", "120"),
     ]);
     let e = client
         .query_page(
@@ -678,7 +680,11 @@ async fn token_post_is_not_retried_after_the_request_was_sent() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::OAuth);
+    // The login host's maintenance page is an outage, not an OAuth refusal: transient, with the
+    // server's Retry-After, and the connection is left as it was (not invalidated).
+    assert_eq!(e.kind(), ErrorKind::Api);
+    assert!(e.is_transient());
+    assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(120)));
     assert_eq!(e.status(), Some(503));
     assert_eq!(srv.requests_to(TOKEN_PATH).len(), 1);
     let doc = store.load(&test_key()).await.unwrap().unwrap();
@@ -687,6 +693,7 @@ async fn token_post_is_not_retried_after_the_request_was_sent() {
         "5AepFAKEREFRESH1"
     );
     assert!(doc.refresh_lease.is_none());
+    assert!(!doc.token_invalidated);
 }
 
 #[tokio::test]

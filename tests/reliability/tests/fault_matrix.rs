@@ -113,11 +113,11 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
         Op::Refresh => match f {
             F::ExpiredSession => Ok,
             F::RevokedRefresh | F::RotatedReused => Err(K::ReconnectRequired),
-            // Any non-2xx from the token endpoint is typed `OAuth` with its status (the auth
-            // suite pins this for 503; see RELIABILITY.md: a 5xx there is not `is_transient()`).
-            F::Html503 | F::Html503RetryNow | F::Status500 | F::Empty401 | F::RequestLimit | F::InvalidLocator => {
-                Err(K::OAuth)
-            }
+            // An outage at the token endpoint (5xx without an OAuth error object) is `Api`:
+            // transient, with the server's Retry-After, never retried by the SDK itself (the grant
+            // may have been processed). Other refusals are `OAuth` with their status.
+            F::Html503 | F::Html503RetryNow | F::Status500 => Err(K::Api),
+            F::Empty401 | F::RequestLimit | F::InvalidLocator => Err(K::OAuth),
             F::Truncated => Err(K::Protocol),
             F::Reset => Err(K::Network),
             F::Timeout => Err(K::Timeout),
@@ -470,7 +470,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
 
 /// An HTML 503 error must carry the server's `Retry-After` (1 s).
 fn retry_after_ok(f: F, e: &sfcrm_core::Error) -> bool {
-    f != F::Html503 || e.kind() == ErrorKind::OAuth || e.retry_after() == Some(Duration::from_secs(1))
+    f != F::Html503 || e.retry_after() == Some(Duration::from_secs(1))
 }
 
 fn check_unchanged(
