@@ -231,8 +231,9 @@ def report(results: dict) -> str:
         lat = size.get("latency_ms")
         out.append(f"\n### N = {n:,} contacts" + (f", with {lat} ms of server time per page (emulator `delay` fault)" if lat else "") + "\n")
         out.append("| client | records | median s (min–max) | records/s (median) | × raw time (median of rounds) "
-                   "| peak RSS MiB median (max) | API calls (query+more) | emulator CPU s / run | load avg |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+                   "| client CPU s (median) | peak RSS MiB median (max) | API calls (query+more) | emulator CPU s / run "
+                   "| load avg |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, rs in runs.items():
             if not rs:
                 continue
@@ -243,7 +244,7 @@ def report(results: dict) -> str:
             out.append(
                 f"| {LABELS.get(name, name)} | {rs[0]['records']:,} | {median(secs):.3f} ({fmt_spread(secs)}) | "
                 f"{n / median(secs):,.0f} | {median(ratio):.2f} ({fmt_spread(ratio, '{:.2f}')}) | "
-                f"{median(rss):.1f} ({max(rss):.1f}) | {'/'.join(map(str, calls))} | "
+                f"{median([r['client_cpu_s'] for r in rs]):.2f} | {median(rss):.1f} ({max(rss):.1f}) | {'/'.join(map(str, calls))} | "
                 f"{median([r['emulator_cpu_s'] for r in rs]):.2f} | "
                 f"{median([r['load_before'] for r in rs]):.1f} |")
         raw = runs.get("raw", [])
@@ -392,8 +393,17 @@ def main() -> None:
     ap.add_argument("--python-sfcrm", default=str(BENCH / ".venv" / "bin" / "python"))
     ap.add_argument("--python-peers", default=str(BENCH / ".venv" / "bin" / "python"))
     ap.add_argument("--smoke", action="store_true", help="tiny run; assert counts, not times")
+    ap.add_argument("--doc", help="also replace the text between <!-- results:begin --> and "
+                                  "<!-- results:end --> in this file (BENCHMARKS.md) with the tables")
+    ap.add_argument("--render", metavar="RESULTS_JSON", help="only render an earlier results.json (with --doc)")
     a = ap.parse_args()
     a.clients = [c for c in a.clients.split(",") if c]
+    if a.render:
+        md = report(json.loads(Path(a.render).read_text()))
+        if a.doc:
+            update_doc(Path(a.doc), md)
+        print(md)
+        return
     sizes = [int(s) for s in a.sizes.split(",")]
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     results = {"meta": {"started": started, "batch_size": a.batch_size, "runs": a.runs, "warmup": a.warmup,
@@ -415,7 +425,17 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(results, indent=1))
     md = report(results)
     (out / "results.md").write_text(md)
+    if a.doc:
+        update_doc(Path(a.doc), md)
     print(md)
+
+
+def update_doc(doc: Path, md: str) -> None:
+    text = doc.read_text()
+    begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{begin}\n{md}{end}{tail}")
 
 
 def smoke_checks(results: dict, a) -> None:

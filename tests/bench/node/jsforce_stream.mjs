@@ -18,4 +18,6 @@ for await (const _record of stream) {
   records += 1;
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ records, seconds, version: require('jsforce/package.json').version }));
+const m = process.memoryUsage();
+const memory_mib = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576 * 10) / 10]));
+console.log(JSON.stringify({ records, seconds, memory_mib, version: require('jsforce/package.json').version }));

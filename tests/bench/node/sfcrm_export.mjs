@@ -25,4 +25,6 @@ for await (const _record of client.export({ account_id: 'bench', owner: 'bench' 
 }
 const seconds = (performance.now() - t0) / 1000;
 const version = require('../../../bindings/node/package.json').version;
-console.log(JSON.stringify({ records, seconds, version }));
+const m = process.memoryUsage();
+const memory_mib = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576 * 10) / 10]));
+console.log(JSON.stringify({ records, seconds, memory_mib, version }));
