@@ -92,6 +92,20 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         repeat: u32,
     },
+    /// Design experiment (not the SDK): the same page chain with the parse moved. `fetcher`:
+    /// the fetch task parses each page into records and sends them (the SDK stream's shape);
+    /// `consumer`: the fetch task only finds `nextRecordsUrl` and sends the body, the consuming
+    /// thread parses (fetch overlaps parse; records are freed on the thread that built them).
+    Pipeline {
+        #[arg(long)]
+        session: std::path::PathBuf,
+        #[arg(long)]
+        soql: String,
+        #[arg(long, default_value = "v48.0")]
+        api_version: String,
+        #[arg(long, value_parser = ["fetcher", "consumer"])]
+        parse_in: String,
+    },
     /// The SDK's page walk: `export_page` 1, 2, … until `next_page` is null.
     Walk {
         #[command(flatten)]
@@ -251,6 +265,51 @@ async fn parse(session: &std::path::Path, soql: &str, api_version: &str, repeat:
     Ok(json!({"bytes": body.len(), "records": records, "seconds": secs, "us_per_record": secs * 1e6 / records as f64}))
 }
 
+enum Piece {
+    Body(bytes::Bytes),
+    Records(Vec<sfcrm_core::export::Record>),
+}
+
+async fn pipeline(session: &std::path::Path, soql: &str, api_version: &str, parse_in: &str) -> BoxResult<Value> {
+    let s: Value = serde_json::from_slice(&std::fs::read(session)?)?;
+    let token = s["access_token"].as_str().ok_or("session: access_token")?.to_owned();
+    let instance = s["instance_url"].as_str().ok_or("session: instance_url")?.trim_end_matches('/').to_owned();
+    let http = reqwest::Client::builder().build()?;
+    let mut url = url::Url::parse(&format!("{instance}/services/data/{api_version}/query"))?;
+    url.query_pairs_mut().append_pair("q", soql);
+    let parse_in_fetcher = parse_in == "fetcher";
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(1);
+    let t = Instant::now();
+    let fetcher = tokio::spawn(async move {
+        let mut next = Some(url.to_string());
+        while let Some(u) = next.take() {
+            let body = http.get(&u).bearer_auth(&token).header("Sforce-Query-Options", "batchSize=2000").send().await?.bytes().await?;
+            if parse_in_fetcher {
+                let page = sfcrm_core::QueryPage::from_json(serde_json::from_slice(&body)?)?;
+                next = page.next_records_url.map(|p| format!("{instance}{p}"));
+                if tx.send(Piece::Records(page.records)).await.is_err() {
+                    break;
+                }
+            } else {
+                next = find_value(&body, b"\"nextRecordsUrl\":").map(|p| format!("{instance}{}", String::from_utf8_lossy(p)));
+                if tx.send(Piece::Body(body)).await.is_err() {
+                    break;
+                }
+            }
+        }
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    });
+    let mut records = 0u64;
+    while let Some(piece) = rx.recv().await {
+        records += match piece {
+            Piece::Records(r) => r.len() as u64,
+            Piece::Body(b) => sfcrm_core::QueryPage::from_json(serde_json::from_slice(&b)?)?.records.len() as u64,
+        };
+    }
+    fetcher.await??;
+    Ok(json!({"records": records, "seconds": t.elapsed().as_secs_f64(), "parse_in": parse_in}))
+}
+
 async fn walk(conn: &Conn, type_name: &str, limit: u64) -> BoxResult<Value> {
     let (client, key, _) = client(conn)?;
     let spec = ExportSpec::builtin(type_name)?;
@@ -321,6 +380,7 @@ async fn main() {
         Cmd::Stream { conn, r#type, batch_size } => stream(conn, r#type, *batch_size).await,
         Cmd::Raw { session, soql, api_version, batch_size } => raw(session, soql, api_version, *batch_size).await,
         Cmd::Parse { session, soql, api_version, repeat } => parse(session, soql, api_version, *repeat).await,
+        Cmd::Pipeline { session, soql, api_version, parse_in } => pipeline(session, soql, api_version, parse_in).await,
         Cmd::Walk { conn, r#type, limit } => walk(conn, r#type, *limit).await,
         Cmd::Deep { conn, r#type, limit, pages } => deep(conn, r#type, *limit, pages).await,
     };
