@@ -88,7 +88,8 @@ fn main() -> ExitCode {
 fn hint_for(e: &sfcrm_core::Error) -> Option<&'static str> {
     use sfcrm_core::ErrorKind as K;
     Some(match e.kind() {
-        K::Config => "set the variable named above (see `sfcrm login --help`)",
+        K::Config => "set the variable named above: SALESFORCE_CLIENT_ID, SALESFORCE_SECRET_ID and SALESFORCE_REDIRECT_URL are required (README.md, \"Configuration\")",
+        K::OAuth => "the org refused the connection: check that SALESFORCE_CLIENT_ID, SALESFORCE_SECRET_ID and SALESFORCE_REDIRECT_URL match the connected app (and SALESFORCE_LOGIN_URL for sandboxes or My Domains)",
         K::NotConnected => "run `sfcrm login` first",
         K::ReconnectRequired => "the org revoked or expired this connection: run `sfcrm login` again",
         K::RateLimited => "the org's daily API quota is used up; try again later",

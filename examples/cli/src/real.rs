@@ -165,8 +165,11 @@ pub async fn login(args: ConnectionArgs) -> Result<()> {
                 let result = client.callback(&params).await;
                 let page = match &result {
                     Ok(r) if r.outcome == CallbackOutcome::Success => "Connected. You can close this tab.".to_owned(),
-                    Ok(r) => format!("Not connected: {:?}", r.outcome),
-                    Err(e) => format!("Not connected: {e}"),
+                    Ok(r) => match &r.outcome {
+                        CallbackOutcome::Error { reason } => format!("Not connected: {reason}. See the terminal for what to do."),
+                        CallbackOutcome::Success => "Connected. You can close this tab.".to_owned(),
+                    },
+                    Err(e) => format!("Not connected: {e}. See the terminal for what to do."),
                 };
                 let _ = tx
                     .send(result.and_then(|r| match r.outcome {
@@ -257,26 +260,36 @@ pub async fn export(args: ExportArgs) -> Result<()> {
     });
     if let Some(e) = failure.or(finished.err()) {
         let checkpoint = stream.checkpoint();
-        eprintln!(
-            "stopped after {} records ({} in {}); continue with: --checkpoint {} --out <another file>",
-            checkpoint.records(),
-            records,
-            partial.display(),
-            checkpoint.to_token()
-        );
+        if records == 0 {
+            // Nothing was delivered: there is nothing to keep or resume, only the error to fix.
+            let _ = std::fs::remove_file(&partial);
+        } else {
+            eprintln!(
+                "stopped after {} records ({} in {}); continue with: --checkpoint {} --out <another file>",
+                checkpoint.records(),
+                records,
+                partial.display(),
+                checkpoint.to_token()
+            );
+        }
         return Err(e);
     }
     std::fs::rename(&partial, &args.out)
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot rename {} to {}: {e}", partial.display(), args.out.display())))?;
     let checkpoint = stream.checkpoint();
-    eprintln!(
-        "{} records -> {} ({} API calls; {} records in all with earlier runs; next incremental run: --since {})",
-        records,
-        args.out.display(),
-        stream.api_calls(),
-        resumed_from + records,
-        checkpoint.last_modstamp().unwrap_or("<none: run with --since to track SystemModstamp>")
-    );
+    let mut summary = format!("{} records -> {} ({} API calls", records, args.out.display(), stream.api_calls());
+    if resumed_from > 0 {
+        summary.push_str(&format!("; {} records in all with the runs before --checkpoint", resumed_from + records));
+    }
+    summary.push(')');
+    // The newest SystemModstamp is tracked only by incremental (--since) exports, which read in
+    // SystemModstamp order; with no new record, the same --since still applies.
+    match (checkpoint.last_modstamp(), &args.since) {
+        (Some(modstamp), _) => summary.push_str(&format!("; next incremental run: --since {modstamp}")),
+        (None, Some(since)) => summary.push_str(&format!("; no record changed: the next incremental run uses --since {since} again")),
+        (None, None) => summary.push_str("; for incremental runs, export once with --since 1970-01-01T00:00:00Z and reuse the instant it prints"),
+    }
+    eprintln!("{summary}");
     Ok(())
 }
 
