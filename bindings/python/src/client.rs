@@ -125,10 +125,18 @@ pub struct CallbackResult {
     pub owner: Option<String>,
 }
 
+/// An optional string as Python's `repr` shows it: `None` or a quoted string (not Rust's `Some("…")`).
+fn py_optional_str(value: &Option<String>) -> String {
+    match value {
+        Some(v) => format!("{v:?}"),
+        None => "None".to_owned(),
+    }
+}
+
 #[pymethods]
 impl CallbackResult {
     fn __repr__(&self) -> String {
-        format!("CallbackResult(success={}, reason={:?})", if self.success { "True" } else { "False" }, self.reason)
+        format!("CallbackResult(success={}, reason={})", if self.success { "True" } else { "False" }, py_optional_str(&self.reason))
     }
 }
 
@@ -144,7 +152,7 @@ pub struct Disconnected {
 #[pymethods]
 impl Disconnected {
     fn __repr__(&self) -> String {
-        format!("Disconnected(revoked={}, revoke_error={:?})", if self.revoked { "True" } else { "False" }, self.revoke_error)
+        format!("Disconnected(revoked={}, revoke_error={})", if self.revoked { "True" } else { "False" }, py_optional_str(&self.revoke_error))
     }
 }
 
