@@ -94,3 +94,20 @@ def test_version_comes_from_the_cargo_workspace():
     import importlib.metadata
 
     assert importlib.metadata.version("sfcrm") == version
+
+
+def test_sealing_key_material_never_in_errors(emu, tmp_path):
+    """A malformed key, a short key and a wrong key: typed errors that never show key material."""
+    right, wrong = base64.b64encode(b"R" * 32).decode(), base64.b64encode(b"W" * 32).decode()
+    for bad, secret in ((f"k1:{right[:-4]}!!!!", right[:-4]), (f"k1:{base64.b64encode(b'S' * 9).decode()}", base64.b64encode(b"S" * 9).decode())):
+        with pytest.raises(sfcrm.ConfigError) as ei:
+            sfcrm.FileStore(tmp_path, sealing_keys=bad)
+        assert secret not in "\n".join([str(ei.value), repr(ei.value), repr(vars(ei.value))])
+    c = sfcrm.Client(make_config(emu), store=sfcrm.FileStore(tmp_path, sealing_keys=f"k1:{right}"))
+    key = fresh_key("seal")
+    connect(c, *key)
+    other = sfcrm.Client(make_config(emu), store=sfcrm.FileStore(tmp_path, sealing_keys=f"k1:{wrong}"))
+    with pytest.raises(sfcrm.StoreError) as ei:
+        other.export_page(*key, "notes", 1, 3)
+    text = "\n".join([str(ei.value), repr(ei.value), repr(vars(ei.value)), repr(ei.value.__cause__)])
+    assert right not in text and wrong not in text
