@@ -111,6 +111,29 @@ describe('failure parity (bindings/failure-scenarios.json)', () => {
     });
   }
 
+  it('sealing key material never appears in a ConfigError (malformed, short key) or a StoreError (wrong key)', async () => {
+    const right = Buffer.alloc(32, 'R').toString('base64');
+    const wrong = Buffer.alloc(32, 'W').toString('base64');
+    const short = Buffer.alloc(9, 'S').toString('base64');
+    const show = (e) => [e.message, e.stack, util.inspect(e, { depth: 5, showHidden: true }), JSON.stringify(e)].join('\n');
+    for (const [bad, secret] of [[`k1:${right.slice(0, -4)}!!!!`, right.slice(0, -4)], [`k1:${short}`, short]]) {
+      assert.throws(() => new sfcrm.SealedStore(new sfcrm.MemoryStore(), bad), (e) => {
+        assert.ok(e instanceof sfcrm.ConfigError, e.constructor.name);
+        assert.ok(!show(e).includes(secret));
+        return true;
+      });
+    }
+    const inner = new sfcrm.MemoryStore();
+    const key = freshKey();
+    await connect(new sfcrm.Client(testConfig(emu), new sfcrm.SealedStore(inner, `k1:${right}`)), key);
+    const other = new sfcrm.Client(testConfig(emu), new sfcrm.SealedStore(inner, `k1:${wrong}`));
+    await assert.rejects(other.exportPage(key, 'notes', { page: 1, limit: 3 }), (e) => {
+      assert.ok(e instanceof sfcrm.StoreError, e.constructor.name);
+      assert.ok(!show(e).includes(right) && !show(e).includes(wrong));
+      return true;
+    });
+  });
+
   it('the version is the Cargo workspace version in the addon and in package.json', () => {
     const cargo = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'Cargo.toml'), 'utf8');
     const section = cargo.split('[workspace.package]')[1].split('\n[')[0];
