@@ -542,6 +542,19 @@ void sfcrm_error_free(struct sfcrm_error *error);
 // length in bytes (optional: pass NULL). Numbers keep Salesforce's digits. Blocking.
 sfcrm_result sfcrm_client_export_page(const struct sfcrm_client *client, const char *account_id, const char *owner, const char *export_type, int64_t page, uint64_t limit, char **json, size_t *len, struct sfcrm_error **error);
 
+// The seed's `paginator(items, page, per_page)` as the SDK computes it (the same function
+// `sfcrm_client_export_page` uses): `*json` receives the object
+// `{"page":..,"per_page":..,"total":..,"total_pages":..,"next_page":..,"prev_page":..,"offsetValue":..}`
+// with the keys in that order (owned UTF-8, free with `sfcrm_string_free`; `*len` its length in
+// bytes, optional: pass NULL).
+//
+// `page` is the page as the seed receives it, in text: NULL when omitted, otherwise read as
+// JavaScript's `parseInt` reads it (`"3"`, `"-1"`, `"abc"`; a number is passed as its decimal
+// text). Pages below 1 are page 1 and zero items give `total_pages` 0 (seed defect D14).
+// `per_page` is records per page; 0 means omitted (every record on page 1, the seed's default).
+// A page beyond the supported range is `SFCRM_RESULT_INVALID_ARGUMENT`. Does not block.
+sfcrm_result sfcrm_paginator(uint64_t items, const char *page, uint64_t per_page, char **json, size_t *len, struct sfcrm_error **error);
+
 // A request for a built-in export type: `contacts` (Contact: Name, Account.Name, Title, Phone,
 // Email, Owner.Alias), `deals` (Opportunity) or `notes` (Note), the seed's field lists.
 // `SFCRM_RESULT_UNKNOWN_EXPORT_TYPE` otherwise.

@@ -64,6 +64,47 @@ pub extern "C" fn sfcrm_client_export_page(
     })
 }
 
+/// The seed's `paginator(items, page, per_page)` as the SDK computes it (the same function
+/// `sfcrm_client_export_page` uses): `*json` receives the object
+/// `{"page":..,"per_page":..,"total":..,"total_pages":..,"next_page":..,"prev_page":..,"offsetValue":..}`
+/// with the keys in that order (owned UTF-8, free with `sfcrm_string_free`; `*len` its length in
+/// bytes, optional: pass NULL).
+///
+/// `page` is the page as the seed receives it, in text: NULL when omitted, otherwise read as
+/// JavaScript's `parseInt` reads it (`"3"`, `"-1"`, `"abc"`; a number is passed as its decimal
+/// text). Pages below 1 are page 1 and zero items give `total_pages` 0 (seed defect D14).
+/// `per_page` is records per page; 0 means omitted (every record on page 1, the seed's default).
+/// A page beyond the supported range is `SFCRM_RESULT_INVALID_ARGUMENT`. Does not block.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_paginator(
+    items: u64,
+    page: *const c_char,
+    per_page: u64,
+    json: *mut *mut c_char,
+    len: *mut usize,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        let page = ptr::opt_str_arg(page, "page")?;
+        let json = ptr::out(json, "json")?;
+        let len = ptr::opt_out(len);
+        let page = match page {
+            None => sfcrm_core::paginator::PageArg::Missing,
+            Some(t) => sfcrm_core::paginator::PageArg::Text(t),
+        }
+        .page()?;
+        let p = sfcrm_core::paginator::paginate(items, page, (per_page > 0).then_some(per_page));
+        let text = serde_json::to_string(&p)
+            .map_err(|e| sfcrm_core::Error::new(sfcrm_core::ErrorKind::Internal, e.to_string()))?;
+        let (ptr_out, n) = ptr::give_string(&text);
+        json.write(ptr_out);
+        if let Some(l) = len {
+            l.write(n);
+        }
+        Ok(())
+    })
+}
+
 /// What to export (for `sfcrm_export_cursor_open`, `sfcrm_client_export_to_path` and
 /// `sfcrm_client_export_to_callback`): a built-in type or an sObject with fields, plus options.
 ///

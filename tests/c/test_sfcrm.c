@@ -1533,6 +1533,436 @@ static void test_client_from_many_threads(void) {
   sfcrm_client_free(c);
 }
 
+/* ---- failure parity with Python and Node (bindings/failure-scenarios.json) ----------------- */
+
+/* The same scenarios as bindings/failure-scenarios.json (Python and Node read that file); this
+ * table repeats them and test_failure_parity checks, line by line, that the file says the same. */
+typedef struct parity_case {
+  const char *name, *kind;
+  uint32_t code;
+  uint16_t status; /* 0: none */
+  const char *error_code, *oauth_error, *oauth_error_description, *fields;
+  uint64_t api_usage_limit; /* 0: not checked */
+} parity_case;
+
+static const parity_case PARITY[] = {
+    {"session_expired_no_refresh_token", "session_expired", 204, 401, "INVALID_SESSION_ID", NULL, NULL, "[]", 0},
+    {"refresh_token_revoked", "reconnect_required", 203, 400, NULL, "invalid_grant", "expired access/refresh token", "[]", 0},
+    {"request_limit_exceeded", "rate_limited", 300, 403, "REQUEST_LIMIT_EXCEEDED", NULL, NULL, "[]", 100000},
+    {"invalid_field", "api", 301, 400, "INVALID_FIELD", NULL, NULL, "[]", 0},
+    {"unknown_export_type", "unknown_export_type", 104, 0, NULL, NULL, NULL, "[]", 0},
+    {"forward_url_not_allowed", "forward_url_not_allowed", 103, 0, NULL, NULL, NULL, "[]", 0},
+    {"invalid_state", "invalid_state", 200, 0, NULL, NULL, NULL, "[]", 0},
+};
+#define N_PARITY (sizeof PARITY / sizeof PARITY[0])
+static const char *PARITY_SEALING_KEY = "k1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *buf;
+  long n;
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  buf = malloc((size_t)n + 1);
+  if (fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static void json_or_null(char *out, size_t cap, const char *s) {
+  if (s) snprintf(out, cap, "\"%s\"", s); else snprintf(out, cap, "null");
+}
+
+/* The value of a top-level-ish string field "name":"..." in a JSON text (no escapes in tokens). */
+static char *json_string_field(const char *json, const char *name) {
+  char pat[64];
+  const char *p, *q;
+  char *v;
+  snprintf(pat, sizeof pat, "\"%s\":\"", name);
+  if (!json || !(p = strstr(json, pat))) return NULL;
+  p += strlen(pat);
+  if (!(q = strchr(p, '"'))) return NULL;
+  v = malloc((size_t)(q - p) + 1);
+  memcpy(v, p, (size_t)(q - p));
+  v[q - p] = '\0';
+  return v;
+}
+
+/* Runs one scenario; returns its error (the caller frees it) and adds the secrets it handled. */
+static sfcrm_error *parity_run(const parity_case *pc, int n, char **secrets, int *n_secrets) {
+  char account[64], *url = NULL, *json = NULL, *doc = NULL, *code = NULL, *state = NULL;
+  sfcrm_store *inner = NULL, *store = NULL;
+  sfcrm_config *cfg = emulator_config();
+  sfcrm_client *c = NULL;
+  sfcrm_error *err = NULL, *setup = NULL;
+  sfcrm_connection_info info;
+  mini_http_response r = {0};
+  bool already = false, found = false;
+  snprintf(account, sizeof account, "par-%d", n);
+  CHECK(sfcrm_config_set(cfg, "SFCRM_MAX_RETRIES", "0", &setup) == SFCRM_RESULT_OK);
+  if (strcmp(pc->name, "session_expired_no_refresh_token") == 0)
+    CHECK(sfcrm_config_set_scopes(cfg, "api id web", &setup) == SFCRM_RESULT_OK);
+  CHECK(sfcrm_store_new_memory(&inner, &setup) == SFCRM_RESULT_OK);
+  CHECK(sfcrm_store_new_sealed(inner, PARITY_SEALING_KEY, &store, &setup) == SFCRM_RESULT_OK);
+  CHECK(sfcrm_client_new(cfg, store, &c, &setup) == SFCRM_RESULT_OK);
+  sfcrm_config_free(cfg);
+  if (strcmp(pc->name, "forward_url_not_allowed") == 0) {
+    sfcrm_client_login(c, account, "u", "https://evil.example.com/x", &url, &already, &err);
+    goto done;
+  }
+  if (strcmp(pc->name, "invalid_state") == 0) {
+    CHECK(sfcrm_client_login(c, account, "u", FORWARD, &url, &already, &setup) == SFCRM_RESULT_OK);
+    CHECK(url && mini_http_request("GET", url, NULL, &r) == 0 && r.status == 302 && r.location);
+    code = r.location ? mini_http_query_param(r.location, "code") : NULL;
+    state = r.location ? mini_http_query_param(r.location, "state") : NULL;
+    CHECK(code && state && strlen(state) > 2);
+    if (code && state) {
+      sfcrm_callback_result cb;
+      secrets[(*n_secrets)++] = strdup(code);
+      state[strlen(state) - 2] = 'x';
+      state[strlen(state) - 1] = 'x';
+      sfcrm_client_callback(c, code, state, NULL, NULL, &cb, &err);
+    }
+    goto done;
+  }
+  CHECK(connect_user(c, account, "u"));
+  CHECK(sfcrm_store_load(store, account, "u", &found, &doc, &setup) == SFCRM_RESULT_OK && found);
+  {
+    char *at = json_string_field(doc, "access_token"), *rt = json_string_field(doc, "refresh_token");
+    CHECK(at && strncmp(at, "sfcrm-sealed:", 13) != 0); /* the sealed store opens the tokens */
+    if (at) secrets[(*n_secrets)++] = at;
+    if (rt) secrets[(*n_secrets)++] = rt;
+    if (strcmp(pc->name, "session_expired_no_refresh_token") == 0) CHECK(rt == NULL);
+  }
+  if (strcmp(pc->name, "session_expired_no_refresh_token") == 0) {
+    CHECK(emulator_post("/__emulator/sessions/expire", NULL) == 200);
+    sfcrm_client_export_page(c, account, "u", "notes", 1, 3, &json, NULL, &err);
+  } else if (strcmp(pc->name, "refresh_token_revoked") == 0) {
+    CHECK(emulator_post("/__emulator/refresh_tokens/revoke", NULL) == 200);
+    if (sfcrm_client_refresh(c, account, "u", &info, &err) == SFCRM_RESULT_OK) sfcrm_connection_info_clear(&info);
+  } else if (strcmp(pc->name, "request_limit_exceeded") == 0) {
+    CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"request_limit\",\"count\":5}") == 200);
+    sfcrm_client_export_page(c, account, "u", "notes", 1, 3, &json, NULL, &err);
+  } else if (strcmp(pc->name, "invalid_field") == 0) {
+    sfcrm_export_request *req = NULL;
+    sfcrm_export_cursor *cur = NULL;
+    char *batch = NULL;
+    size_t len = 0, count = 0;
+    CHECK(sfcrm_export_request_new_custom("Contact", "Name,Bogus__c", &req, &setup) == SFCRM_RESULT_OK);
+    if (sfcrm_export_cursor_open(c, account, "u", req, &cur, &err) == SFCRM_RESULT_OK) {
+      while (sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err) == SFCRM_RESULT_OK && count > 0) {
+        sfcrm_string_free(batch);
+        batch = NULL;
+      }
+      sfcrm_string_free(batch);
+    }
+    sfcrm_export_cursor_free(cur);
+    sfcrm_export_request_free(req);
+  } else if (strcmp(pc->name, "unknown_export_type") == 0) {
+    sfcrm_client_export_page(c, account, "u", "widgets", 1, 3, &json, NULL, &err);
+  }
+done:
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  if (setup) fprintf(stderr, "  parity setup (%s): %s\n", pc->name, sfcrm_error_message(setup));
+  CHECK(setup == NULL);
+  sfcrm_error_free(setup);
+  sfcrm_string_free(url);
+  sfcrm_string_free(json);
+  sfcrm_string_free(doc);
+  mini_http_response_free(&r);
+  free(code);
+  free(state);
+  sfcrm_client_free(c);
+  sfcrm_store_free(store);
+  sfcrm_store_free(inner);
+  return err;
+}
+
+static void test_failure_parity(void) {
+  char *file = read_file("bindings/failure-scenarios.json");
+  CHECK(file != NULL);
+  CHECK(file && count_substr(file, "\"kind\":") == N_PARITY);
+  for (size_t i = 0; i < N_PARITY; i++) {
+    const parity_case *pc = &PARITY[i];
+    char line[512], ec[64], oe[64], od[64], st[16];
+    char *secrets[8] = {strdup("sfcrm-demo-secret"), strdup("c-tests-state-secret-0123456789abcdef"),
+                        strdup(PARITY_SEALING_KEY + 3)};
+    int n_secrets = 3;
+    sfcrm_error *e;
+    const char *texts[5];
+    uint64_t used = 0, limit = 0;
+    /* the table says what the shared file says */
+    json_or_null(ec, sizeof ec, pc->error_code);
+    json_or_null(oe, sizeof oe, pc->oauth_error);
+    json_or_null(od, sizeof od, pc->oauth_error_description);
+    if (pc->status) snprintf(st, sizeof st, "%u", (unsigned)pc->status); else snprintf(st, sizeof st, "null");
+    snprintf(line, sizeof line,
+             "\"%s\": {\"kind\": \"%s\", \"code\": %u, \"status\": %s, \"error_code\": %s, \"oauth_error\": %s, "
+             "\"oauth_error_description\": %s, \"fields\": %s",
+             pc->name, pc->kind, (unsigned)pc->code, st, ec, oe, od, pc->fields);
+    if (!contains(file, line)) fprintf(stderr, "  failure-scenarios.json lacks: %s\n", line);
+    CHECK(contains(file, line));
+    /* the binding surfaces exactly that */
+    e = parity_run(pc, (int)i, secrets, &n_secrets);
+    CHECK(e != NULL);
+    if (!e) continue;
+    if (sfcrm_error_code(e) != pc->code)
+      fprintf(stderr, "  %s: got %s: %s\n", pc->name, sfcrm_error_kind_name(e), sfcrm_error_message(e));
+    CHECK(sfcrm_error_code(e) == pc->code);
+    CHECK(strcmp(sfcrm_error_kind_name(e), pc->kind) == 0);
+    CHECK(sfcrm_error_http_status(e) == pc->status);
+    CHECK(pc->error_code ? contains(sfcrm_error_salesforce_code(e), pc->error_code) && strcmp(sfcrm_error_salesforce_code(e), pc->error_code) == 0
+                         : sfcrm_error_salesforce_code(e) == NULL);
+    CHECK(pc->oauth_error ? sfcrm_error_oauth_error(e) && strcmp(sfcrm_error_oauth_error(e), pc->oauth_error) == 0
+                          : sfcrm_error_oauth_error(e) == NULL);
+    CHECK(pc->oauth_error_description
+              ? sfcrm_error_oauth_error_description(e) && strcmp(sfcrm_error_oauth_error_description(e), pc->oauth_error_description) == 0
+              : sfcrm_error_oauth_error_description(e) == NULL);
+    CHECK(sfcrm_error_fields_json(e) && strcmp(sfcrm_error_fields_json(e), pc->fields) == 0);
+    CHECK(sfcrm_error_message(e)[0] != '\0');
+    if (pc->api_usage_limit) CHECK(sfcrm_error_api_usage(e, &used, &limit) && limit == pc->api_usage_limit);
+    /* no secret in any string the error object gives out */
+    CHECK(n_secrets >= (strcmp(pc->name, "forward_url_not_allowed") == 0 ? 3 : 4));
+    texts[0] = sfcrm_error_message(e);
+    texts[1] = sfcrm_error_salesforce_code(e);
+    texts[2] = sfcrm_error_oauth_error(e);
+    texts[3] = sfcrm_error_oauth_error_description(e);
+    texts[4] = sfcrm_error_fields_json(e);
+    for (int s = 0; s < n_secrets; s++) {
+      for (int t = 0; t < 5; t++) {
+        if (contains(texts[t], secrets[s])) fprintf(stderr, "  %s: a secret appears in the error\n", pc->name);
+        CHECK(!contains(texts[t], secrets[s]));
+      }
+      free(secrets[s]);
+    }
+    sfcrm_error_free(e);
+  }
+  free(file);
+}
+
+/* ---- the shared paginator vectors (shared/contract/paginator-seed-vectors.json) ------------ */
+
+/* shared/ sits beside the checkout (as in CI); SFCRM_SHARED_DIR points elsewhere. */
+static char *read_vectors(void) {
+  char path[1024];
+  const char *dir = getenv("SFCRM_SHARED_DIR");
+  char *text = read_file("../shared/contract/paginator-seed-vectors.json");
+  if (text || !dir) return text;
+  snprintf(path, sizeof path, "%s/contract/paginator-seed-vectors.json", dir);
+  return read_file(path);
+}
+
+#define VNULL INT64_MIN
+typedef struct vcase {
+  int64_t items, page, per_page; /* VNULL: omitted */
+  int page_is_text;
+  char page_text[16];
+  int64_t out[7]; /* page, per_page, total, total_pages, next_page, prev_page, offsetValue */
+} vcase;
+static const char *VKEYS[7] = {"page", "per_page", "total", "total_pages", "next_page", "prev_page", "offsetValue"};
+
+/* Reads the value of "key" (the next occurrence after *p): null, an integer or a short string. */
+static int vread(const char **p, const char *key, int64_t *num, char *text, size_t cap) {
+  char pat[32];
+  const char *q;
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  if (!(q = strstr(*p, pat))) return -1;
+  q += strlen(pat);
+  while (*q == ' ' || *q == '\n') q++;
+  if (text) text[0] = '\0';
+  if (strncmp(q, "null", 4) == 0) {
+    *num = VNULL;
+    q += 4;
+  } else if (*q == '"') {
+    const char *end = strchr(q + 1, '"');
+    if (!end || !text || (size_t)(end - q - 1) >= cap) return -1;
+    memcpy(text, q + 1, (size_t)(end - q - 1));
+    text[end - q - 1] = '\0';
+    *num = VNULL;
+    q = end + 1;
+    *p = q;
+    return 1; /* a string */
+  } else {
+    char *end;
+    *num = strtoll(q, &end, 10);
+    if (end == q) return -1;
+    q = end;
+  }
+  *p = q;
+  return 0;
+}
+
+static void vformat(char *buf, size_t cap, const int64_t out[7]) {
+  size_t n = 0;
+  n += (size_t)snprintf(buf + n, cap - n, "{");
+  for (int k = 0; k < 7; k++) {
+    if (out[k] == VNULL) n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":null", k ? "," : "", VKEYS[k]);
+    else n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\":%" PRId64, k ? "," : "", VKEYS[k], out[k]);
+  }
+  snprintf(buf + n, cap - n, "}");
+}
+
+static void test_paginator_vectors(void) {
+  char *text = read_vectors();
+  const char *p;
+  vcase *cases;
+  size_t n = 0, cap = 1024, exact = 0, divergent = 0, strings = 0;
+  CHECK(text != NULL);
+  if (!text) return;
+  cases = calloc(cap, sizeof *cases);
+  for (p = strstr(text, "\"input\":"); p; p = strstr(p, "\"input\":")) {
+    vcase *c = &cases[n];
+    int ok = n < cap;
+    int64_t unused;
+    ok = ok && vread(&p, "items", &c->items, NULL, 0) == 0;
+    if (ok) {
+      int r = vread(&p, "page", &c->page, c->page_text, sizeof c->page_text);
+      ok = r >= 0;
+      c->page_is_text = r == 1;
+    }
+    ok = ok && vread(&p, "per_page", &c->per_page, NULL, 0) == 0;
+    for (int k = 0; ok && k < 7; k++) ok = vread(&p, VKEYS[k], &c->out[k], NULL, 0) == 0;
+    (void)unused;
+    CHECK(ok);
+    if (!ok) break;
+    n++;
+  }
+  CHECK(n == count_substr(text, "\"seed_output\":"));
+  CHECK(n >= 700);
+  for (size_t i = 0; i < n; i++) {
+    const vcase *c = &cases[i];
+    int64_t want[7];
+    char page[32], expect[256], *json = NULL;
+    size_t len = 0;
+    sfcrm_error *err = NULL;
+    sfcrm_result rc;
+    memcpy(want, c->out, sizeof want);
+    /* D14: pages below 1 are page 1 (the seed output of the page-1 case with the same inputs) */
+    if (want[0] != VNULL && want[0] < 1) {
+      int found = 0;
+      for (size_t j = 0; j < n && !found; j++) {
+        if (cases[j].items == c->items && cases[j].per_page == c->per_page && !cases[j].page_is_text && cases[j].page == 1) {
+          memcpy(want, cases[j].out, sizeof want);
+          found = 1;
+        }
+      }
+      CHECK(found);
+    }
+    /* D14: zero records give total_pages 0 (the seed's NaN, null in JSON) */
+    if (want[3] == VNULL) {
+      CHECK(c->items == 0);
+      want[3] = 0;
+    }
+    if (memcmp(want, c->out, sizeof want) == 0) exact++; else divergent++;
+    if (c->page_is_text) {
+      strings++;
+      snprintf(page, sizeof page, "%s", c->page_text);
+    } else if (c->page != VNULL) {
+      snprintf(page, sizeof page, "%" PRId64, c->page);
+    }
+    vformat(expect, sizeof expect, want);
+    rc = sfcrm_paginator((uint64_t)c->items, (c->page_is_text || c->page != VNULL) ? page : NULL,
+                         c->per_page == VNULL ? 0 : (uint64_t)c->per_page, &json, &len, &err);
+    if (rc != SFCRM_RESULT_OK || !json || strcmp(json, expect) != 0) {
+      fprintf(stderr, "  vector %zu (items %" PRId64 ", page %s, per_page %" PRId64 "): got %s, want %s\n", i, c->items,
+              (c->page_is_text || c->page != VNULL) ? page : "null", c->per_page, json ? json : sfcrm_error_message(err), expect);
+    }
+    CHECK(rc == SFCRM_RESULT_OK && err == NULL && json && strcmp(json, expect) == 0 && len == strlen(json));
+    sfcrm_string_free(json);
+    sfcrm_error_free(err);
+  }
+  CHECK(exact > 500 && divergent > 0 && strings > 0);
+  printf("  %zu paginator vectors (%zu exact, %zu D14 divergences, %zu string pages)\n", n, exact, divergent, strings);
+  /* misuse */
+  {
+    char *json = NULL;
+    EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_paginator(10, "1", 5, NULL, NULL, &err));
+    EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_paginator(10, "\xff", 5, &json, NULL, &err));
+    CHECK(json == NULL);
+    EXPECT_OK(sfcrm_paginator(10, "2", 5, &json, NULL, &err));
+    CHECK(contains(json, "\"page\":2,"));
+    sfcrm_string_free(json);
+  }
+  free(cases);
+  free(text);
+}
+
+/* ---- field cases (shared/contract/field-cases.md) not covered above ------------------------ */
+
+/* BR-02 / BR-17 (a second, empty 401 is SESSION_EXPIRED after exactly one refresh, no loop),
+ * BR-03 (a refresh token kept when not rotated; a rotated one stored and used), BR-09 (a null
+ * parent stays null), BR-15 (a REST error array keeps its errorCode). BR-01 is in
+ * login_callback_flow, BR-04 / BR-18 / the HTML 503 of BR-15 in refresh_session_and_errors. */
+static void test_field_cases(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c = NULL;
+  sfcrm_config *cfg = emulator_config();
+  sfcrm_api_calls before, after;
+  sfcrm_connection_info info;
+  char *json = NULL, *doc = NULL, *rt1 = NULL, *rt2 = NULL, *rt3 = NULL;
+  bool found = false;
+  EXPECT_OK(sfcrm_config_set(cfg, "SFCRM_MAX_RETRIES", "0", &err));
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  EXPECT_OK(sfcrm_client_new(cfg, store, &c, &err));
+  sfcrm_config_free(cfg);
+  CHECK(connect_user(c, "acc-fc", "user-fc"));
+  /* BR-02 / BR-17 */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"empty401\",\"count\":5}") == 200);
+  EXPECT_OK(sfcrm_client_api_calls(c, &before, &err));
+  {
+    sfcrm_error *e = NULL;
+    CHECK(sfcrm_client_export_page(c, "acc-fc", "user-fc", "notes", 1, 3, &json, NULL, &e) == SFCRM_RESULT_SESSION_EXPIRED);
+    CHECK(sfcrm_error_http_status(e) == 401 && sfcrm_error_message(e)[0] != '\0');
+    sfcrm_error_free(e);
+  }
+  EXPECT_OK(sfcrm_client_api_calls(c, &after, &err));
+  CHECK(after.token_requests - before.token_requests == 1);
+  CHECK(after.api_requests - before.api_requests == 2);
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* BR-15: the REST error array's errorCode */
+  CHECK(emulator_post("/__emulator/faults", "{\"endpoint\":\"query\",\"kind\":\"invalid_locator\",\"count\":1}") == 200);
+  {
+    sfcrm_error *e = NULL;
+    CHECK(sfcrm_client_export_page(c, "acc-fc", "user-fc", "notes", 1, 3, &json, NULL, &e) == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(e) == 400);
+    CHECK(sfcrm_error_salesforce_code(e) && strcmp(sfcrm_error_salesforce_code(e), "INVALID_QUERY_LOCATOR") == 0);
+    sfcrm_error_free(e);
+  }
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* BR-03: not rotated, then rotated */
+  EXPECT_OK(sfcrm_store_load(store, "acc-fc", "user-fc", &found, &doc, &err));
+  rt1 = json_string_field(doc, "refresh_token");
+  sfcrm_string_free(doc);
+  EXPECT_OK(sfcrm_client_refresh(c, "acc-fc", "user-fc", &info, &err));
+  sfcrm_connection_info_clear(&info);
+  EXPECT_OK(sfcrm_store_load(store, "acc-fc", "user-fc", &found, &doc, &err));
+  rt2 = json_string_field(doc, "refresh_token");
+  sfcrm_string_free(doc);
+  CHECK(rt1 && rt2 && strcmp(rt1, rt2) == 0);
+  CHECK(emulator_post("/__emulator/rotation", "{\"enabled\":true}") == 200);
+  EXPECT_OK(sfcrm_client_refresh(c, "acc-fc", "user-fc", &info, &err));
+  sfcrm_connection_info_clear(&info);
+  EXPECT_OK(sfcrm_client_refresh(c, "acc-fc", "user-fc", &info, &err)); /* invalid_grant if the old one were sent */
+  sfcrm_connection_info_clear(&info);
+  EXPECT_OK(sfcrm_store_load(store, "acc-fc", "user-fc", &found, &doc, &err));
+  rt3 = json_string_field(doc, "refresh_token");
+  sfcrm_string_free(doc);
+  CHECK(rt3 && rt1 && strcmp(rt3, rt1) != 0);
+  CHECK(emulator_post("/__emulator/rotation", "{\"enabled\":false}") == 200);
+  /* BR-09: contacts without an Account keep "Account":null */
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-fc", "user-fc", "contacts", 1, 0, &json, NULL, &err));
+  CHECK(contains(json, "\"Account\":null") && contains(json, "\"Account\":{"));
+  sfcrm_string_free(json);
+  free(rt1);
+  free(rt2);
+  free(rt3);
+  sfcrm_client_free(c);
+  sfcrm_store_free(store);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static int asan_selftest(void) {
@@ -1566,6 +1996,7 @@ int main(int argc, char **argv) {
   run("store_garbage", test_store_garbage);
   run("builtin_stores", test_builtin_stores);
   run("export_requests", test_export_requests);
+  run("paginator_vectors", test_paginator_vectors);
   if (g_login_url && g_instance_url) {
     run("client_new_misuse", test_client_new_misuse);
     run("login_callback_flow", test_login_callback_flow);
@@ -1578,6 +2009,8 @@ int main(int argc, char **argv) {
     run("cursor_cancel", test_cursor_cancel);
     run("cursor_options_and_sealed_client_store", test_cursor_options_and_sealed_client_store);
     run("export_to_path_and_callback", test_export_to_path_and_callback);
+    run("failure_parity", test_failure_parity);
+    run("field_cases", test_field_cases);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
     g_failed++;
