@@ -259,7 +259,7 @@ async fn stream_to_file(
             let n = control.expire_sessions();
             expired = true;
             println!(
-                "               the org expired {n} session(s) after {} of {} records: the SDK refreshes once and resumes from its checkpoint",
+                "               mid-stream, the org expired {n} session(s) after {} of {} {name}: the SDK refreshes once and resumes from its checkpoint",
                 stream.progress().records,
                 stream.progress().total_size.unwrap_or(0)
             );
@@ -302,6 +302,12 @@ fn print_summary(
         );
         debug_assert_eq!(r.walk_records, r.total);
     }
+    println!("walk: the seed's page loop (export_page until next_page is null); streamed: export_stream into the file;");
+    println!("calls/2000: the fewest query calls possible, at Salesforce's largest page of 2000 records");
+    println!(
+        "checked: every record Id arrived exactly once in the page walk and in the stream, and both counts \
+         equal the org's totalSize (the run stops with an error otherwise)"
+    );
     println!();
     println!(
         "API calls to the org: {} (query {}, nextRecordsUrl {}, other {}, retries {}); token requests {} (refreshes {}); revoke {}",
