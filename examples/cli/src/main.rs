@@ -75,7 +75,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Salesforce's SOQL errors start with a newline so that the query excerpt and its `^`
+            // line up: keep them at the start of a line.
+            let message = e.to_string();
+            eprintln!("error:{}{message}", if message.starts_with('\n') { "" } else { " " });
             if let Some(hint) = hint_for(&e) {
                 eprintln!("hint: {hint}");
             }
