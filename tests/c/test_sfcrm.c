@@ -1963,6 +1963,41 @@ static void test_field_cases(void) {
   sfcrm_store_free(store);
 }
 
+/* Sealing key material never appears in a config error (malformed or short key) or in the store
+ * error of a wrong key (parity with the Python and Node tests). */
+static void test_sealing_key_not_in_errors(void) {
+  const char *right = "UlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlI=";   /* 32 x 'R' */
+  const char *wrong = "V1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1c=";   /* 32 x 'W' */
+  sfcrm_store *inner = NULL, *a = NULL, *b = NULL, *bad = NULL;
+  sfcrm_client *ca = NULL, *cb = NULL;
+  sfcrm_error *e = NULL;
+  char keyring[128], *json = NULL;
+  EXPECT_OK(sfcrm_store_new_memory(&inner, &err));
+  CHECK(sfcrm_store_new_sealed(inner, "k1:UlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJS!!!!", &bad, &e) == SFCRM_RESULT_CONFIG);
+  CHECK(!contains(sfcrm_error_message(e), "UlJSUlJS"));
+  sfcrm_error_free(e);
+  e = NULL;
+  CHECK(sfcrm_store_new_sealed(inner, "k1:U1NTU1NTU1NT", &bad, &e) == SFCRM_RESULT_CONFIG);
+  CHECK(!contains(sfcrm_error_message(e), "U1NTU1NTU1NT"));
+  sfcrm_error_free(e);
+  e = NULL;
+  snprintf(keyring, sizeof keyring, "k1:%s", right);
+  EXPECT_OK(sfcrm_store_new_sealed(inner, keyring, &a, &err));
+  snprintf(keyring, sizeof keyring, "k1:%s", wrong);
+  EXPECT_OK(sfcrm_store_new_sealed(inner, keyring, &b, &err));
+  ca = new_client(a);
+  cb = new_client(b);
+  CHECK(connect_user(ca, "acc-seal", "user-seal"));
+  CHECK(sfcrm_client_export_page(cb, "acc-seal", "user-seal", "notes", 1, 3, &json, NULL, &e) == SFCRM_RESULT_STORE);
+  CHECK(sfcrm_error_message(e)[0] != '\0' && !contains(sfcrm_error_message(e), right) && !contains(sfcrm_error_message(e), wrong));
+  sfcrm_error_free(e);
+  sfcrm_client_free(ca);
+  sfcrm_client_free(cb);
+  sfcrm_store_free(a);
+  sfcrm_store_free(b);
+  sfcrm_store_free(inner);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static int asan_selftest(void) {
@@ -2011,6 +2046,7 @@ int main(int argc, char **argv) {
     run("export_to_path_and_callback", test_export_to_path_and_callback);
     run("failure_parity", test_failure_parity);
     run("field_cases", test_field_cases);
+    run("sealing_key_not_in_errors", test_sealing_key_not_in_errors);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
     g_failed++;
