@@ -309,7 +309,7 @@ pub async fn status(args: ConnectionArgs) -> Result<()> {
             "{key}: instance_url {}  scope {}  issued_at {}  invalidated {}",
             info.instance_url,
             info.scope.unwrap_or_default(),
-            info.issued_at,
+            issued_at_text(&info.issued_at),
             info.token_invalidated
         ),
     }
@@ -329,4 +329,22 @@ pub async fn disconnect(args: ConnectionArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Salesforce's `issued_at` (milliseconds since the epoch, as a string) as an HTTP date, e.g.
+/// `Mon, 30 Nov 2026 05:32:10 GMT`; anything else is shown as it is.
+fn issued_at_text(issued_at: &str) -> String {
+    match issued_at.parse::<u64>() {
+        Ok(ms) => httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)),
+        Err(_) => issued_at.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn issued_at_is_shown_as_a_date() {
+        assert_eq!(super::issued_at_text("1732950000000"), "Sat, 30 Nov 2024 07:00:00 GMT");
+        assert_eq!(super::issued_at_text(""), "");
+    }
 }
