@@ -752,11 +752,37 @@ fn transport_error(e: &reqwest::Error, url: &str) -> Error {
             format!("the request to {host} timed out"),
         )
     } else if e.is_connect() {
-        Error::new(ErrorKind::Network, format!("could not connect to {host}"))
+        let cause = innermost_cause(e);
+        if cause.to_ascii_lowercase().contains("certificate") {
+            Error::new(
+                ErrorKind::Network,
+                format!(
+                    "could not connect to {host}: its TLS certificate was not accepted ({cause}); \
+                     if the host uses a private CA, trust it through SSL_CERT_FILE"
+                ),
+            )
+        } else if cause.is_empty() {
+            Error::new(ErrorKind::Network, format!("could not connect to {host}"))
+        } else {
+            Error::new(ErrorKind::Network, format!("could not connect to {host} ({cause})"))
+        }
     } else {
         Error::new(ErrorKind::Network, format!("the request to {host} failed"))
     }
     // reqwest errors carry the URL (which may hold a query but never a token); keep them out anyway.
+}
+
+/// The text of the innermost error under a reqwest error (e.g. `Connection refused (os error 111)`
+/// or rustls' `invalid peer certificate: UnknownIssuer`): never the URL, which only the outer
+/// reqwest error carries.
+fn innermost_cause(e: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    let mut text = String::new();
+    while let Some(c) = cause {
+        text = c.to_string();
+        cause = c.source();
+    }
+    text
 }
 
 /// Full-jitter exponential backoff: random in `0..=min(max, initial * 2^attempt)`; a server's

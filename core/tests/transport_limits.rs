@@ -106,3 +106,31 @@ async fn per_connection_locks_are_released_after_use() {
     env.client.disconnect(&env.key).await.unwrap();
     assert_eq!(env.client.connection_locks_in_use(), 0);
 }
+
+/// Connection failures name their cause; an untrusted TLS certificate says so and what to do.
+#[tokio::test]
+async fn connection_errors_name_their_cause_and_tls_trust_problems() {
+    let ecfg = sf_org_emulator::EmulatorConfig { tls: true, contacts: 5, deals: 1, notes: 1, ..Default::default() };
+    let emu = sf_org_emulator::Emulator::start(ecfg).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let key = ConnectionKey::new("acc", "user");
+    seed_connection(store.as_ref(), &key, emu.instance_url(), "00DFAKE!TOKEN1", None).await;
+    let client = Client::new(test_config(emu.login_url(), "c", "s").build().unwrap(), store.clone()).unwrap();
+    let err = client.query_page(&key, "SELECT Id FROM Contact", &QueryOptions::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert!(err.message().contains("TLS certificate was not accepted"), "{}", err.message());
+    assert!(err.message().contains("SSL_CERT_FILE"), "{}", err.message());
+    assert!(!err.message().contains("/services/data"), "no URL path in the message: {}", err.message());
+    emu.shutdown().await;
+
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let store = Arc::new(MemoryStore::new());
+    seed_connection(store.as_ref(), &key, &closed, "00DFAKE!TOKEN1", None).await;
+    let client = Client::new(test_config(&closed, "c", "s").build().unwrap(), store).unwrap();
+    let err = client.query_page(&key, "SELECT Id FROM Contact", &QueryOptions::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert!(err.message().to_ascii_lowercase().contains("refused"), "{}", err.message());
+}
