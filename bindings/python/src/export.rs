@@ -7,16 +7,14 @@
 //! export's size (measured in tests/test_memory.py). A file export never builds Python objects for
 //! records at all.
 
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString};
 use sfcrm_core::export::{
     CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress as CoreProgress,
-    Record, RecordWriter,
+    Record,
 };
 use sfcrm_core::paginator::PageArg;
 use sfcrm_core::store::ConnectionKey;
@@ -412,10 +410,10 @@ impl ExportIterator {
     }
 }
 
-/// Writes an export to `path` natively (no Python objects per record): into a temporary file
-/// beside `path`, renamed over it only on success; on error or Ctrl-C the temporary file is
-/// removed and any existing file at `path` is untouched. `progress(Progress)` is called from the
-/// calling thread after each batch.
+/// Writes an export to `path` natively (no Python objects per record) through the core's
+/// `Client::export_to_path`: into a temporary file beside `path`, renamed over it only on success;
+/// on error or Ctrl-C the temporary file is removed and any existing file at `path` is untouched.
+/// `progress(Progress)` is called from the calling thread after each batch.
 pub fn to_file(
     py: Python<'_>,
     client: &sfcrm_core::Client,
@@ -425,28 +423,19 @@ pub fn to_file(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<ExportSummary> {
     let (key, request) = args.request()?;
-    let stream = {
-        let _g = runtime::runtime().enter();
-        client.export_stream(&key, request)
-    };
-    let cancel = stream.cancel_handle();
+    let cancel = CancelHandle::new();
+    let request = request.cancel_with(cancel.clone());
     let (tx, rx) = std::sync::mpsc::channel::<CoreProgress>();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let stopped_task = stopped.clone();
+    let client = client.clone();
     let target = path.clone();
     let job = async move {
-        let (tmp, file) = temp_beside(&target)?;
-        let result = write_all(stream, format, BufWriter::new(file), &tx, &stopped_task).await;
-        let result = result.and_then(|(summary, file)| {
-            file.sync_all().map_err(|e| io_err("cannot sync the export file", e))?;
-            drop(file);
-            std::fs::rename(&tmp, &target).map_err(|e| io_err("cannot move the export file into place", e))?;
-            Ok(summary)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        let on_progress = move |p: CoreProgress| {
+            let _ = tx.send(p);
+        };
+        client
+            .export_to_path(&key, request, format, &target, Some(&on_progress))
+            .await
+            .map(|s| (s.records, s.api_calls, s.checkpoint.to_token()))
     };
     let cb = progress;
     let deliver = |py: Python<'_>| -> PyResult<()> {
@@ -457,12 +446,10 @@ pub fn to_file(
         }
         Ok(())
     };
-    let cancel2 = cancel.clone();
     let result = runtime::wait_hooked(py, job, deliver, move |_| {
-        // Ctrl-C or a raising progress callback: stop the stream; the task then removes its
-        // temporary file (it keeps running until it notices, within one batch write).
-        stopped.store(true, Ordering::SeqCst);
-        cancel2.cancel();
+        // Ctrl-C or a raising progress callback: cancel the export; the core then removes its
+        // temporary file (within one batch).
+        cancel.cancel();
         Some(CANCEL_GRACE)
     });
     let (records, api_calls, checkpoint) = result?.py_err()?;
@@ -474,61 +461,4 @@ pub fn to_file(
     Ok(ExportSummary { records, api_calls, checkpoint, path })
 }
 
-async fn write_all(
-    mut stream: ExportStream,
-    format: ExportFormat,
-    out: BufWriter<std::fs::File>,
-    tx: &std::sync::mpsc::Sender<CoreProgress>,
-    stopped: &AtomicBool,
-) -> Result<((u64, u64, String), std::fs::File), Error> {
-    let cancel = stream.cancel_handle();
-    let fields = stream.fields().to_vec();
-    let mut writer = RecordWriter::new(format, out, &fields)?;
-    while let Some(batch) = stream.next_batch().await? {
-        for r in &batch.records {
-            if stopped.load(Ordering::Relaxed) {
-                return Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"));
-            }
-            writer.write_record(r)?;
-        }
-        let _ = tx.send(stream.progress());
-    }
-    if stopped.load(Ordering::SeqCst) || cancel.is_cancelled() {
-        // Never rename a cut-short export into place (a cancel can look like the end of the
-        // stream, see `ExportIterator::fill`).
-        return Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"));
-    }
-    let records = writer.records();
-    let out = writer.finish()?;
-    let file = out.into_inner().map_err(|e| io_err("cannot write the export file", e.into_error()))?;
-    Ok(((records, stream.api_calls(), stream.checkpoint().to_token()), file))
-}
 
-fn io_err(what: &str, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("{what}: {e}")).with_source(e)
-}
-
-fn temp_beside(path: &Path) -> Result<(PathBuf, std::fs::File), Error> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid_argument(format!("{} is not a file path", path.display())))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut n: u32 = std::process::id();
-    for _ in 0..16 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(7);
-        n = n.wrapping_mul(2_654_435_761).wrapping_add(nanos);
-        let tmp = dir.join(format!(".{}.{:08x}.partial", name.to_string_lossy(), n));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io_err(&format!("cannot create a file in {}", dir.display()), e)),
-        }
-    }
-    Err(Error::new(ErrorKind::Io, "cannot create a temporary file for the export"))
-}
