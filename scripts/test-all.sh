@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 status=0
+# A full run needs about 6 GB of disk (target/, the venvs, node_modules); say so up front rather
+# than failing with ENOSPC in whichever step happens to run out.
+free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+echo "::: disk: $(( free_kb / 1024 / 1024 )) GB free where the build writes"
+if [ "${free_kb:-0}" -lt $(( 8 * 1024 * 1024 )) ]; then
+  echo "::: warning: less than 8 GB free; the build may fail with 'No space left on device'" >&2
+fi
 run() {
   local name=$1; shift
   echo "::: $name"
