@@ -23,12 +23,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{ApiCallCounts, ApiUsage, CallKind, JsonResponse, Transport, encode_query_value};
+use crate::export::RawRecord;
+use crate::export::raw::parse_query_page;
+use crate::http::{ApiCallCounts, ApiUsage, CallKind, Decoded, JsonResponse, Transport, decode_value, encode_query_value, unreadable_json};
 use crate::oauth;
 use crate::secret::Secret;
 use crate::store::{
@@ -167,65 +169,72 @@ pub struct QueryPage {
     pub done: bool,
     /// `nextRecordsUrl` (relative to `instance_url`) when `done` is false.
     pub next_records_url: Option<String>,
-    /// The records as Salesforce sent them (key order and `attributes` kept).
-    pub records: Vec<Map<String, Value>>,
+    /// The records as Salesforce sent them (validated JSON text; key order and `attributes`
+    /// kept). Decode with [`RawRecord::to_record`] or [`RawRecord::deserialize`].
+    pub records: Vec<RawRecord>,
 }
 
 impl QueryPage {
-    /// Parses a query response body. Missing `totalSize`/`done`/`records` (other than a
-    /// `COUNT()` result, which may have no records) is a `Protocol` error.
+    /// Parses a query response body given as a value (tests, hosts holding a decoded body).
+    /// Missing `totalSize`/`done`/`records` (other than a `COUNT()` result, which may have no
+    /// records) is a `Protocol` error.
     pub fn from_json(body: Value) -> Result<QueryPage> {
-        let Value::Object(mut obj) = body else {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "the query response is not a JSON object",
-            ));
-        };
-        let total_size = obj
-            .get("totalSize")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| {
-                Error::new(ErrorKind::Protocol, "the query response has no totalSize")
-            })?;
-        let done = obj.get("done").and_then(Value::as_bool).ok_or_else(|| {
-            Error::new(ErrorKind::Protocol, "the query response has no done flag")
-        })?;
-        let next_records_url = obj
-            .get("nextRecordsUrl")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if !done && next_records_url.is_none() {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "the query response has done=false but no nextRecordsUrl",
-            ));
-        }
-        let records = match obj.remove("records") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .map(|r| match r {
-                    Value::Object(m) => Ok(m),
-                    _ => Err(Error::new(
-                        ErrorKind::Protocol,
-                        "a query record is not a JSON object",
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()?,
-            Some(_) => {
-                return Err(Error::new(
-                    ErrorKind::Protocol,
-                    "the query response's records is not an array",
-                ));
-            }
-        };
-        Ok(QueryPage {
-            total_size,
-            done,
-            next_records_url,
-            records,
-        })
+        QueryPage::from_text(body.to_string())
     }
+
+    /// Parses a query response body's text with one validating pass (no value is built for the
+    /// records). Errors: `Protocol` for invalid JSON or a body that is not a query result.
+    pub fn from_text(text: impl Into<String>) -> Result<QueryPage> {
+        match decode_query_page(200, text.into()) {
+            Decoded::Body(p) => Ok(p),
+            Decoded::Retry(e) | Decoded::Fail(e) => Err(e),
+        }
+    }
+}
+
+/// The transport's decoder for query bodies: syntax errors (a body cut off mid-way) are retried,
+/// shape errors are `Protocol` at once.
+fn decode_query_page(status: u16, text: String) -> Decoded<QueryPage> {
+    let protocol = |m: &str| Decoded::Fail(Error::new(ErrorKind::Protocol, m.to_string()).with_status(status));
+    if !text.trim_start().starts_with('{') {
+        if text.trim().is_empty() || serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
+            return protocol("the query response is not a JSON object");
+        }
+        return Decoded::Retry(unreadable_json(status, serde_json::from_str::<Value>(&text).unwrap_err(), text));
+    }
+    let page = match parse_query_page(text) {
+        Ok(p) => p,
+        Err(e) => {
+            use serde_json::error::Category;
+            return match e.classify() {
+                Category::Data => Decoded::Fail(
+                    Error::new(ErrorKind::Protocol, format!("the query response is not a query result: {e}"))
+                        .with_status(status),
+                ),
+                _ => Decoded::Retry(
+                    Error::new(
+                        ErrorKind::Protocol,
+                        format!("Salesforce returned an unreadable JSON body (HTTP {status})"),
+                    )
+                    .with_status(status)
+                    .with_source(e),
+                ),
+            };
+        }
+    };
+    let Some(total_size) = page.total_size else {
+        return protocol("the query response has no totalSize");
+    };
+    let Some(done) = page.done else {
+        return protocol("the query response has no done flag");
+    };
+    if !done && page.next_records_url.is_none() {
+        return protocol("the query response has done=false but no nextRecordsUrl");
+    }
+    if page.non_object_record {
+        return protocol("a query record is not a JSON object");
+    }
+    Decoded::Body(QueryPage { total_size, done, next_records_url: page.next_records_url, records: page.records.unwrap_or_default() })
 }
 
 struct Inner {
@@ -812,18 +821,19 @@ impl Client {
     }
 
     /// Authenticated GET with exactly one refresh and one retry on a 401 (never for a locator).
-    async fn authed_get(
+    async fn authed_get<T>(
         &self,
         key: &ConnectionKey,
         target: &str,
         headers: &[(&str, String)],
         kind: CallKind,
-    ) -> Result<JsonResponse> {
+        decode: fn(u16, String) -> Decoded<T>,
+    ) -> Result<JsonResponse<T>> {
         let doc = self.load_usable(key).await?;
         let url = self.resolve(&doc, target)?;
         let transport = &self.inner.transport;
         match transport
-            .get_json(&url, &doc.token.access_token, headers, kind)
+            .get_decoded(&url, &doc.token.access_token, headers, kind, decode)
             .await
         {
             Err(e) if e.kind() == ErrorKind::SessionExpired => {
@@ -841,7 +851,7 @@ impl Client {
             .with_error_code("INVALID_SESSION_ID"));
         }
         let url = self.resolve(&fresh, target)?;
-        transport.get_json(&url, &fresh.token.access_token, headers, kind).await.map_err(|e| {
+        transport.get_decoded(&url, &fresh.token.access_token, headers, kind, decode).await.map_err(|e| {
             if e.kind() == ErrorKind::SessionExpired {
                 e.with_message("Salesforce refused the freshly refreshed access token too (no further retry)")
             } else {
@@ -868,7 +878,7 @@ impl Client {
     /// instance host. An empty 2xx body (204) is `Value::Null`. One refresh + one retry on 401.
     pub async fn api_get_json(&self, key: &ConnectionKey, path_or_url: &str) -> Result<Value> {
         Ok(self
-            .authed_get(key, path_or_url, &[], CallKind::OtherApi)
+            .authed_get(key, path_or_url, &[], CallKind::OtherApi, decode_value)
             .await?
             .body)
     }
@@ -896,9 +906,9 @@ impl Client {
             encode_query_value(soql)
         );
         let resp = self
-            .authed_get(key, &path, &headers, CallKind::Query)
+            .authed_get(key, &path, &headers, CallKind::Query, decode_query_page)
             .await?;
-        QueryPage::from_json(resp.body)
+        Ok(resp.body)
     }
 
     /// `GET nextRecordsUrl` as-is (relative to `instance_url`, no version rewrite). On a 401 the
@@ -913,9 +923,9 @@ impl Client {
     ) -> Result<QueryPage> {
         let headers = self.query_headers(opts)?;
         let resp = self
-            .authed_get(key, next_records_url, &headers, CallKind::QueryMore)
+            .authed_get(key, next_records_url, &headers, CallKind::QueryMore, decode_query_page)
             .await?;
-        QueryPage::from_json(resp.body)
+        Ok(resp.body)
     }
 }
 

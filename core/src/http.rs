@@ -187,13 +187,45 @@ pub enum CallKind {
 
 /// A successful JSON response.
 #[derive(Debug)]
-pub struct JsonResponse {
+pub struct JsonResponse<T = Value> {
     /// HTTP status (2xx).
     pub status: u16,
     /// Parsed body (`Value::Null` for an empty 2xx body such as 204).
-    pub body: Value,
+    pub body: T,
     /// Parsed `Sforce-Limit-Info`, if sent.
     pub usage: Option<ApiUsage>,
+}
+
+/// What a body decoder made of a 2xx body (see [`Transport::get_decoded`]).
+pub(crate) enum Decoded<T> {
+    /// The body.
+    Body(T),
+    /// Unreadable, e.g. cut off mid-way: retried like a failed connection.
+    Retry(Error),
+    /// Readable but not what the endpoint promises: returned at once.
+    Fail(Error),
+}
+
+/// The decoder of [`Transport::get_json`]: any JSON value; an empty body is `Value::Null`.
+pub(crate) fn decode_value(status: u16, text: String) -> Decoded<Value> {
+    if text.trim().is_empty() {
+        return Decoded::Body(Value::Null);
+    }
+    match serde_json::from_str::<Value>(&text) {
+        Ok(body) => Decoded::Body(body),
+        Err(e) => Decoded::Retry(unreadable_json(status, e, text)),
+    }
+}
+
+/// `Protocol`: a 2xx body that is not valid JSON (kept as the error's raw body).
+pub(crate) fn unreadable_json(status: u16, e: serde_json::Error, text: String) -> Error {
+    Error::new(
+        ErrorKind::Protocol,
+        format!("Salesforce returned an unreadable JSON body (HTTP {status})"),
+    )
+    .with_status(status)
+    .with_source(e)
+    .with_raw_body(text)
 }
 
 /// The shared HTTP transport. See the module docs.
@@ -215,8 +247,8 @@ impl std::fmt::Debug for Transport {
 }
 
 /// What one attempt produced, before retry decisions.
-enum Attempt {
-    Done(Result<JsonResponse>),
+enum Attempt<T> {
+    Done(Result<JsonResponse<T>>),
     Retry {
         error: Error,
         retry_after: Option<Duration>,
@@ -322,6 +354,19 @@ impl Transport {
         headers: &[(&str, String)],
         kind: CallKind,
     ) -> Result<JsonResponse> {
+        self.get_decoded(url, bearer, headers, kind, decode_value).await
+    }
+
+    /// [`Transport::get_json`] with the 2xx body decoded by `decode(status, text)` (query pages
+    /// are read without building values; see `export::raw`).
+    pub(crate) async fn get_decoded<T>(
+        &self,
+        url: &str,
+        bearer: &Secret,
+        headers: &[(&str, String)],
+        kind: CallKind,
+        decode: fn(u16, String) -> Decoded<T>,
+    ) -> Result<JsonResponse<T>> {
         let mut attempt: u32 = 0;
         loop {
             self.count(kind, attempt > 0);
@@ -340,7 +385,7 @@ impl Transport {
                     error: transport_error(&e, url),
                     retry_after: None,
                 },
-                Ok(resp) => self.read_api_response(resp).await,
+                Ok(resp) => self.read_api_response(resp, decode).await,
             };
             match outcome {
                 Attempt::Done(r) => return r,
@@ -363,7 +408,7 @@ impl Transport {
         }
     }
 
-    async fn read_api_response(&self, resp: reqwest::Response) -> Attempt {
+    async fn read_api_response<T>(&self, resp: reqwest::Response, decode: fn(u16, String) -> Decoded<T>) -> Attempt<T> {
         let status = resp.status();
         let usage = self.note_usage(resp.headers());
         let retry_after = parse_retry_after(resp.headers());
@@ -396,32 +441,14 @@ impl Transport {
         };
         tracing::trace!(target: "sfcrm::http", status = status.as_u16(), bytes = text.len(), "response");
         if status.is_success() {
-            if text.trim().is_empty() {
-                return Attempt::Done(Ok(JsonResponse {
-                    status: status.as_u16(),
-                    body: Value::Null,
-                    usage,
-                }));
-            }
-            return match serde_json::from_str::<Value>(&text) {
-                Ok(body) => Attempt::Done(Ok(JsonResponse {
+            return match decode(status.as_u16(), text) {
+                Decoded::Body(body) => Attempt::Done(Ok(JsonResponse {
                     status: status.as_u16(),
                     body,
                     usage,
                 })),
-                Err(e) => Attempt::Retry {
-                    error: Error::new(
-                        ErrorKind::Protocol,
-                        format!(
-                            "Salesforce returned an unreadable JSON body (HTTP {})",
-                            status.as_u16()
-                        ),
-                    )
-                    .with_status(status.as_u16())
-                    .with_source(e)
-                    .with_raw_body(text),
-                    retry_after: None,
-                },
+                Decoded::Retry(error) => Attempt::Retry { error, retry_after: None },
+                Decoded::Fail(error) => Attempt::Done(Err(error)),
             };
         }
         let err = api_error(status, &content_type, &text, usage, retry_after);

@@ -187,8 +187,8 @@ async fn br_02_expired_session_refreshes_once_then_retries_with_the_new_token() 
         .await
         .unwrap();
     assert_eq!(page.records.len(), 1);
-    assert_eq!(page.records[0]["Id"], "001000000000001AAA");
-    assert_eq!(page.records[0]["Name"], "Acme Example Ltd");
+    assert_eq!(page.records[0].to_record().unwrap()["Id"], "001000000000001AAA");
+    assert_eq!(page.records[0].to_record().unwrap()["Name"], "Acme Example Ltd");
     let reqs = srv.requests();
     assert_eq!(reqs.len(), 3);
     assert_eq!(

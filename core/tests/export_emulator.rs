@@ -30,7 +30,7 @@ async fn all_records(client: &Client, key: &ConnectionKey, spec: &ExportSpec) ->
     let mut s = client.export_stream(key, ExportRequest::new(spec.clone()));
     let mut out = Vec::new();
     while let Some(b) = s.next_batch().await.unwrap() {
-        out.extend(b.records);
+        out.extend(b.to_records().unwrap());
     }
     out
 }
@@ -167,7 +167,7 @@ async fn a_session_expiry_in_the_middle_of_a_20000_record_stream_yields_every_id
     let mut batches = 0;
     while let Some(b) = s.next_batch().await.unwrap() {
         batches += 1;
-        seen.extend(ids(&b.records));
+        seen.extend(ids(&b.to_records().unwrap()));
         if batches == 3 {
             env.emu.control().expire_sessions();
         }
@@ -198,11 +198,11 @@ async fn a_stream_resumes_from_a_checkpoint_token() {
     let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()).batch_size(500));
     let mut seen = Vec::new();
     for _ in 0..2 {
-        seen.extend(ids(&s.next_batch().await.unwrap().unwrap().records));
+        seen.extend(ids(&s.next_batch().await.unwrap().unwrap().to_records().unwrap()));
     }
     // Record-granular: stop in the middle of the third batch.
     let third = s.next_batch().await.unwrap().unwrap();
-    seen.extend(ids(&third.records[..100]));
+    seen.extend(ids(&third.to_records().unwrap()[..100]));
     let token = s.checkpoint_after(&third.records[99]).unwrap().to_token();
     drop(s);
     assert!(!token.contains('='), "base64url without padding");
@@ -211,7 +211,7 @@ async fn a_stream_resumes_from_a_checkpoint_token() {
     assert_eq!(cp.records(), 1100);
     let mut r = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()).resume_from(cp));
     while let Some(b) = r.next_batch().await.unwrap() {
-        seen.extend(ids(&b.records));
+        seen.extend(ids(&b.to_records().unwrap()));
     }
     assert_eq!(seen.len(), 3_000);
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 3_000);
@@ -248,9 +248,9 @@ async fn incremental_since_returns_the_touched_records_and_resumes() {
     // First run: one batch of 200, then stop with a checkpoint.
     let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()).since(since.clone()).batch_size(200));
     let first = s.next_batch().await.unwrap().unwrap();
-    let mut seen: Vec<String> = first.records.iter().map(|r| r["Id"].as_str().unwrap().to_owned()).collect();
+    let mut seen: Vec<String> = first.to_records().unwrap().iter().map(|r| r["Id"].as_str().unwrap().to_owned()).collect();
     let stamps: Vec<i64> =
-        first.records.iter().map(|r| SoqlDateTime::parse(r["SystemModstamp"].as_str().unwrap()).unwrap().epoch_ms()).collect();
+        first.to_records().unwrap().iter().map(|r| SoqlDateTime::parse(r["SystemModstamp"].as_str().unwrap()).unwrap().epoch_ms()).collect();
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "ordered by SystemModstamp");
     let token = s.checkpoint().to_token();
     drop(s);
@@ -262,7 +262,7 @@ async fn incremental_since_returns_the_touched_records_and_resumes() {
     );
     let mut last: Option<Checkpoint> = None;
     while let Some(b) = r.next_batch().await.unwrap() {
-        seen.extend(b.records.iter().map(|x| x["Id"].as_str().unwrap().to_owned()));
+        seen.extend(b.to_records().unwrap().iter().map(|x| x["Id"].as_str().unwrap().to_owned()));
         last = Some(r.checkpoint());
     }
     assert_eq!(seen.len(), 450, "no record repeated");

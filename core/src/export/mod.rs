@@ -13,6 +13,7 @@
 //!   CSV, NDJSON and JSON output with exact strings and numbers.
 
 mod page;
+pub mod raw;
 mod sink;
 mod spec;
 mod stream;
@@ -21,6 +22,7 @@ mod writer;
 use serde_json::{Map, Value};
 
 pub use page::{ExportPage, PageRequest};
+pub use raw::RawRecord;
 pub(crate) use page::ExportCache;
 pub use sink::ExportSummary;
 pub use spec::{BUILTIN_TYPES, ExportSpec, UNKNOWN_TYPE_MESSAGE};
@@ -33,8 +35,9 @@ pub use writer::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::soql::SalesforceId;
 
-/// One record as Salesforce returns it: a JSON object in Salesforce's key order, `attributes`
-/// included, numbers with their original digits.
+/// One record decoded: a JSON object in Salesforce's key order, `attributes` included, numbers
+/// with their original digits. Streams deliver [`RawRecord`]s (text); decode with
+/// [`RawRecord::to_record`].
 pub type Record = Map<String, Value>;
 
 /// The record's Id: the `Id` field when selected (any case), else the last segment of

@@ -36,7 +36,7 @@ use serde_json::{Map, Value};
 use crate::client::{QueryOptions, QueryPage};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::stream::is_dead_locator;
-use crate::export::{ExportSpec, Record, record_id};
+use crate::export::{ExportSpec, RawRecord, Record};
 use crate::paginator::{Pagination, paginate};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, MAX_OFFSET, SalesforceId, SoqlQuery};
 use crate::store::ConnectionKey;
@@ -195,7 +195,8 @@ impl Client {
                 .start_index()
                 .ok_or_else(|| Error::invalid_argument(format!("page {} is out of range", req.page)))?;
             let limit = req.limit.filter(|n| *n > 0).map(|_| pagination.per_page);
-            data = self.fetch_window(key, spec, &ck, &opts, start, limit, total, &mut calls).await?;
+            let raw = self.fetch_window(key, spec, &ck, &opts, start, limit, total, &mut calls).await?;
+            data = raw.iter().map(RawRecord::to_record).collect::<Result<Vec<_>>>()?;
         }
         Ok(ExportPage { data, pagination, api_calls: calls })
     }
@@ -219,7 +220,7 @@ impl Client {
         limit: Option<u64>,
         total: u64,
         calls: &mut u32,
-    ) -> Result<Vec<Record>> {
+    ) -> Result<Vec<RawRecord>> {
         let id_field = FieldPath::new("Id")?;
         let base = |after: Option<&SalesforceId>| {
             let mut q = SoqlQuery::new(spec.sobject().clone());
@@ -250,13 +251,13 @@ impl Client {
             let Some(rec) = page.records.first() else {
                 return Ok(Vec::new()); // fewer records than counted: the page is past the end now
             };
-            let id = record_id(rec)?;
+            let id = rec.id()?;
             at += MAX_OFFSET + 1;
             record_anchor(self, ck, at, &id);
             anchor = Some(id);
         }
 
-        let mut out: Vec<Record> = Vec::new();
+        let mut out: Vec<RawRecord> = Vec::new();
         let mut offset = start - at;
         let wanted = limit.unwrap_or(u64::MAX);
         let expected = limit.map_or(total.saturating_sub(start), |n| n.min(total.saturating_sub(start)));
@@ -298,21 +299,21 @@ impl Client {
                 if got_now == 0 {
                     return Err(e); // no progress since the last (re)start: never loop
                 }
-                anchor = Some(record_id(out.last().expect("non-empty"))?);
+                anchor = Some(out.last().expect("non-empty").id()?);
                 offset = 0;
                 continue;
             }
             // Salesforce's docs leave open whether an OFFSET query continues past its first
             // batch [salesforce-api.md §4 "OFFSET"]: if it stopped short, continue by keyset.
             if used_offset && got_now > 0 && (out.len() as u64) < expected {
-                anchor = Some(record_id(out.last().expect("non-empty"))?);
+                anchor = Some(out.last().expect("non-empty").id()?);
                 offset = 0;
                 continue;
             }
             break;
         }
         if let Some(last) = out.last() {
-            record_anchor(self, ck, start + out.len() as u64, &record_id(last)?);
+            record_anchor(self, ck, start + out.len() as u64, &last.id()?);
         }
         Ok(out)
     }

@@ -39,7 +39,7 @@ impl Client {
         let mut writer = RecordWriter::new(format, out, stream.fields())?;
         while let Some(batch) = stream.next_batch().await? {
             for r in &batch.records {
-                writer.write_record(r)?;
+                writer.write_raw(r)?;
             }
             if let Some(cb) = progress {
                 cb(stream.progress());

@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use crate::Client;
 use crate::client::{QueryOptions, QueryPage};
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::{ExportSpec, Record, record_id};
+use crate::export::{ExportSpec, RawRecord, Record, record_id};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, SObjectName, SalesforceId, SoqlDateTime, SoqlQuery};
 use crate::store::ConnectionKey;
 
@@ -92,11 +92,42 @@ impl ExportRequest {
     }
 }
 
-/// A batch of records, as Salesforce returned them (`attributes` included).
+/// A batch of records, as Salesforce returned them (`attributes` included): validated JSON text
+/// per record, decoded only on demand (see [`RawRecord`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordBatch {
     /// The records, in the stream's order.
-    pub records: Vec<Record>,
+    pub records: Vec<RawRecord>,
+}
+
+impl RecordBatch {
+    /// Every record decoded into a [`Record`] map. `Protocol` if one cannot be (none known: the
+    /// text was validated when read).
+    pub fn to_records(&self) -> Result<Vec<Record>> {
+        self.records.iter().map(RawRecord::to_record).collect()
+    }
+
+    /// Appends the batch as one JSON array (`[rec,rec,…]`, records as received) to `out`.
+    pub fn write_json_array(&self, out: &mut Vec<u8>) {
+        out.reserve(self.records.iter().map(|r| r.json().len() + 1).sum::<usize>() + 2);
+        out.push(b'[');
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(r.json().as_bytes());
+        }
+        out.push(b']');
+    }
+
+    /// Appends the batch as NDJSON (one record per line, each line ending in `\n`) to `out`.
+    pub fn write_ndjson(&self, out: &mut Vec<u8>) {
+        out.reserve(self.records.iter().map(|r| r.json().len() + 1).sum::<usize>());
+        for r in &self.records {
+            r.write_compact(out);
+            out.push(b'\n');
+        }
+    }
 }
 
 /// Progress of a stream.
@@ -255,8 +286,11 @@ impl CancelHandle {
 
 /// A batch from a source, with the source's total when it knows it.
 pub(crate) struct SourceBatch {
-    records: Vec<Record>,
+    records: Vec<RawRecord>,
     total_size: Option<u64>,
+    /// The position after the batch's last record (decoded by the source, off the consumer's
+    /// thread).
+    last_position: Option<Position>,
 }
 
 /// Where a stream's records come from: REST query + `nextRecordsUrl` today; a Bulk API 2.0 job
@@ -340,6 +374,7 @@ impl RestSource {
         if let Some(last) = page.records.last() {
             self.position = Some(position_of(last, self.since.is_some())?);
         }
+        let last_position = if page.records.is_empty() { None } else { self.position.clone() };
         self.in_query += page.records.len() as u64;
         self.state = if page.done {
             RestState::Done
@@ -351,7 +386,7 @@ impl RestSource {
                 }
             }
         };
-        Ok(SourceBatch { records: page.records, total_size: Some(total) })
+        Ok(SourceBatch { records: page.records, total_size: Some(total), last_position })
     }
 
     async fn next(&mut self) -> Result<Option<SourceBatch>> {
@@ -407,7 +442,8 @@ impl RecordSource for RestSource {
     }
 }
 
-fn position_of(record: &Record, incremental: bool) -> Result<Position> {
+fn position_of(record: &RawRecord, incremental: bool) -> Result<Position> {
+    let record = &record.to_record()?;
     let id = record_id(record)?;
     let modstamp = if incremental {
         let text = record
@@ -439,7 +475,8 @@ pub struct ExportStream {
     since: Option<SoqlDateTime>,
     fields: Vec<FieldPath>,
     position: Option<Position>,
-    last_batch_ids: Vec<SalesforceId>,
+    /// The last batch delivered (for record-granular checkpoints).
+    last_batch: Vec<RawRecord>,
     progress: Progress,
     calls: Arc<AtomicU64>,
 }
@@ -476,7 +513,7 @@ impl Client {
             since: None,
             fields: Vec::new(),
             position: None,
-            last_batch_ids: Vec::new(),
+            last_batch: Vec::new(),
             progress: Progress::default(),
             calls: calls.clone(),
         };
@@ -627,10 +664,10 @@ impl ExportStream {
                 Err(e)
             }
             Some(Ok(Some(batch))) => {
-                if let Some(last) = batch.records.last() {
-                    self.position = Some(position_of(last, self.since.is_some())?);
+                if let Some(p) = batch.last_position {
+                    self.position = Some(p);
                 }
-                self.last_batch_ids = batch.records.iter().filter_map(|r| record_id(r).ok()).collect();
+                self.last_batch = batch.records.clone();
                 self.progress.records += batch.records.len() as u64;
                 self.progress.batches += 1;
                 if batch.total_size.is_some() {
@@ -658,11 +695,14 @@ impl ExportStream {
     /// A checkpoint right after `record` (record-granular, for callers that stop mid-batch).
     /// `InvalidArgument` when the record has no usable Id (or no SystemModstamp in incremental
     /// mode).
-    pub fn checkpoint_after(&self, record: &Record) -> Result<Checkpoint> {
+    pub fn checkpoint_after(&self, record: &RawRecord) -> Result<Checkpoint> {
         let pos = position_of(record, self.since.is_some())
             .map_err(|e| Error::invalid_argument(format!("cannot checkpoint after this record: {}", e.message())))?;
-        let n = self.last_batch_ids.len() as u64;
-        let records = match self.last_batch_ids.iter().position(|id| *id == pos.id) {
+        let n = self.last_batch.len() as u64;
+        let index = self.last_batch.iter().position(|r| r.same_as(record)).or_else(|| {
+            self.last_batch.iter().position(|r| r.id().is_ok_and(|id| id == pos.id))
+        });
+        let records = match index {
             Some(i) => self.progress.records - n + i as u64 + 1,
             None => self.progress.records,
         };

@@ -9,7 +9,7 @@ use std::io::Write;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::Record;
+use crate::export::{RawRecord, Record};
 use crate::soql::FieldPath;
 
 /// Output format of an export.
@@ -214,6 +214,33 @@ impl<W: Write> RecordWriter<W> {
                 *first = false;
                 serde_json::to_writer(&mut *w, &object(record))
                     .map_err(|e| Error::new(ErrorKind::Io, format!("writing JSON failed: {e}")))?;
+            }
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Writes one record as received. NDJSON/JSON output that keeps `attributes` copies the
+    /// record's text (on one line) without decoding it: the same JSON value as
+    /// [`RecordWriter::write_record`] writes, with string escapes as Salesforce sent them. CSV and
+    /// attribute-stripping output decode the record first.
+    pub fn write_raw(&mut self, record: &RawRecord) -> Result<()> {
+        if !self.keep_attributes || matches!(self.sink, Sink::Csv(_)) {
+            return self.write_record(&record.to_record()?);
+        }
+        let mut line = Vec::with_capacity(record.json().len() + 2);
+        match &mut self.sink {
+            Sink::Csv(_) => unreachable!("handled above"),
+            Sink::Ndjson(w) => {
+                record.write_compact(&mut line);
+                line.push(b'\n');
+                w.write_all(&line).map_err(io_error)?;
+            }
+            Sink::Json { w, first } => {
+                line.extend_from_slice(if *first { b"\n" } else { b",\n" });
+                *first = false;
+                record.write_compact(&mut line);
+                w.write_all(&line).map_err(io_error)?;
             }
         }
         self.records += 1;
