@@ -123,6 +123,8 @@ def clients(a, emu: Emulator, store: Path, session: Path, n: int) -> dict[str, l
     cmds = {
         "raw": [a.bench_bin, "raw", "--session", str(session), "--soql", SOQL, "--batch-size", b],
         "rust": [a.bench_bin, "stream", "--login-url", emu.login_url, "--store", str(store), "--batch-size", b],
+        "rust-typed": [a.bench_bin, "stream", "--login-url", emu.login_url, "--store", str(store), "--batch-size", b,
+                       "--decode", "typed"],
         "c": [a.c_bin, emu.login_url, str(store), "contacts", b],
         "python": [a.python_sfcrm, str(BENCH / "python" / "sfcrm_export.py"), emu.login_url, str(store), "contacts", b],
         "node": ["node", str(BENCH / "node" / "sfcrm_export.mjs"), emu.login_url, str(store), "contacts", b],
@@ -200,6 +202,7 @@ def bench_size(a, n: int, deep: bool, latency_ms: int = 0) -> dict:
 LABELS = {
     "raw": "raw limit (reqwest, unparsed pages)",
     "rust": "sfcrm Rust core `export_stream`",
+    "rust-typed": "sfcrm Rust core `export_stream` + typed decode of every record",
     "c": "sfcrm C API (export cursor)",
     "python": "sfcrm Python `export` iterator",
     "node": "sfcrm Node `export` async iterator",
@@ -309,12 +312,12 @@ def targets(results: dict) -> list[str]:
             if runs.get("node") and runs.get(peer):
                 v = r("node", peer)
                 checks.append(f"Node `export` vs {peer}: {v:.2f}× (target ≥ 2×) — {'met' if v >= 2 else 'MISSED'}")
-        for c in ("rust", "c"):
+        for c in ("rust", "rust-typed", "c"):
             if runs.get(c) and runs.get("raw"):
                 v = median(ratio_by_round(runs, c, "raw"))
                 checks.append(f"{c} stream time / raw-limit time: {v:.2f} (target ≤ 1.3) — "
                               f"{'met' if v <= 1.3 else 'MISSED'}")
-        for c in ("rust", "c", "python", "node"):
+        for c in ("rust", "rust-typed", "c", "python", "node"):
             if runs.get(c):
                 calls = {x["calls"]["api_calls"] for x in runs[c]}
                 want = math.ceil(n / results["meta"]["batch_size"])

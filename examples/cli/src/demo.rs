@@ -249,11 +249,11 @@ async fn stream_to_file(
     let mut expired = false;
     while let Some(batch) = stream.next_batch().await? {
         for record in &batch.records {
-            let id = record_id(record).ok_or_else(|| Error::internal("a streamed record without an Id"))?;
-            if !seen.insert(id.to_owned()) {
+            let id = record.id()?;
+            if !seen.insert(id.as_str().to_owned()) {
                 return Err(Error::internal(format!("record {id} was streamed twice")));
             }
-            writer.write_record(record)?;
+            writer.write_raw(record)?;
         }
         if let (Some(control), false) = (expire_midway, expired) {
             let n = control.expire_sessions();

@@ -235,7 +235,7 @@ pub async fn export(args: ExportArgs) -> Result<()> {
         };
         match next {
             Ok(Some(batch)) => {
-                if let Err(e) = batch.records.iter().try_for_each(|r| writer.write_record(r)) {
+                if let Err(e) = batch.records.iter().try_for_each(|r| writer.write_raw(r)) {
                     failure = Some(e);
                     break;
                 }

@@ -3,14 +3,15 @@
 //! `core/fuzz` (which include this file by path, so it depends on `sfcrm_core`, `serde_json` and
 //! `csv` only) and by the stable replay test `tests/fuzz_replay.rs`.
 
+use sfcrm_core::QueryPage;
 use sfcrm_core::export::Record;
-use sfcrm_core::export::{ExportFormat, RecordWriter};
+use sfcrm_core::export::{ExportFormat, RawRecord, RecordBatch, RecordWriter};
 use sfcrm_core::http::{api_error, parse_error_body};
 use sfcrm_core::soql::{FieldPath, SObjectName, escape_like, escape_literal};
 use sfcrm_core::{Config, ConnectionDocument, ConnectionKey};
 
 /// Names of the targets, in the order of [`run`].
-pub const TARGETS: [&str; 5] = ["error_body", "record_writer", "soql", "state", "connection_document"];
+pub const TARGETS: [&str; 6] = ["error_body", "record_writer", "soql", "state", "connection_document", "query_page"];
 
 /// Runs target `name` on `data`. Panics on an unknown name.
 pub fn run(name: &str, data: &[u8]) {
@@ -20,6 +21,7 @@ pub fn run(name: &str, data: &[u8]) {
         "soql" => soql(data),
         "state" => state(data),
         "connection_document" => connection_document(data),
+        "query_page" => query_page(data),
         other => panic!("unknown fuzz target {other}"),
     }
 }
@@ -85,6 +87,44 @@ pub fn record_writer(data: &[u8]) {
     let out = w.finish().expect("json finish");
     let back: serde_json::Value = serde_json::from_slice(&out).expect("JSON parses back");
     assert_eq!(back.as_array().map(Vec::len), Some(1));
+    // The raw path (records as received): one line each, the same JSON value as the decoded record.
+    let raw = RawRecord::from_json(text).expect("a JSON object is a raw record");
+    assert_eq!(raw.to_record().expect("decodes"), record);
+    for keep in [true, false] {
+        let mut w = RecordWriter::new(ExportFormat::Ndjson, Vec::new(), &columns).expect("ndjson writer").keep_attributes(keep);
+        w.write_raw(&raw).expect("raw ndjson write");
+        let out = w.finish().expect("ndjson finish");
+        let s = std::str::from_utf8(&out).expect("NDJSON is UTF-8");
+        assert_eq!(s.matches('\n').count(), 1, "one record = one line: {s:?}");
+        let mut w = RecordWriter::new(ExportFormat::Ndjson, Vec::new(), &columns).expect("ndjson writer").keep_attributes(keep);
+        w.write_record(&record).expect("ndjson write");
+        let decoded_out = w.finish().expect("ndjson finish");
+        let a: serde_json::Value = serde_json::from_str(s.trim_end()).expect("raw NDJSON parses back");
+        let b: serde_json::Value = serde_json::from_slice(&decoded_out).expect("NDJSON parses back");
+        assert_eq!(a, b, "raw and decoded writes give the same value");
+    }
+}
+
+/// Query-page reading (`QueryPage::from_text`, lossy UTF-8 input): never panics; on success every
+/// record is a JSON object that decodes, `done=false` always has a `nextRecordsUrl`, and the
+/// batch's JSON array / NDJSON encodings parse back to the same records.
+pub fn query_page(data: &[u8]) {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let Ok(page) = QueryPage::from_text(text) else { return };
+    assert!(page.done || page.next_records_url.is_some());
+    let decoded: Vec<Record> = page.records.iter().map(|r| r.to_record().expect("a validated record decodes")).collect();
+    let batch = RecordBatch { records: page.records };
+    let mut arr = Vec::new();
+    batch.write_json_array(&mut arr);
+    let back: Vec<Record> = serde_json::from_slice(&arr).expect("the JSON array parses back");
+    assert_eq!(back, decoded);
+    let mut nd = Vec::new();
+    batch.write_ndjson(&mut nd);
+    let lines: Vec<&[u8]> = nd.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), decoded.len());
+    for (l, d) in lines.iter().zip(&decoded) {
+        assert_eq!(&serde_json::from_slice::<Record>(l).expect("an NDJSON line parses"), d);
+    }
 }
 
 /// Undoes SOQL string escaping; `None` for a lone/unknown escape or an unescaped quote.

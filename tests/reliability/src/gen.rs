@@ -97,6 +97,13 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             br#"{"Id":null,"Body":"<p>hi</p>","Emoji":"\ud83d\ude00","N":-0,"B":true}"#,
             br#"{"Account":null,"Account.Name":"dotted key","":"empty key"}"#,
         ],
+        "query_page" => vec![
+            br#"{"totalSize":2,"done":false,"nextRecordsUrl":"/services/data/v48.0/query/01gx-2000","records":[{"attributes":{"type":"Contact","url":"/services/data/v48.0/sobjects/Contact/003000000000001AAA"},"Id":"003000000000001AAA","Name":"Zo\u00eb","N":1.50},{"Id":"003000000000002AAA","Account":null}]}"#,
+            b"{\n \"totalSize\" : 1 ,\r\n \"done\" : true , \"records\" : [ {\n\"Id\" : \"a\\nb\" } ] }",
+            br#"{"totalSize":0,"done":true,"records":[]}"#,
+            br#"{"totalSize":5,"done":true}"#,
+            br#"{"totalSize":1,"done":true,"records":[[1],"x",null]}"#,
+        ],
         "soql" => vec![
             b"Contact", b"Account.Owner.Alias", b"ns__Invoice__c", b"Invoice__r.Name", b"O'Brien\\ 100%_x",
             b"line\nbreak\ttab", b"\x01ctl", b"Name) OR (Id != null", b"__c", b"a__b__c__d",

@@ -268,6 +268,10 @@ fn ids(records: &[sfcrm_core::export::Record]) -> Vec<String> {
     records.iter().map(sfcrm_reliability::record_id).collect()
 }
 
+fn raw_ids(records: &[sfcrm_core::export::RawRecord]) -> Vec<String> {
+    records.iter().map(sfcrm_reliability::raw_record_id).collect()
+}
+
 /// Reconnects when the error asks for it (login deletes an invalidated document).
 async fn reconnect_if_needed(c: &Cell, kind: ErrorKind) {
     if kind == ErrorKind::ReconnectRequired {
@@ -392,12 +396,12 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
         Op::Stream => {
             let spec = ExportSpec::builtin("contacts").unwrap();
             let mut stream = c.client.export_stream(&c.key, ExportRequest::new(spec.clone()).batch_size(BATCH));
-            let mut got = ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
+            let mut got = raw_ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
             arm(&c, f, op, persistent, &armed).await;
             let mut failure = None;
             loop {
                 match stream.next_batch().await {
-                    Ok(Some(b)) => got.extend(ids(&b.records)),
+                    Ok(Some(b)) => got.extend(raw_ids(&b.records)),
                     Ok(None) => break,
                     Err(e) => {
                         failure = Some(e);
@@ -420,7 +424,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                         ExportRequest::new(spec).batch_size(BATCH).resume_from(Checkpoint::from_token(&token).unwrap()),
                     );
                     while let Some(b) = resumed.next_batch().await.map_err(|e| format!("resume: {e:?}"))? {
-                        got.extend(ids(&b.records));
+                        got.extend(raw_ids(&b.records));
                     }
                     if got != c.contact_ids {
                         return Err(format!("resumed stream: {} records, want {} exactly once", got.len(), CONTACTS));

@@ -6,7 +6,10 @@
 //! - `connect`: runs the OAuth web-server flow (PKCE) against the org emulator through sfcrm-core,
 //!   stores the connection in a plain `FileStore` that every SDK client of the benchmark opens, and
 //!   writes `{"access_token","instance_url"}` for the peer clients (jsforce, simple-salesforce, raw).
-//! - `stream`: a full `export_stream` of a built-in type (the "Rust core" row).
+//! - `stream`: a full `export_stream` of a built-in type (the "Rust core" rows): `--decode none`
+//!   counts the records as delivered (validated JSON text), `--decode typed` also decodes each into
+//!   a struct of the seed's Contact fields (what a Rust consumer does), `--decode map` into a
+//!   `Record` map (dynamic access; the representation every record had before RawRecord).
 //! - `raw`: the raw limit: the same chain of query pages (`query`, then each `nextRecordsUrl`),
 //!   fetched with the same HTTP stack (reqwest + rustls) and not parsed: the next URL is found by
 //!   a byte search, records are counted by their `"attributes"` prefix.
@@ -15,6 +18,7 @@
 //! - `deep`: `export_page` at chosen pages, cold (a new client per page, empty caches) and during one
 //!   sequential walk.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -66,6 +70,9 @@ enum Cmd {
         /// `Sforce-Query-Options: batchSize`.
         #[arg(long, default_value_t = 2000)]
         batch_size: u32,
+        /// What to do with each record: `none`, `typed` (a Contact struct) or `map` (a `Record`).
+        #[arg(long, default_value = "none", value_parser = ["none", "typed", "map"])]
+        decode: String,
     },
     /// Raw limit: fetch the chain of query pages without parsing them.
     Raw {
@@ -188,20 +195,62 @@ async fn connect(conn: &Conn, session_out: &std::path::Path) -> BoxResult<Value>
     Ok(json!({"connected": true, "instance_url": doc.instance_url}))
 }
 
-async fn stream(conn: &Conn, type_name: &str, batch_size: u32) -> BoxResult<Value> {
+/// The seed's Contact fields (`contacts` export), borrowed from the page where unescaped.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read by the decode, not by the benchmark
+struct Contact<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "Name", borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(rename = "Account", borrow)]
+    account: Option<Named<'a>>,
+    #[serde(rename = "Title", borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(rename = "Phone", borrow)]
+    phone: Option<Cow<'a, str>>,
+    #[serde(rename = "Email", borrow)]
+    email: Option<Cow<'a, str>>,
+    #[serde(rename = "Owner", borrow)]
+    owner: Option<Alias<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Named<'a> {
+    #[serde(rename = "Name", borrow)]
+    name: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Alias<'a> {
+    #[serde(rename = "Alias", borrow)]
+    alias: Option<Cow<'a, str>>,
+}
+
+async fn stream(conn: &Conn, type_name: &str, batch_size: u32, decode: &str) -> BoxResult<Value> {
     let (client, key, _) = client(conn)?;
     let spec = ExportSpec::builtin(type_name)?;
     let before = client.api_calls();
     let t = Instant::now();
     let mut s = client.export_stream(&key, ExportRequest::new(spec).batch_size(batch_size));
-    let (mut records, mut batches, mut first) = (0u64, 0u64, None);
+    let (mut records, mut batches, mut first, mut chars) = (0u64, 0u64, None, 0usize);
     while let Some(b) = s.next_batch().await? {
         records += b.records.len() as u64;
         batches += 1;
         first.get_or_insert_with(|| t.elapsed().as_secs_f64());
+        for r in &b.records {
+            chars += match decode {
+                "typed" => r.deserialize_borrowed::<Contact<'_>>()?.id.len(),
+                "map" => r.to_record()?.len(),
+                _ => 0,
+            };
+        }
     }
     let secs = t.elapsed().as_secs_f64();
     Ok(json!({"records": records, "batches": batches, "seconds": secs, "first_batch_s": first,
+              "decode": decode, "decoded_check": chars,
               "client_calls": calls_json(client.api_calls() - before)}))
 }
 
@@ -258,7 +307,7 @@ async fn parse(session: &std::path::Path, soql: &str, api_version: &str, repeat:
     let t = Instant::now();
     let mut records = 0usize;
     for _ in 0..repeat {
-        let page = sfcrm_core::QueryPage::from_json(serde_json::from_str(&body)?)?;
+        let page = sfcrm_core::QueryPage::from_text(body.clone())?;
         records += page.records.len();
     }
     let secs = t.elapsed().as_secs_f64();
@@ -267,7 +316,7 @@ async fn parse(session: &std::path::Path, soql: &str, api_version: &str, repeat:
 
 enum Piece {
     Body(bytes::Bytes),
-    Records(Vec<sfcrm_core::export::Record>),
+    Records(Vec<sfcrm_core::export::RawRecord>),
 }
 
 async fn pipeline(session: &std::path::Path, soql: &str, api_version: &str, parse_in: &str) -> BoxResult<Value> {
@@ -285,7 +334,7 @@ async fn pipeline(session: &std::path::Path, soql: &str, api_version: &str, pars
         while let Some(u) = next.take() {
             let body = http.get(&u).bearer_auth(&token).header("Sforce-Query-Options", "batchSize=2000").send().await?.bytes().await?;
             if parse_in_fetcher {
-                let page = sfcrm_core::QueryPage::from_json(serde_json::from_slice(&body)?)?;
+                let page = sfcrm_core::QueryPage::from_text(String::from_utf8(body.to_vec())?)?;
                 next = page.next_records_url.map(|p| format!("{instance}{p}"));
                 if tx.send(Piece::Records(page.records)).await.is_err() {
                     break;
@@ -303,7 +352,7 @@ async fn pipeline(session: &std::path::Path, soql: &str, api_version: &str, pars
     while let Some(piece) = rx.recv().await {
         records += match piece {
             Piece::Records(r) => r.len() as u64,
-            Piece::Body(b) => sfcrm_core::QueryPage::from_json(serde_json::from_slice(&b)?)?.records.len() as u64,
+            Piece::Body(b) => sfcrm_core::QueryPage::from_text(String::from_utf8(b.to_vec())?)?.records.len() as u64,
         };
     }
     fetcher.await??;
@@ -377,7 +426,7 @@ async fn main() {
     let args = Args::parse();
     let out = match &args.cmd {
         Cmd::Connect { conn, session_out } => connect(conn, session_out).await,
-        Cmd::Stream { conn, r#type, batch_size } => stream(conn, r#type, *batch_size).await,
+        Cmd::Stream { conn, r#type, batch_size, decode } => stream(conn, r#type, *batch_size, decode).await,
         Cmd::Raw { session, soql, api_version, batch_size } => raw(session, soql, api_version, *batch_size).await,
         Cmd::Parse { session, soql, api_version, repeat } => parse(session, soql, api_version, *repeat).await,
         Cmd::Pipeline { session, soql, api_version, parse_in } => pipeline(session, soql, api_version, parse_in).await,

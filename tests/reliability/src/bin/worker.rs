@@ -44,7 +44,7 @@ async fn main() {
             let mut ids = Vec::new();
             while let Some(batch) = stream.next_batch().await? {
                 for r in batch.records {
-                    ids.push(sfcrm_reliability::record_id(&r));
+                    ids.push(sfcrm_reliability::raw_record_id(&r));
                 }
             }
             Ok::<Vec<String>, sfcrm_core::Error>(ids)
