@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 status=0
-# A full run needs about 6 GB of disk (target/, the venvs, node_modules); say so up front rather
+# A full run needs about 4.5 GB of disk (target/, the venvs, node_modules); say so up front rather
 # than failing with ENOSPC in whichever step happens to run out.
 free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
 echo "::: disk: $(( free_kb / 1024 / 1024 )) GB free where the build writes"
