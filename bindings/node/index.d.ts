@@ -15,7 +15,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class ExportCursor {
   /**
-   * The next batch as a JSON array text, or null at the end. Rejects with the export's error
+   * The next batch as a JSON array text (ASCII: non-ASCII characters as `\u` escapes; numbers
+   * as strings with `lossless`), or null at the end. Rejects with the export's error
    * (`CancelledError` after `cancel()`).
    */
   nextBatch(lossless?: boolean | undefined | null): Promise<string | null>

@@ -262,8 +262,18 @@ declare class ExportIterator {
     private _started;
     /** @private */
     private _ensure;
-    /** @returns {Promise<IteratorResult<SalesforceRecord, undefined>>} */
+    /**
+     * The next record. While the current batch has records this is one array read and an already
+     * resolved Promise (no async function frame per record); the native call is made once a batch.
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
     next(): Promise<IteratorResult<SalesforceRecord, undefined>>;
+    /**
+     * Fetches batches until one has a record (or the export ends) and hands out its first record.
+     * @private
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
+    private _nextBatch;
     /**
      * Stops the export (the loop's `break` calls this).
      * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}

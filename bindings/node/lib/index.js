@@ -141,6 +141,9 @@ function pageOrLimit(name, v) {
   throw new errors.InvalidArgumentError(`${name} must be a number or a numeric string`, { kind: 'invalid_argument', kindCode: 100 });
 }
 
+/** The batch of an iterator between batches. @type {SalesforceRecord[]} */
+const EMPTY = [];
+
 /**
  * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
  * records, is held at a time). `checkpoint()` returns a token after the last record the loop
@@ -161,7 +164,7 @@ class ExportIterator {
     /** @private */
     this._lossless = lossless;
     /** @private */
-    this._batch = [];
+    this._batch = EMPTY;
     /** @private */
     this._index = 0; // next record of _batch to hand out
     /** @private */
@@ -176,21 +179,38 @@ class ExportIterator {
     if (!this._cursor) this._cursor = await call(() => this._cursorPromise);
     return this._cursor;
   }
-  /** @returns {Promise<IteratorResult<SalesforceRecord, undefined>>} */
-  async next() {
+  /**
+   * The next record. While the current batch has records this is one array read and an already
+   * resolved Promise (no async function frame per record); the native call is made once a batch.
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
+  next() {
+    if (this._index < this._batch.length && !this._done) {
+      const value = this._batch[this._index];
+      this._index += 1;
+      return Promise.resolve({ done: false, value });
+    }
+    return this._nextBatch();
+  }
+  /**
+   * Fetches batches until one has a record (or the export ends) and hands out its first record.
+   * @private
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
+  async _nextBatch() {
     if (this._done) return { done: true, value: undefined };
     const cursor = await this._ensure();
     while (this._index >= this._batch.length) {
+      // The handed-out batch is not kept while the next one is fetched (the GC may take it).
+      this._batch = EMPTY;
+      this._index = 0;
       const text = await call(() => cursor.nextBatch(this._lossless));
       this._started = true;
       if (text == null) {
         this._done = true;
-        this._batch = [];
-        this._index = 0;
         return { done: true, value: undefined };
       }
       this._batch = JSON.parse(text);
-      this._index = 0;
     }
     const value = this._batch[this._index];
     this._index += 1;

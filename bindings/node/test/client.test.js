@@ -173,6 +173,54 @@ describe('Client against the org emulator', () => {
     assert.ok(p.batches >= 3);
   });
 
+  it('export() records are the objects JSON.parse makes of the org\'s own response (unicode, nulls, nesting)', async () => {
+    const streamed = [];
+    for await (const r of client.export(key, 'contacts', { batchSize: 1000 })) streamed.push(r);
+    assert.equal(streamed.length, CONTACTS);
+    // the stream adds Id to the seed's fields; everything else is Salesforce's record, key order too
+    const withoutId = streamed.map(({ Id, ...rest }) => {
+      assert.equal(Id, rest.attributes.url.split('/').pop());
+      return rest;
+    });
+    assert.deepStrictEqual(withoutId, contacts);
+    for (let i = 0; i < 50; i++) assert.deepStrictEqual(Object.keys(withoutId[i]), Object.keys(contacts[i]));
+    const nonAscii = streamed.map((r) => r.Name).filter((n) => /[^\x00-\x7f]/.test(n));
+    assert.ok(nonAscii.length > 0, 'the org has non-ASCII names');
+    assert.ok(streamed.some((r) => /[\u{10000}-\u{10ffff}]/u.test(JSON.stringify(r))), 'and characters above U+FFFF');
+  });
+
+  it('export() with lossless gives every number as its exact text, the same records otherwise', async () => {
+    const exact = [];
+    for await (const r of client.export(key, 'deals', { lossless: true, batchSize: 200 })) exact.push(r);
+    const plain = [];
+    for await (const r of client.export(key, 'deals', { batchSize: 200 })) plain.push(r);
+    assert.equal(exact.length, 900);
+    assert.equal(plain.length, 900);
+    // the org's own text for the first 200 amounts
+    const doc = await store.load(key);
+    const q = 'SELECT Id, Amount FROM Opportunity ORDER BY Id LIMIT 200';
+    const res = await fetch(`${doc.instance_url}/services/data/v48.0/query?q=${encodeURIComponent(q)}`, {
+      headers: { authorization: `Bearer ${doc.token.access_token}` },
+    });
+    const raw = [...(await res.text()).matchAll(/"Amount":(null|-?[0-9][0-9.eE+-]*)/g)].map((m) => m[1]);
+    assert.equal(raw.length, 200);
+    assert.deepStrictEqual(exact.slice(0, 200).map((r) => (r.Amount === null ? 'null' : r.Amount)), raw);
+    let numbers = 0;
+    for (let i = 0; i < 900; i++) {
+      const { Amount: a, ...rest } = plain[i];
+      const { Amount: e, ...restExact } = exact[i];
+      assert.deepStrictEqual(restExact, rest); // strings, dates, nested objects: unchanged
+      if (a === null) assert.equal(e, null);
+      else {
+        numbers += 1;
+        assert.equal(typeof a, 'number');
+        assert.equal(typeof e, 'string');
+        assert.equal(JSON.parse(e), a);
+      }
+    }
+    assert.ok(numbers > 0);
+  });
+
   it('export() holds memory bounded: a paused loop does not make the SDK fetch ahead', async () => {
     await emu.resetCounters();
     const it = client.export(key, 'contacts', { batchSize: 200 });
