@@ -154,15 +154,17 @@ typedef uint32_t sfcrm_store_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// Layout of a batch returned by `sfcrm_export_cursor_next`.
+// Layout of a batch returned by `sfcrm_export_cursor_next`. Either way each record is its JSON
+// object text exactly as Salesforce sent it (string escapes and number digits as received).
 enum sfcrm_batch_format
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // One JSON array of record objects.
+  // One JSON array of record objects: `[rec,rec,...]`.
   SFCRM_BATCH_FORMAT_JSON_ARRAY = 0,
-  // One record object per line, each line ending in `\n`.
+  // One record object per line, each line ending in `\n` (a record Salesforce sent with line
+  // breaks between tokens is re-serialised on one line; its values are unchanged).
   SFCRM_BATCH_FORMAT_NDJSON = 1,
 };
 #ifndef __cplusplus
@@ -596,8 +598,11 @@ void sfcrm_export_request_free(struct sfcrm_export_request *request);
 // are reported by that call. Non-blocking.
 sfcrm_result sfcrm_export_cursor_open(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, struct sfcrm_export_cursor **out, struct sfcrm_error **error);
 
-// The next batch of records, as Salesforce returned them (`attributes` included, Salesforce's key
-// order, numbers with every digit), encoded per `format` (an `sfcrm_batch_format` value).
+// The next batch of records, each exactly as Salesforce sent it (the record's JSON object text:
+// `attributes` included, Salesforce's key order, numbers with every digit such as `1.50`, string
+// escapes such as `\u00e9` as received, not re-encoded), encoded per `format` (an
+// `sfcrm_batch_format` value): still one JSON value per record. Decode the strings with any JSON
+// parser; do not compare the raw bytes with another encoder's output.
 //
 // On success: `*batch` receives the encoded batch (owned UTF-8, free with `sfcrm_string_free`),
 // `*len` its length in bytes and `*count` the number of records; at the end of the export `*batch`

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use sfcrm_core::export::{
     CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, PageRequest,
-    Progress, Record,
+    Progress, RecordBatch,
 };
 
 use crate::client::{key_arg, sfcrm_client};
@@ -310,13 +310,15 @@ pub extern "C" fn sfcrm_export_request_free(request: *mut sfcrm_export_request) 
     ffi_boundary! { ptr::free_handle(request); }
 }
 
-/// Layout of a batch returned by `sfcrm_export_cursor_next`.
+/// Layout of a batch returned by `sfcrm_export_cursor_next`. Either way each record is its JSON
+/// object text exactly as Salesforce sent it (string escapes and number digits as received).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum sfcrm_batch_format {
-    /// One JSON array of record objects.
+    /// One JSON array of record objects: `[rec,rec,...]`.
     JsonArray = 0,
-    /// One record object per line, each line ending in `\n`.
+    /// One record object per line, each line ending in `\n` (a record Salesforce sent with line
+    /// breaks between tokens is re-serialised on one line; its values are unchanged).
     Ndjson = 1,
 }
 
@@ -399,27 +401,34 @@ pub extern "C" fn sfcrm_export_cursor_open(
     })
 }
 
-/// Serializes the records in place (no deep copy of the batch: cloning every record into a
-/// `Value` first cost the C client more than half of its time, see BENCHMARKS.md).
-/// Same bytes as `Value::Object(r.clone()).to_string()`: both go through `Map`'s `Serialize`.
-fn encode_batch(records: &[Record], format: sfcrm_batch_format) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(records.len() * 512);
+/// Encodes a batch from the records' raw text (no value is built, nothing is re-serialised):
+/// one JSON array (`[rec,rec,…]`) or NDJSON (one record per line, each ending in `\n`; a record
+/// Salesforce sent with line breaks is re-serialised compactly by `RawRecord::write_compact`).
+///
+/// The buffer is sized once (records' text + separators + the C string's NUL), so handing it to C
+/// (`ptr::give_bytes`: no NUL scan, validated JSON has no raw NUL) neither grows nor shrinks it:
+/// one allocation and one copy of the batch text per call (building a `serde_json` map per record
+/// was most of the C client's time, BENCHMARKS.md).
+fn encode_batch(batch: &RecordBatch, format: sfcrm_batch_format) -> Vec<u8> {
+    // Each record's text plus one separator (a comma or the array's closing bracket; a newline).
+    let text: usize = batch.records.iter().map(|r| r.json().len() + 1).sum();
+    let encoded = match format {
+        sfcrm_batch_format::JsonArray => (text + 1).max(2), // `[` … `]`, or `[]`
+        sfcrm_batch_format::Ndjson => text,
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(encoded + 1); // + the C string's NUL
     match format {
-        sfcrm_batch_format::JsonArray => {
-            serde_json::to_writer(&mut out, records).expect("a JSON map always serializes");
-        }
-        sfcrm_batch_format::Ndjson => {
-            for r in records {
-                serde_json::to_writer(&mut out, r).expect("a JSON map always serializes");
-                out.push(b'\n');
-            }
-        }
+        sfcrm_batch_format::JsonArray => batch.write_json_array(&mut out),
+        sfcrm_batch_format::Ndjson => batch.write_ndjson(&mut out),
     }
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    out
 }
 
-/// The next batch of records, as Salesforce returned them (`attributes` included, Salesforce's key
-/// order, numbers with every digit), encoded per `format` (an `sfcrm_batch_format` value).
+/// The next batch of records, each exactly as Salesforce sent it (the record's JSON object text:
+/// `attributes` included, Salesforce's key order, numbers with every digit such as `1.50`, string
+/// escapes such as `\u00e9` as received, not re-encoded), encoded per `format` (an
+/// `sfcrm_batch_format` value): still one JSON value per record. Decode the strings with any JSON
+/// parser; do not compare the raw bytes with another encoder's output.
 ///
 /// On success: `*batch` receives the encoded batch (owned UTF-8, free with `sfcrm_string_free`),
 /// `*len` its length in bytes and `*count` the number of records; at the end of the export `*batch`
@@ -465,11 +474,11 @@ pub extern "C" fn sfcrm_export_cursor_next(
         let encoded = cur.rt.block_on(async move {
             let mut s = stream.lock().await;
             let b = s.next_batch().await?;
-            Ok(b.map(|b| (encode_batch(&b.records, format), b.records.len())))
+            Ok(b.map(|b| (encode_batch(&b, format), b.records.len())))
         })?;
         match encoded {
-            Some((text, n)) => {
-                let (p, l) = ptr::give_string(&text);
+            Some((bytes, n)) => {
+                let (p, l) = ptr::give_bytes(bytes);
                 batch.write(p);
                 len.write(l);
                 count.write(n);
@@ -708,26 +717,72 @@ pub extern "C" fn sfcrm_client_export_to_callback(
 #[cfg(test)]
 mod encode_batch_tests {
     use super::*;
-    use serde_json::{Value, json};
+    use sfcrm_core::QueryPage;
 
-    fn records() -> Vec<Record> {
-        let v = json!([
-            {"attributes": {"type": "Contact", "url": "/services/data/v48.0/sobjects/Contact/003A"},
-             "Name": "Zoë \"Q\" O'Brien \u{1F600}", "Account": null, "Amount": 123456789012345678u64,
-             "Owner": {"attributes": {"type": "User"}, "Alias": "jsm\nith"}},
-            {"Id": "003B", "Title": "", "Phone": "+1 555"}
-        ]);
-        v.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect()
+    /// A query page as Salesforce could send it: escapes (`\u00e9`, a surrogate pair, `\/`),
+    /// digits (`1.50`, a 20-digit integer) and, in the third record, whitespace line breaks.
+    const PAGE: &str = r#"{"totalSize":3,"done":true,"records":[{"attributes":{"type":"Contact","url":"/services/data/v48.0/sobjects/Contact/003A"},"Name":"Zo\u00eb \"Q\" O'Brien \ud83d\ude00","Account":null,"Amount":12345678901234567890,"Rate":1.50,"Owner":{"attributes":{"type":"User"},"Alias":"jsm\nith\/x"}},{"Id":"003B","Title":"","Phone":"+1 555"},{
+  "Id" : "003C",
+  "N" : 1.50
+}]}"#;
+
+    fn batch() -> RecordBatch {
+        RecordBatch {
+            records: QueryPage::from_text(PAGE).unwrap().records,
+        }
     }
 
     #[test]
-    fn same_bytes_as_serializing_a_cloned_value() {
-        let rs = records();
-        let array = Value::Array(rs.iter().cloned().map(Value::Object).collect()).to_string();
-        assert_eq!(encode_batch(&rs, sfcrm_batch_format::JsonArray), array);
-        let ndjson: String = rs.iter().map(|r| Value::Object(r.clone()).to_string() + "\n").collect();
-        assert_eq!(encode_batch(&rs, sfcrm_batch_format::Ndjson), ndjson);
-        assert_eq!(encode_batch(&[], sfcrm_batch_format::JsonArray), "[]");
-        assert_eq!(encode_batch(&[], sfcrm_batch_format::Ndjson), "");
+    fn records_are_passed_through_as_received() {
+        let b = batch();
+        let first = r#"{"attributes":{"type":"Contact","url":"/services/data/v48.0/sobjects/Contact/003A"},"Name":"Zo\u00eb \"Q\" O'Brien \ud83d\ude00","Account":null,"Amount":12345678901234567890,"Rate":1.50,"Owner":{"attributes":{"type":"User"},"Alias":"jsm\nith\/x"}}"#;
+        let second = r#"{"Id":"003B","Title":"","Phone":"+1 555"}"#;
+        let third_as_sent = "{\n  \"Id\" : \"003C\",\n  \"N\" : 1.50\n}";
+        let third_on_one_line = r#"{"Id":"003C","N":1.50}"#;
+
+        let array = encode_batch(&b, sfcrm_batch_format::JsonArray);
+        let want = format!("[{first},{second},{third_as_sent}]");
+        assert_eq!(String::from_utf8(array.clone()).unwrap(), want);
+        // one JSON value per record, and the values Salesforce sent
+        let v: serde_json::Value = serde_json::from_slice(&array).unwrap();
+        assert_eq!(v[0]["Name"], "Zoë \"Q\" O'Brien \u{1F600}");
+        assert_eq!(v[0]["Rate"].to_string(), "1.50");
+
+        let nd = String::from_utf8(encode_batch(&b, sfcrm_batch_format::Ndjson)).unwrap();
+        assert_eq!(nd, format!("{first}\n{second}\n{third_on_one_line}\n"));
+        for (line, rec) in nd.lines().zip(&b.records) {
+            let parsed: sfcrm_core::export::Record = serde_json::from_str(line).unwrap();
+            assert_eq!(parsed, rec.to_record().unwrap());
+        }
+    }
+
+    #[test]
+    fn empty_batches() {
+        let empty = RecordBatch { records: vec![] };
+        assert_eq!(encode_batch(&empty, sfcrm_batch_format::JsonArray), b"[]");
+        assert_eq!(encode_batch(&empty, sfcrm_batch_format::Ndjson), b"");
+    }
+
+    #[test]
+    fn the_buffer_is_allocated_once_with_room_for_the_nul() {
+        // compact records (what Salesforce sends): exact size, so C gets this very buffer
+        let compact = RecordBatch {
+            records: batch().records.into_iter().take(2).collect(),
+        };
+        for (b, f) in [
+            (&compact, sfcrm_batch_format::JsonArray),
+            (&compact, sfcrm_batch_format::Ndjson),
+            (
+                &RecordBatch { records: vec![] },
+                sfcrm_batch_format::JsonArray,
+            ),
+        ] {
+            let out = encode_batch(b, f);
+            assert_eq!(out.capacity(), out.len() + 1, "{f:?}");
+            let before = out.as_ptr();
+            let (p, _) = ptr::give_bytes(out);
+            assert_eq!(p as *const u8, before, "{f:?}: handed to C without a copy");
+            assert!(ptr::free_string(p));
+        }
     }
 }

@@ -41,7 +41,8 @@ struct Entry {
 // its root node, so the maps are replaced by new ones when they become empty: nothing is left
 // allocated (not even "still reachable" under Valgrind) once the host has freed every handle.
 static HANDLES: Mutex<BTreeMap<usize, Entry>> = Mutex::new(BTreeMap::new());
-static STRINGS: Mutex<BTreeMap<usize, CString>> = Mutex::new(BTreeMap::new());
+/// Strings handed to C: NUL-terminated bytes, keyed by the address C holds.
+static STRINGS: Mutex<BTreeMap<usize, Box<[u8]>>> = Mutex::new(BTreeMap::new());
 
 fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
     // A panic never happens while these locks are held (only map operations run under them), but a
@@ -122,14 +123,29 @@ pub(crate) fn cstring_lossy(s: &str) -> CString {
 /// Hands an owned string to C (freed with `sfcrm_string_free`). Returns the pointer and the length
 /// in bytes (without the NUL).
 pub(crate) fn give_string(s: &str) -> (*mut c_char, usize) {
-    let c = cstring_lossy(s);
-    let len = c.as_bytes().len();
-    let p = c.as_ptr() as *mut c_char;
-    lock(&STRINGS).insert(p as usize, c);
+    register(cstring_lossy(s).into_bytes_with_nul().into_boxed_slice())
+}
+
+/// Hands owned UTF-8 bytes that contain no NUL byte (such as validated JSON text, where raw control
+/// characters are not allowed) to C without copying them or scanning them again: the NUL is
+/// appended in place, so there is no reallocation when `bytes` has spare capacity for exactly one
+/// more byte. Freed with `sfcrm_string_free`. Returns the pointer and the length in bytes (without
+/// the NUL). The no-NUL precondition is asserted in debug builds; were it broken, C would still get
+/// the full length in the length out-parameter (no memory safety depends on it).
+pub(crate) fn give_bytes(mut bytes: Vec<u8>) -> (*mut c_char, usize) {
+    debug_assert!(!bytes.contains(&0), "give_bytes: interior NUL");
+    bytes.push(0);
+    register(bytes.into_boxed_slice())
+}
+
+fn register(mut with_nul: Box<[u8]>) -> (*mut c_char, usize) {
+    let len = with_nul.len() - 1;
+    let p = with_nul.as_mut_ptr() as *mut c_char;
+    lock(&STRINGS).insert(p as usize, with_nul);
     (p, len)
 }
 
-/// Frees a string returned by [`give_string`]; anything else (NULL, foreign, freed) is ignored.
+/// Frees a string returned by [`give_string`] or [`give_bytes`]; anything else (NULL, foreign, freed) is ignored.
 pub(crate) fn free_string(p: *mut c_char) -> bool {
     if p.is_null() {
         return false;
@@ -326,6 +342,22 @@ mod tests {
     fn strings_are_freed_once_and_foreign_pointers_ignored() {
         let (p, len) = give_string("héllo\0x");
         assert_eq!(len, "héllo\u{FFFD}x".len());
+        let mut v = Vec::with_capacity(6);
+        v.extend_from_slice(b"[1,2]");
+        let before = v.as_ptr();
+        let (q, qlen) = give_bytes(v);
+        assert_eq!(
+            (q as *const u8, qlen),
+            (before, 5),
+            "no copy when there is room for the NUL"
+        );
+        // SAFETY: `q` points at `qlen` bytes plus the NUL, alive until `free_string(q)`.
+        let text = unsafe { CStr::from_ptr(q) };
+        assert_eq!(text.to_bytes(), b"[1,2]");
+        assert!(free_string(q));
+        let (q, qlen) = give_bytes(Vec::new());
+        assert_eq!(qlen, 0);
+        assert!(free_string(q));
         let mut local = *b"abc\0";
         assert!(!free_string(local.as_mut_ptr() as *mut c_char));
         assert!(free_string(p));

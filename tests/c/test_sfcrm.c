@@ -1231,6 +1231,121 @@ static size_t drain(sfcrm_export_cursor *cur, sfcrm_result *last) {
   }
 }
 
+/* Records reach C exactly as the org sent them (the header's promise for sfcrm_export_cursor_next).
+ * The emulator writes JSON the way serde_json would (compact, non-ASCII as raw UTF-8, only '"', '\'
+ * and control characters escaped), so none of its records can tell a pass-through from a faithful
+ * re-encoding; ffi/src/export.rs's unit tests feed \u00e9, a surrogate pair, \/ and line breaks
+ * through the same encoder. These checks pin what any re-encoding could break: number digits
+ * (two-decimal amounts ending in 0, 16-digit amounts with cents), string escapes, UTF-8 left
+ * unescaped, and that both batch formats carry the same record bytes. */
+typedef struct {
+  size_t fields, decimals, trailing_zero, long_digits, malformed;
+} amount_scan;
+
+static void scan_amounts(const char *batch, amount_scan *s) {
+  static const char KEY[] = "\"Amount\":";
+  const char *p = batch;
+  while ((p = strstr(p, KEY)) != NULL) {
+    size_t int_digits = 0, frac_digits = 0;
+    const char *q, *frac = NULL;
+    p += sizeof KEY - 1;
+    s->fields++;
+    if (strncmp(p, "null", 4) == 0) continue;
+    for (q = p; *q >= '0' && *q <= '9'; q++) int_digits++;
+    if (*q == '.') {
+      frac = ++q;
+      for (; *q >= '0' && *q <= '9'; q++) frac_digits++;
+      s->decimals++;
+    }
+    /* the emulator writes integers or exactly two decimals (Fmt::Dec: "int.cc") */
+    if (int_digits == 0 || (frac && frac_digits != 2) || (*q != ',' && *q != '}')) {
+      s->malformed++;
+      continue;
+    }
+    if (frac && frac[1] == '0') s->trailing_zero++;
+    if (frac && int_digits >= 16) s->long_digits++;
+  }
+}
+
+static void test_cursor_records_verbatim(void) {
+  static const char NOTE_BODY[] = /* NOTE_BODIES[3] as JSON text */
+      "Line one\\nLine two\\r\\n\\tIndented \\\"quoted\\\" text with a backslash \\\\ and a tab.";
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *deals = NULL, *notes = NULL;
+  sfcrm_export_cursor *arr = NULL, *nd = NULL, *cur = NULL;
+  amount_scan s = {0, 0, 0, 0, 0};
+  size_t total = 0, n_notes = 0, same = 0, batches = 0;
+  int escapes = 0, utf8_note = 0, utf8_deal = 0, u_escapes = 0, raw_newlines = 0;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-v", "user-v"));
+
+  /* deals, once as JSON arrays and once as NDJSON, batch by batch */
+  EXPECT_OK(sfcrm_export_request_new("deals", &deals, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(deals, 200, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-v", "user-v", deals, &arr, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-v", "user-v", deals, &nd, &err));
+  for (;;) {
+    char *a = NULL, *n = NULL;
+    size_t alen = 0, acount = 0, nlen = 0, ncount = 0, i;
+    EXPECT_OK(sfcrm_export_cursor_next(arr, SFCRM_BATCH_FORMAT_JSON_ARRAY, &a, &alen, &acount, &err));
+    EXPECT_OK(sfcrm_export_cursor_next(nd, SFCRM_BATCH_FORMAT_NDJSON, &n, &nlen, &ncount, &err));
+    CHECK((a == NULL) == (n == NULL) && acount == ncount);
+    if (!a || !n) {
+      sfcrm_string_free(a);
+      sfcrm_string_free(n);
+      break;
+    }
+    batches++;
+    /* "[" + the lines joined by "," + "]" is the array, byte for byte */
+    if (alen == nlen + 1 && a[0] == '[' && a[alen - 1] == ']' && n[nlen - 1] == '\n') {
+      for (i = 0; i + 1 < nlen; i++)
+        if (n[i] == '\n') n[i] = ',';
+      same += memcmp(a + 1, n, nlen - 1) == 0;
+    }
+    raw_newlines += memchr(a, '\n', alen) != NULL || memchr(a, '\r', alen) != NULL;
+    u_escapes += contains(a, "\\u");
+    utf8_deal |= contains(a, "\"Name\":\"Expansion \xf0\x9f\x9a\x80 #"); /* U+1F680 as UTF-8 */
+    scan_amounts(a, &s);
+    total += acount;
+    sfcrm_string_free(a);
+    sfcrm_string_free(n);
+  }
+  CHECK(total == 850 && batches > 1 && same == batches);
+  CHECK(raw_newlines == 0 && u_escapes == 0 && utf8_deal);
+  CHECK(s.fields == 850 && s.malformed == 0);
+  CHECK(s.decimals > 0 && s.trailing_zero > 0 && s.long_digits > 0);
+  if (s.trailing_zero == 0 || s.long_digits == 0 || s.malformed != 0)
+    fprintf(stderr, "  amounts: %zu fields, %zu decimals, %zu ending in 0, %zu with 16+ digits, %zu malformed\n",
+            s.fields, s.decimals, s.trailing_zero, s.long_digits, s.malformed);
+  sfcrm_export_cursor_free(arr);
+  sfcrm_export_cursor_free(nd);
+  sfcrm_export_request_free(deals);
+
+  /* notes: escapes exactly as sent, non-ASCII as raw UTF-8 (never \u escapes) */
+  EXPECT_OK(sfcrm_export_request_new("notes", &notes, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-v", "user-v", notes, &cur, &err));
+  for (;;) {
+    char *b = NULL;
+    size_t len = 0, count = 0;
+    EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &err));
+    if (!b) break;
+    n_notes += count;
+    escapes |= contains(b, NOTE_BODY);
+    utf8_note |= contains(b, "Customer loved the demo \xf0\x9f\x8e\x89\xf0\x9f\x91\x8d") &&
+                 contains(b, "R\xc3\xa9sum\xc3\xa9 re\xc3\xa7u");
+    u_escapes += contains(b, "\\u");
+    CHECK(count_lines(b) == count);
+    sfcrm_string_free(b);
+  }
+  CHECK(n_notes == 320 && escapes && utf8_note && u_escapes == 0);
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(notes);
+  sfcrm_client_free(c);
+}
+
 static void test_cursor_options_and_sealed_client_store(void) {
   sfcrm_store *file = NULL, *sealed = NULL;
   sfcrm_client *c;
@@ -2041,6 +2156,7 @@ int main(int argc, char **argv) {
     run("disconnect", test_disconnect);
     run("client_from_many_threads", test_client_from_many_threads);
     run("cursor", test_cursor);
+    run("cursor_records_verbatim", test_cursor_records_verbatim);
     run("cursor_cancel", test_cursor_cancel);
     run("cursor_options_and_sealed_client_store", test_cursor_options_and_sealed_client_store);
     run("export_to_path_and_callback", test_export_to_path_and_callback);
