@@ -617,7 +617,9 @@ async fn read_body_capped(mut resp: reqwest::Response, cap: usize) -> std::resul
     if resp.content_length().is_some_and(|n| n > cap as u64) {
         return Err(BodyError::TooLarge);
     }
-    let mut buf: Vec<u8> = Vec::new();
+    // Sized once from Content-Length when sent (capped), so a 1 MB page is not regrown and
+    // copied chunk by chunk.
+    let mut buf: Vec<u8> = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize).min(cap));
     while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
         if buf.len() + chunk.len() > cap {
             return Err(BodyError::TooLarge);

@@ -2,7 +2,7 @@
 //!
 //! A query page is read once (one validating pass over the body, no value built) into a shared
 //! buffer and one [`RawRecord`] per element of its `records` array: the page text behind an `Arc`
-//! plus the byte range of that record. A record is then:
+//! (the body as read, not copied) plus the byte range of that record. A record is then:
 //! - copied out as text ([`RawRecord::json`]): CSV-free paths (NDJSON, JSON arrays for the C and
 //!   Node bindings) never build a value at all;
 //! - decoded into your own type ([`RawRecord::deserialize`], `#[derive(Deserialize)]`, borrowing
@@ -34,7 +34,9 @@ use crate::soql::SalesforceId;
 /// Cloning is cheap (a reference count and a range). Equality compares the JSON text.
 #[derive(Clone)]
 pub struct RawRecord {
-    page: Arc<str>,
+    /// The page body (`Arc<String>`, not `Arc<str>`: wrapping the body read from the network
+    /// must not copy it).
+    page: Arc<String>,
     start: usize,
     end: usize,
 }
@@ -50,15 +52,14 @@ impl RawRecord {
         if !raw.get().starts_with('{') {
             return Err(Error::new(ErrorKind::Protocol, "a query record is not a JSON object"));
         }
-        let page: Arc<str> = Arc::from(text);
-        Ok(RawRecord { page, start: range.start, end: range.end })
+        Ok(RawRecord { page: Arc::new(text), start: range.start, end: range.end })
     }
 
     /// A record from a decoded map (serialised compactly).
     pub fn from_record(record: &Record) -> RawRecord {
         let text = serde_json::to_string(record).expect("a JSON map always serializes");
         let end = text.len();
-        RawRecord { page: Arc::from(text), start: 0, end }
+        RawRecord { page: Arc::new(text), start: 0, end }
     }
 
     /// The record's JSON object text, exactly as received (compact when Salesforce sent it so;
@@ -97,17 +98,32 @@ impl RawRecord {
     }
 
     /// Appends the record's JSON on one line (no raw CR/LF) to `out`. Salesforce's compact text is
-    /// copied as is; text with whitespace line breaks is re-serialised compactly.
+    /// copied as is; text with line breaks has its whitespace outside strings dropped (every other
+    /// byte, number digits and string escapes included, is kept).
     pub fn write_compact(&self, out: &mut Vec<u8>) {
-        let text = self.json();
+        let text = self.json().as_bytes();
         // Inside JSON strings CR and LF are always escaped, so a raw one is whitespace.
-        if text.bytes().any(|b| b == b'\n' || b == b'\r') {
-            match self.to_record() {
-                Ok(r) => serde_json::to_writer(&mut *out, &r).expect("writing to a Vec cannot fail"),
-                Err(_) => out.extend(text.bytes().filter(|b| *b != b'\n' && *b != b'\r')),
+        if !text.iter().any(|b| *b == b'\n' || *b == b'\r') {
+            out.extend_from_slice(text);
+            return;
+        }
+        let (mut in_string, mut escaped) = (false, false);
+        for &b in text {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                out.push(b);
+            } else if b == b'"' {
+                in_string = true;
+                out.push(b);
+            } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                out.push(b);
             }
-        } else {
-            out.extend_from_slice(text.as_bytes());
         }
     }
 
@@ -169,7 +185,7 @@ struct WirePage<'a> {
 /// Reads a query body. `Err` is a JSON syntax or shape error (truncated body, `totalSize` not a
 /// number, `records` not an array, …): the caller decides whether to retry.
 pub(crate) fn parse_query_page(text: String) -> std::result::Result<RawQueryPage, serde_json::Error> {
-    let page: Arc<str> = Arc::from(text);
+    let page: Arc<String> = Arc::new(text);
     let wire: WirePage<'_> = serde_json::from_str(&page)?;
     let mut non_object_record = false;
     let records = wire.records.map(|items| {
@@ -216,10 +232,10 @@ mod tests {
 
     #[test]
     fn multi_line_records_are_written_on_one_line() {
-        let r = RawRecord::from_json("{\n  \"Id\": \"003000000000001AAA\",\r\n  \"X\": [1, 2]\n}").unwrap();
+        let r = RawRecord::from_json("{\n  \"Id\": \"003000000000001AAA\",\r\n  \"X\": [1, 2.50, 1.0e2],\n \"S\": \"a b\\\" \\\\\" }").unwrap();
         let mut line = Vec::new();
         r.write_compact(&mut line);
-        assert_eq!(String::from_utf8(line).unwrap(), r#"{"Id":"003000000000001AAA","X":[1,2]}"#);
+        assert_eq!(String::from_utf8(line).unwrap(), r#"{"Id":"003000000000001AAA","X":[1,2.50,1.0e2],"S":"a b\" \\"}"#);
     }
 
     #[test]
