@@ -1,11 +1,16 @@
 //! Exports: the lazy record iterator (`Client.export`), file exports (`Client.export_to_csv` /
 //! `export_to_ndjson`), the export spec from Python arguments, and the seed paginator.
 //!
-//! Memory: the iterator holds the batch being handed out (as core records; one Python dict exists
-//! per record only while the caller holds it) plus what the core's prefetch holds (one queued batch
-//! and one in flight), each at most `batch_size` records (2000 by default): bounded whatever the
-//! export's size (measured in tests/test_memory.py). A file export never builds Python objects for
-//! records at all.
+//! Records: the core delivers each record as the JSON text Salesforce sent ([`RawRecord`]); `next`
+//! builds that record's dict straight from the text ([`crate::rawjson`]: no `serde_json` value in
+//! between, object keys interned for the whole export), with the GIL held. Fetching and reading
+//! pages happens on the core's runtime with the GIL released, the next page prefetched meanwhile.
+//!
+//! Memory: the iterator holds the batch being handed out (as raw records: the page text plus one
+//! range per record; one Python dict exists per record only while the caller holds it) plus what
+//! the core's prefetch holds (one queued batch and one in flight), each at most `batch_size`
+//! records (2000 by default): bounded whatever the export's size (measured in
+//! tests/test_memory.py). A file export never builds Python objects for records at all.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString};
 use sfcrm_core::export::{
     CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress as CoreProgress,
-    Record,
+    RawRecord,
 };
 use sfcrm_core::paginator::PageArg;
 use sfcrm_core::store::ConnectionKey;
@@ -22,6 +27,7 @@ use sfcrm_core::{Error, ErrorKind};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::convert::ToPy;
+use crate::rawjson::{KeyCache, RawToPy};
 use crate::error::{IntoPyResult, to_py};
 use crate::runtime;
 
@@ -166,9 +172,12 @@ impl ExportArgs {
 struct State {
     /// The stream; `None` while a batch is being fetched by another call, and after the end.
     stream: Option<ExportStream>,
-    /// The batch being handed out, and how many of its records were handed out.
-    batch: Vec<Record>,
+    /// The batch being handed out (the records' JSON text, as received), and how many of its
+    /// records were handed out.
+    batch: Vec<RawRecord>,
     pos: usize,
+    /// Python `str` objects of the object keys seen so far (shared across batches).
+    keys: KeyCache,
     /// Checkpoint token after every record handed out before the current batch.
     base: String,
     done: bool,
@@ -203,14 +212,21 @@ impl ExportIterator {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
-        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, base, done: false, completed: false, closed: false, progress: CoreProgress::default() };
+        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default() };
         Ok(ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress })
     }
 
-    /// Locks the state with the GIL released (another thread may hold it during a fetch).
+    /// Locks the state: at once when it is free (the common case, once per record), else waiting
+    /// with the GIL released (another thread may hold it during a fetch).
     fn lock(&self, py: Python<'_>) -> OwnedMutexGuard<State> {
         let m = self.state.clone();
-        py.detach(move || m.blocking_lock_owned())
+        match m.try_lock_owned() {
+            Ok(g) => g,
+            Err(_) => {
+                let m = self.state.clone();
+                py.detach(move || m.blocking_lock_owned())
+            }
+        }
     }
 
     /// The checkpoint token after the last record handed out.
@@ -337,9 +353,9 @@ impl ExportIterator {
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.with_filled(py, |st| {
-            let rec = ToPy::new(py, self.lossless)?.object(&st.batch[st.pos])?;
+            let rec = RawToPy::new(py, self.lossless, &mut st.keys)?.convert(st.batch[st.pos].json())?;
             st.pos += 1;
-            Ok(rec.into_any())
+            Ok(rec)
         })
     }
 
@@ -347,10 +363,10 @@ impl ExportIterator {
     /// one record at a time when the caller processes batches (e.g. `DataFrame.from_records`).
     fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
         self.with_filled(py, |st| {
-            let conv = ToPy::new(py, self.lossless)?;
             let mut out = Vec::with_capacity(st.batch.len() - st.pos);
+            let mut conv = RawToPy::new(py, self.lossless, &mut st.keys)?;
             for r in &st.batch[st.pos..] {
-                out.push(conv.object(r)?.into_any());
+                out.push(conv.convert(r.json())?);
             }
             st.pos = st.batch.len();
             Ok(out)
@@ -460,5 +476,3 @@ pub fn to_file(
     }
     Ok(ExportSummary { records, api_calls, checkpoint, path })
 }
-
-

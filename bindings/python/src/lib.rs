@@ -1,8 +1,9 @@
 //! `sfcrm._native`: the pyo3 glue between the Rust core (`sfcrm_core`) and the pure-Python package
 //! `sfcrm` (bindings/python/python/sfcrm). One file per concern, as in the other bindings:
 //! `client.rs`, `config.rs`, `error.rs` (the only place core errors become Python exceptions),
-//! `export.rs`, `store.rs`; plus `convert.rs` (JSON ↔ Python) and `runtime.rs` (the shared tokio
-//! runtime and GIL-free waiting).
+//! `export.rs`, `store.rs`; plus `convert.rs` (JSON values ↔ Python), `rawjson.rs` (record JSON
+//! text → Python objects, for the export iterator) and `runtime.rs` (the shared tokio runtime and
+//! GIL-free waiting).
 
 // The core's `Error` is deliberately rich (status, errorCode, fields, usage, raw body); results
 // carrying it are large by design.
@@ -15,6 +16,7 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod export;
+pub mod rawjson;
 pub mod runtime;
 pub mod store;
 
@@ -37,5 +39,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<export::Progress>()?;
     m.add_class::<export::ExportSummary>()?;
     m.add_function(wrap_pyfunction!(export::paginator, m)?)?;
+    m.add_function(wrap_pyfunction!(rawjson::_decode_records, m)?)?;
     Ok(())
 }
