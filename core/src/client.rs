@@ -204,21 +204,15 @@ fn decode_query_page(status: u16, text: String) -> Decoded<QueryPage> {
     }
     let page = match parse_query_page(text) {
         Ok(p) => p,
-        Err(e) => {
+        Err((e, text)) => {
             use serde_json::error::Category;
             return match e.classify() {
                 Category::Data => Decoded::Fail(
                     Error::new(ErrorKind::Protocol, format!("the query response is not a query result: {e}"))
-                        .with_status(status),
+                        .with_status(status)
+                        .with_raw_body(text),
                 ),
-                _ => Decoded::Retry(
-                    Error::new(
-                        ErrorKind::Protocol,
-                        format!("Salesforce returned an unreadable JSON body (HTTP {status})"),
-                    )
-                    .with_status(status)
-                    .with_source(e),
-                ),
+                _ => Decoded::Retry(unreadable_json(status, e, text)),
             };
         }
     };

@@ -183,10 +183,18 @@ struct WirePage<'a> {
 }
 
 /// Reads a query body. `Err` is a JSON syntax or shape error (truncated body, `totalSize` not a
-/// number, `records` not an array, …): the caller decides whether to retry.
-pub(crate) fn parse_query_page(text: String) -> std::result::Result<RawQueryPage, serde_json::Error> {
+/// number, `records` not an array, …) with the body handed back (for the error's raw body): the
+/// caller decides whether to retry.
+pub(crate) fn parse_query_page(text: String) -> std::result::Result<RawQueryPage, (serde_json::Error, String)> {
     let page: Arc<String> = Arc::new(text);
-    let wire: WirePage<'_> = serde_json::from_str(&page)?;
+    let wire: WirePage<'_> = match serde_json::from_str(&page) {
+        Ok(w) => w,
+        Err(e) => {
+            // No record holds the page yet: this is its only reference.
+            let text = Arc::try_unwrap(page).unwrap_or_else(|shared| shared.as_ref().clone());
+            return Err((e, text));
+        }
+    };
     let mut non_object_record = false;
     let records = wire.records.map(|items| {
         items
@@ -240,7 +248,8 @@ mod tests {
 
     #[test]
     fn broken_bodies_are_errors() {
-        assert!(parse_query_page(r#"{"totalSize":2,"done":true,"records":[{"Id":"1"}"#.into()).is_err());
+        let (e, back) = parse_query_page(r#"{"totalSize":2,"done":true,"records":[{"Id":"1"}"#.into()).err().unwrap();
+        assert!(e.is_eof() && back.ends_with(r#"{"Id":"1"}"#), "the body is handed back for the error");
         assert!(parse_query_page(r#"{"totalSize":"x","done":true}"#.into()).is_err());
         assert!(parse_query_page(r#"{"totalSize":1,"done":true,"records":{}}"#.into()).is_err());
         let p = parse_query_page(r#"{"totalSize":1,"done":true,"records":[1]}"#.into()).unwrap();
