@@ -225,6 +225,9 @@ fn decode_query_page(status: u16, text: String) -> Decoded<QueryPage> {
     if !done && page.next_records_url.is_none() {
         return protocol("the query response has done=false but no nextRecordsUrl");
     }
+    if page.records_not_array {
+        return protocol("the query response's records is not an array");
+    }
     if page.non_object_record {
         return protocol("a query record is not a JSON object");
     }
