@@ -399,6 +399,42 @@ mod tests {
         assert_eq!(js(r#"{"a":"plain"}"#, false), r#"{"a":"plain"}"#);
     }
 
+    /// What `JSON.parse` of the batch text gives, as a `Value`: the lossless pass must equal
+    /// `numbers_to_strings` of the decoded record (what `exportPage` does), whatever the layout.
+    /// One known difference: an exponent written `E` (`1.5E7`, Java's form) stays `"1.5E7"` in a
+    /// stream (the text as sent) but is `"1.5e+7"` from a decoded value (serde_json's
+    /// arbitrary-precision text: `e` and a signed exponent), as streams gave before RawRecord.
+    #[test]
+    fn lossless_text_equals_numbers_to_strings_of_the_value() {
+        let records = [
+            r#"{"123":-0.5e-3,"-1":"1e5","a":[-1,{"2":3e+2,"3":0,"4":-0.0}],"t":true,"f":false,"n":null}"#,
+            r#"{"s":"-12 \"34\" \\","t":"\\\"5\"","k\"6":7,"u":"\u0031\u002d","e":"1e5 -2"}"#,
+            "{\n\t\"x\" :\t-0 ,\r\n \"y\":[ 1 ,\n2.50e-7 ],\"z\" : {\"-3\" : 12345678901234567890123}\n}",
+            "{\"\u{e9}\":\"\u{2028}\u{2029}\u{1F600}\",\"n\u{e9}\":-1e+400}",
+            r#"{"a":[],"b":{},"c":[[[-1]]],"d":""}"#,
+        ];
+        for text in records {
+            let raw = RawRecord::from_json(text).unwrap();
+            let mut expected: Value = serde_json::from_str(text).unwrap();
+            numbers_to_strings(&mut expected);
+            let exact = js(raw.json(), true);
+            assert!(exact.is_ascii(), "{exact}");
+            assert_eq!(serde_json::from_str::<Value>(&exact).unwrap(), expected, "{text} -> {exact}");
+            let plain = js(raw.json(), false);
+            assert!(plain.is_ascii(), "{plain}");
+            assert_eq!(serde_json::from_str::<Value>(&plain).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        }
+        assert_eq!(
+            js(r#"{"123":-0.5e-3,"a":[-1,{"2":3E+2}],"s":"-1 \"2\" \\","t":true}"#, true),
+            r#"{"123":"-0.5e-3","a":["-1",{"2":"3E+2"}],"s":"-1 \"2\" \\","t":true}"#
+        );
+        assert_eq!(js("\"\u{2028}\"", false), r#""\u2028""#);
+        assert_eq!(js(r#"{"AnnualRevenue":1.5E7}"#, true), r#"{"AnnualRevenue":"1.5E7"}"#);
+        let mut decoded: Value = serde_json::from_str(r#"{"AnnualRevenue":1.5E7}"#).unwrap();
+        numbers_to_strings(&mut decoded);
+        assert_eq!(decoded.to_string(), r#"{"AnnualRevenue":"1.5e+7"}"#);
+    }
+
     #[test]
     fn batches_are_arrays_of_the_raw_records() {
         let a = RawRecord::from_json(r#"{"Id":"1","N":1.0}"#).unwrap();
