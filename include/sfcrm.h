@@ -531,6 +531,21 @@ bool sfcrm_error_retry_after_ms(const struct sfcrm_error *error, uint64_t *retry
 // false (nothing written) otherwise. Both out-pointers are required.
 bool sfcrm_error_api_usage(const struct sfcrm_error *error, uint64_t *used, uint64_t *limit);
 
+// The raw body of the failed HTTP response, as the server sent it (decoded as UTF-8, invalid
+// bytes replaced with U+FFFD), or NULL when none was kept.
+//
+// Kept for error responses from the instance and the token endpoint (a Salesforce REST error
+// array such as `[{"message":…,"errorCode":"NOT_FOUND"}]`, an OAuth `{"error":…}` object, an HTML
+// maintenance page) and for a 2xx query body that could not be read. Never kept for a successful
+// token response, so it never holds an access or refresh token; NULL for errors that had no
+// response (network, timeout, caller input, store errors).
+//
+// At most 65,536 bytes (the core's `RAW_BODY_LIMIT`): a longer body is cut at a UTF-8 character
+// boundary. A NUL byte in the body is replaced with U+FFFD, so `strlen` gives the whole length.
+// Borrowed from the error object: valid until `sfcrm_error_free`, never freed by the caller.
+// NULL as well when `error` is NULL or not a live error object.
+const char *sfcrm_error_raw_body(const struct sfcrm_error *error);
+
 // Frees an error object. NULL, or an already-freed error, is a no-op.
 void sfcrm_error_free(struct sfcrm_error *error);
 

@@ -72,6 +72,7 @@ pub(crate) struct ErrorObject {
     fields_json: CString,
     retry_after_ms: Option<u64>,
     api_usage: Option<(u64, u64)>,
+    raw_body: Option<CString>,
 }
 
 impl Handle for sfcrm_error {
@@ -99,6 +100,7 @@ impl ErrorObject {
                 .and_then(|c| c.retry_after())
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             api_usage: c.and_then(|c| c.api_usage()).map(|u| (u.used, u.limit)),
+            raw_body: c.and_then(|c| c.raw_body()).map(ptr::cstring_lossy),
         }
     }
 }
@@ -218,6 +220,24 @@ pub extern "C" fn sfcrm_error_api_usage(
             None => false,
         }
     }
+}
+
+/// The raw body of the failed HTTP response, as the server sent it (decoded as UTF-8, invalid
+/// bytes replaced with U+FFFD), or NULL when none was kept.
+///
+/// Kept for error responses from the instance and the token endpoint (a Salesforce REST error
+/// array such as `[{"message":…,"errorCode":"NOT_FOUND"}]`, an OAuth `{"error":…}` object, an HTML
+/// maintenance page) and for a 2xx query body that could not be read. Never kept for a successful
+/// token response, so it never holds an access or refresh token; NULL for errors that had no
+/// response (network, timeout, caller input, store errors).
+///
+/// At most 65,536 bytes (the core's `RAW_BODY_LIMIT`): a longer body is cut at a UTF-8 character
+/// boundary. A NUL byte in the body is replaced with U+FFFD, so `strlen` gives the whole length.
+/// Borrowed from the error object: valid until `sfcrm_error_free`, never freed by the caller.
+/// NULL as well when `error` is NULL or not a live error object.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_error_raw_body(error: *const sfcrm_error) -> *const c_char {
+    ffi_boundary! { ptr::handle(error, "error").map(|e| opt_ptr(&e.raw_body)).unwrap_or(std::ptr::null()) }
 }
 
 /// Frees an error object. NULL, or an already-freed error, is a no-op.

@@ -10,14 +10,23 @@
  * must abort with an AddressSanitizer report (scripts/test-c.sh checks that).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <regex.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -376,6 +385,8 @@ static void test_error_accessors_on_bad_handles(void) {
   CHECK(sfcrm_error_oauth_error(NULL) == NULL);
   CHECK(sfcrm_error_oauth_error_description(NULL) == NULL);
   CHECK(sfcrm_error_fields_json(NULL) == NULL);
+  CHECK(sfcrm_error_raw_body(NULL) == NULL);
+  CHECK(sfcrm_error_raw_body((const sfcrm_error *)&not_an_error) == NULL);
   CHECK(!sfcrm_error_retry_after_ms(NULL, &v) && v == 7);
   CHECK(!sfcrm_error_api_usage(NULL, &v, &u) && v == 7 && u == 7);
   /* a pointer that is not an error object: detected without reading it */
@@ -398,6 +409,7 @@ static void test_error_object_details(void) {
   CHECK(sfcrm_error_salesforce_code(err) == NULL);
   CHECK(sfcrm_error_oauth_error(err) == NULL);
   CHECK(strcmp(sfcrm_error_fields_json(err), "[]") == 0);
+  CHECK(sfcrm_error_raw_body(err) == NULL); /* no response involved */
   CHECK(!sfcrm_error_retry_after_ms(err, &v) && v == 7);
   CHECK(!sfcrm_error_api_usage(err, &v, &u));
   /* the error is not affected by freeing what produced it */
@@ -1050,6 +1062,7 @@ static void test_refresh_session_and_errors(void) {
     CHECK(sfcrm_error_http_status(err) == 403);
     CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "REQUEST_LIMIT_EXCEEDED") == 0);
     CHECK(sfcrm_error_api_usage(err, &used, &limit) && limit > 0);
+    CHECK(contains(sfcrm_error_raw_body(err), "\"errorCode\":\"REQUEST_LIMIT_EXCEEDED\""));
     sfcrm_error_free(err);
   }
   CHECK(emulator_delete("/__emulator/faults") == 200);
@@ -1061,6 +1074,8 @@ static void test_refresh_session_and_errors(void) {
     CHECK(rc == SFCRM_RESULT_API);
     CHECK(sfcrm_error_http_status(err) == 500);
     CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "UNKNOWN_EXCEPTION") == 0);
+    /* the Salesforce error array, as sent */
+    CHECK(sfcrm_error_raw_body(err) && sfcrm_error_raw_body(err)[0] == '[' && contains(sfcrm_error_raw_body(err), "\"errorCode\":\"UNKNOWN_EXCEPTION\""));
     sfcrm_error_free(err);
   }
   CHECK(emulator_delete("/__emulator/faults") == 200);
@@ -1074,6 +1089,12 @@ static void test_refresh_session_and_errors(void) {
     CHECK(rc == SFCRM_RESULT_API);
     CHECK(sfcrm_error_http_status(err) == 503);
     CHECK(sfcrm_error_retry_after_ms(err, &ms) && ms == 1000);
+    /* the HTML maintenance page, as sent */
+    {
+      const char *raw = sfcrm_error_raw_body(err);
+      while (raw && (*raw == ' ' || *raw == '\n' || *raw == '\r' || *raw == '\t')) raw++;
+      CHECK(raw && strncasecmp(raw, "<!doctype html", 14) == 0 && contains(raw, "</html>"));
+    }
     sfcrm_error_free(err);
   }
   CHECK(emulator_delete("/__emulator/faults") == 200);
@@ -1084,6 +1105,7 @@ static void test_refresh_session_and_errors(void) {
     CHECK(sfcrm_client_refresh(c, "acc-r", "user-r", &after, &err) == SFCRM_RESULT_RECONNECT_REQUIRED);
     CHECK(sfcrm_error_oauth_error(err) && strcmp(sfcrm_error_oauth_error(err), "invalid_grant") == 0);
     CHECK(sfcrm_error_http_status(err) == 400);
+    CHECK(contains(sfcrm_error_raw_body(err), "\"error\":\"invalid_grant\""));
     sfcrm_error_free(err);
   }
   EXPECT_ERR(SFCRM_RESULT_RECONNECT_REQUIRED, sfcrm_client_export_page(c, "acc-r", "user-r", "contacts", 1, 3, &json, NULL, &err));
@@ -2009,8 +2031,9 @@ static void test_paginator_vectors(void) {
 
 /* BR-02 / BR-17 (a second, empty 401 is SESSION_EXPIRED after exactly one refresh, no loop),
  * BR-03 (a refresh token kept when not rotated; a rotated one stored and used), BR-09 (a null
- * parent stays null), BR-15 (a REST error array keeps its errorCode). BR-01 is in
- * login_callback_flow, BR-04 / BR-18 / the HTML 503 of BR-15 in refresh_session_and_errors. */
+ * parent stays null), BR-15 (a REST error array keeps its errorCode and raw body). BR-01 is in
+ * login_callback_flow, BR-04 / BR-18 / the HTML 503 of BR-15 in refresh_session_and_errors;
+ * BR-06, BR-08, BR-12 and BR-14 have their own groups below (a scripted server and the emulator). */
 static void test_field_cases(void) {
   sfcrm_store *store = NULL;
   sfcrm_client *c = NULL;
@@ -2044,6 +2067,7 @@ static void test_field_cases(void) {
     CHECK(sfcrm_client_export_page(c, "acc-fc", "user-fc", "notes", 1, 3, &json, NULL, &e) == SFCRM_RESULT_API);
     CHECK(sfcrm_error_http_status(e) == 400);
     CHECK(sfcrm_error_salesforce_code(e) && strcmp(sfcrm_error_salesforce_code(e), "INVALID_QUERY_LOCATOR") == 0);
+    CHECK(contains(sfcrm_error_raw_body(e), "INVALID_QUERY_LOCATOR")); /* BR-15: the raw body stays reachable */
     sfcrm_error_free(e);
   }
   CHECK(emulator_delete("/__emulator/faults") == 200);
@@ -2113,6 +2137,1009 @@ static void test_sealing_key_not_in_errors(void) {
   sfcrm_store_free(inner);
 }
 
+/* ---- a scripted Salesforce, for field cases that need the exact exchange ------------------ */
+
+/* A loopback HTTP/1.1 server on its own thread, the C twin of core/tests/support's
+ * ScriptedServer: it records every request (method, request target exactly as sent,
+ * Authorization, Sforce-Query-Options, body) and answers through a handler, which runs with the
+ * server's mutex held. One connection at a time, "Connection: close" on every answer. */
+
+#define SS_MAX_REQUESTS 512
+
+typedef struct ss_request {
+  char method[8];
+  char *target; /* path and query as sent */
+  char *authorization, *query_options, *body;
+} ss_request;
+
+typedef struct ss_reply {
+  int status;
+  const char *content_type; /* NULL: no Content-Type header */
+  char *body;               /* malloc'd; NULL: empty body */
+} ss_reply;
+
+typedef struct scripted_server scripted_server;
+typedef void (*ss_handler)(scripted_server *s, const ss_request *req, ss_reply *out);
+
+struct scripted_server {
+  int fd, stop;
+  char base_url[64];
+  pthread_t thread;
+  pthread_mutex_t mu;
+  ss_request reqs[SS_MAX_REQUESTS];
+  int n_reqs, dropped;
+  ss_handler handler;
+  void *state;
+};
+
+static char *ss_header(const char *head, const char *name) {
+  size_t n = strlen(name);
+  const char *p = strstr(head, "\r\n");
+  while (p && p[2] != '\r' && p[2] != '\0') {
+    const char *line = p + 2, *end = strstr(line, "\r\n");
+    if (!end) break;
+    if ((size_t)(end - line) > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+      const char *v = line + n + 1;
+      while (*v == ' ') v++;
+      return strndup(v, (size_t)(end - v));
+    }
+    p = end;
+  }
+  return NULL;
+}
+
+/* Reads one request; 0 on success. */
+static int ss_read_request(int c, ss_request *r) {
+  size_t cap = 8192, len = 0, head_len, body_len = 0;
+  char *buf = malloc(cap), *hdr_end, *cl;
+  memset(r, 0, sizeof *r);
+  for (;;) {
+    ssize_t got;
+    if (len + 1 >= cap) buf = realloc(buf, cap *= 2);
+    got = recv(c, buf + len, cap - len - 1, 0);
+    if (got <= 0) goto fail;
+    len += (size_t)got;
+    buf[len] = '\0';
+    if ((hdr_end = strstr(buf, "\r\n\r\n")) != NULL) break;
+  }
+  head_len = (size_t)(hdr_end - buf) + 4;
+  hdr_end[2] = '\0'; /* the head, with the last header's CRLF */
+  if ((cl = ss_header(buf, "Content-Length")) != NULL) {
+    body_len = (size_t)strtoul(cl, NULL, 10);
+    free(cl);
+  }
+  while (len < head_len + body_len) {
+    ssize_t got;
+    if (head_len + body_len + 1 > cap) buf = realloc(buf, cap = head_len + body_len + 1);
+    got = recv(c, buf + len, cap - len - 1, 0);
+    if (got <= 0) goto fail;
+    len += (size_t)got;
+  }
+  {
+    const char *sp1 = strchr(buf, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    if (!sp1 || !sp2 || sp1 - buf >= (ptrdiff_t)sizeof r->method) goto fail;
+    memcpy(r->method, buf, (size_t)(sp1 - buf));
+    r->target = strndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+  }
+  r->authorization = ss_header(buf, "Authorization");
+  r->query_options = ss_header(buf, "Sforce-Query-Options");
+  r->body = strndup(buf + head_len, body_len);
+  free(buf);
+  return 0;
+fail:
+  free(buf);
+  return -1;
+}
+
+static void ss_request_free(ss_request *r) {
+  free(r->target);
+  free(r->authorization);
+  free(r->query_options);
+  free(r->body);
+  memset(r, 0, sizeof *r);
+}
+
+static void ss_send_all(int c, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(c, p, n, MSG_NOSIGNAL);
+    if (w <= 0) return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void *ss_main(void *p) {
+  scripted_server *s = p;
+  while (!__atomic_load_n(&s->stop, __ATOMIC_SEQ_CST)) {
+    struct pollfd pfd = {s->fd, POLLIN, 0};
+    struct timeval tv = {10, 0};
+    ss_request req;
+    ss_reply out = {500, NULL, NULL};
+    char head[512];
+    size_t body_len;
+    int c;
+    if (poll(&pfd, 1, 50) <= 0) continue;
+    if ((c = accept(s->fd, NULL, NULL)) < 0) continue;
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (ss_read_request(c, &req) == 0) {
+      pthread_mutex_lock(&s->mu);
+      s->handler(s, &req, &out);
+      if (s->n_reqs < SS_MAX_REQUESTS) {
+        s->reqs[s->n_reqs++] = req;
+      } else {
+        s->dropped++;
+        ss_request_free(&req);
+      }
+      pthread_mutex_unlock(&s->mu);
+      body_len = out.body ? strlen(out.body) : 0;
+      snprintf(head, sizeof head, "HTTP/1.1 %d Scripted\r\n%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+               out.status, out.content_type ? "Content-Type: " : "", out.content_type ? out.content_type : "",
+               out.content_type ? "\r\n" : "", body_len);
+      ss_send_all(c, head, strlen(head));
+      if (body_len) ss_send_all(c, out.body, body_len);
+      free(out.body);
+    }
+    shutdown(c, SHUT_WR);
+    close(c);
+  }
+  return NULL;
+}
+
+static int ss_start(scripted_server *s, ss_handler handler, void *state) {
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  memset(s, 0, sizeof *s);
+  s->handler = handler;
+  s->state = state;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if ((s->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) return 0;
+  if (bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->fd, 16) != 0 ||
+      getsockname(s->fd, (struct sockaddr *)&a, &alen) != 0) {
+    close(s->fd);
+    return 0;
+  }
+  snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+  pthread_mutex_init(&s->mu, NULL);
+  if (pthread_create(&s->thread, NULL, ss_main, s) != 0) {
+    close(s->fd);
+    pthread_mutex_destroy(&s->mu);
+    return 0;
+  }
+  return 1;
+}
+
+static void ss_clear(scripted_server *s) {
+  pthread_mutex_lock(&s->mu);
+  for (int i = 0; i < s->n_reqs; i++) ss_request_free(&s->reqs[i]);
+  s->n_reqs = s->dropped = 0;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int ss_count(scripted_server *s) {
+  int n;
+  pthread_mutex_lock(&s->mu);
+  n = s->n_reqs + s->dropped;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+static void ss_stop(scripted_server *s) {
+  __atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+  pthread_join(s->thread, NULL);
+  close(s->fd);
+  ss_clear(s);
+  pthread_mutex_destroy(&s->mu);
+}
+
+static void ss_json(ss_reply *out, int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&out->body, fmt, ap) < 0) out->body = NULL;
+  va_end(ap);
+  out->status = status;
+  out->content_type = "application/json;charset=UTF-8";
+}
+
+/* The value of query parameter `name` of a request target: as sent when `decode` is 0, else
+ * form-decoded ('+' is a space, %XX a byte), the way Salesforce reads `q`. malloc'd or NULL. */
+static char *ss_param(const char *target, const char *name, int decode) {
+  const char *q = strchr(target, '?');
+  size_t n = strlen(name);
+  while (q) {
+    const char *k = q + 1, *end = strchr(k, '&');
+    if (!end) end = k + strlen(k);
+    if ((size_t)(end - k) > n && strncmp(k, name, n) == 0 && k[n] == '=') {
+      const char *v = k + n + 1;
+      char *out = malloc((size_t)(end - v) + 1), *o = out;
+      for (; v < end; v++) {
+        if (decode && *v == '+') {
+          *o++ = ' ';
+        } else if (decode && *v == '%' && v + 2 < end && isxdigit((unsigned char)v[1]) && isxdigit((unsigned char)v[2])) {
+          char hex[3] = {v[1], v[2], 0};
+          *o++ = (char)strtol(hex, NULL, 16);
+          v += 2;
+        } else {
+          *o++ = *v;
+        }
+      }
+      *o = '\0';
+      return out;
+    }
+    q = *end ? end : NULL;
+  }
+  return NULL;
+}
+
+static int is_query_target(const char *t) {
+  return strncmp(t, "/services/data/v", 16) == 0 && strstr(t, "/query?q=") != NULL;
+}
+
+/* A client whose store already holds a connection to the scripted server (instance and login
+ * host), with fake tokens 00DFAKE!TOKEN1 / 5AepFAKEREFRESH1. */
+static sfcrm_client *scripted_client(const scripted_server *s, const char *account, const char *owner) {
+  sfcrm_config *cfg = emulator_config();
+  sfcrm_store *store = NULL;
+  sfcrm_client *c = NULL;
+  char doc[1024];
+  bool saved = false;
+  snprintf(doc, sizeof doc,
+           "{\"schema\":1,\"account_id\":\"%s\",\"owner\":\"%s\",\"token\":{\"access_token\":\"00DFAKE!TOKEN1\","
+           "\"refresh_token\":\"5AepFAKEREFRESH1\",\"issued_at\":\"1732950000000\"},\"token_invalidated\":false,"
+           "\"instance_url\":\"%s\",\"scope\":\"api refresh_token\",\"version\":1}",
+           account, owner, s->base_url);
+  EXPECT_OK(sfcrm_config_set_login_url(cfg, s->base_url, &err));
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  EXPECT_OK(sfcrm_store_save(store, doc, false, 0, &saved, &err));
+  CHECK(saved);
+  EXPECT_OK(sfcrm_client_new(cfg, store, &c, &err));
+  sfcrm_store_free(store);
+  sfcrm_config_free(cfg);
+  return c;
+}
+
+
+/* ---- CSV and JSON string decoding (to compare values, not bytes of two encodings) --------- */
+
+/* The next RFC 4180 field at *p (quoted fields may hold "" , CR and LF), malloc'd; *end_of_row is
+ * set when the field ends its row. NULL at the end of the text. */
+static char *csv_field(const char **p, int *end_of_row) {
+  const char *s = *p;
+  size_t cap = 64, n = 0;
+  char *out;
+  if (*s == '\0') return NULL;
+  out = malloc(cap);
+  if (*s == '"') {
+    for (s++;; s++) {
+      if (*s == '\0') break;
+      if (*s == '"' && s[1] == '"') {
+        s++;
+      } else if (*s == '"') {
+        s++;
+        break;
+      }
+      if (n + 2 > cap) out = realloc(out, cap *= 2);
+      out[n++] = *s;
+    }
+  } else {
+    for (; *s && *s != ',' && *s != '\r' && *s != '\n'; s++) {
+      if (n + 2 > cap) out = realloc(out, cap *= 2);
+      out[n++] = *s;
+    }
+  }
+  out[n] = '\0';
+  *end_of_row = *s != ',';
+  if (*s == ',') s++;
+  else if (*s == '\r' && s[1] == '\n') s += 2;
+  else if (*s == '\n') s++;
+  *p = s;
+  return out;
+}
+
+/* Decodes the JSON string starting at `q` (just after its opening quote) into UTF-8, malloc'd. */
+static char *json_unescape(const char *q) {
+  char *out = malloc(strlen(q) * 2 + 1), *o = out;
+  for (; *q && *q != '"'; q++) {
+    unsigned cp;
+    if (*q != '\\') {
+      *o++ = *q;
+      continue;
+    }
+    switch (*++q) {
+    case 'n': *o++ = '\n'; break;
+    case 'r': *o++ = '\r'; break;
+    case 't': *o++ = '\t'; break;
+    case 'b': *o++ = '\b'; break;
+    case 'f': *o++ = '\f'; break;
+    case 'u':
+      cp = (unsigned)strtoul((char[5]){q[1], q[2], q[3], q[4], 0}, NULL, 16);
+      q += 4;
+      if (cp >= 0xD800 && cp < 0xDC00 && q[1] == '\\' && q[2] == 'u') {
+        unsigned lo = (unsigned)strtoul((char[5]){q[3], q[4], q[5], q[6], 0}, NULL, 16);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        q += 6;
+      }
+      if (cp < 0x80) *o++ = (char)cp;
+      else if (cp < 0x800) { *o++ = (char)(0xC0 | cp >> 6); *o++ = (char)(0x80 | (cp & 0x3F)); }
+      else if (cp < 0x10000) { *o++ = (char)(0xE0 | cp >> 12); *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+      else { *o++ = (char)(0xF0 | cp >> 18); *o++ = (char)(0x80 | ((cp >> 12) & 0x3F)); *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+      break;
+    default: *o++ = *q; break; /* \" \\ \/ */
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* ---- field cases BR-06, BR-08, BR-12, BR-14 (shared/contract/field-cases.md) -------------- */
+
+#define BR06_MORE2 "/services/data/v59.0/query/01gFAKE000000001AA-2"
+#define BR06_MORE4 "/services/data/v59.0/query/01gFAKE000000001AA-4"
+static const char *const BR06_NAMES[5] = {"Ann Example", "Bo Sample", "Cy Test", "Jane Roe", "John Doe"};
+
+static char *br06_contact(int n) {
+  char *r = NULL;
+  if (asprintf(&r, "{\"attributes\":{\"type\":\"Contact\",\"url\":\"/services/data/v59.0/sobjects/Contact/003%012dAAA\"},"
+                   "\"Id\":\"003%012dAAA\",\"Name\":\"%s\"}", n, n, BR06_NAMES[n - 1]) < 0) r = NULL;
+  return r;
+}
+
+/* BR-06's three pages: 2, 2 and 1 records, relative nextRecordsUrls, totalSize 5. */
+static void br06_handler(scripted_server *s, const ss_request *r, ss_reply *out) {
+  int first = 0, last = 0;
+  const char *next = NULL;
+  char *a, *b;
+  (void)s;
+  if (is_query_target(r->target)) first = 1, last = 2, next = BR06_MORE2;
+  else if (strcmp(r->target, BR06_MORE2) == 0) first = 3, last = 4, next = BR06_MORE4;
+  else if (strcmp(r->target, BR06_MORE4) == 0) first = 5, last = 5;
+  if (!first) {
+    ss_json(out, 404, "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]");
+    return;
+  }
+  a = br06_contact(first);
+  b = last > first ? br06_contact(last) : strdup("");
+  if (next)
+    ss_json(out, 200, "{\"totalSize\":5,\"done\":false,\"nextRecordsUrl\":\"%s\",\"records\":[%s,%s]}", next, a, b);
+  else
+    ss_json(out, 200, "{\"totalSize\":5,\"done\":true,\"records\":[%s]}", a);
+  free(a);
+  free(b);
+}
+
+/* BR-06: done=false / nextRecordsUrl with uneven batches (2, 2, 1): every record exactly once, in
+ * order, through the cursor (both batch formats) and the NDJSON / CSV writers; exactly 3 GETs, the
+ * locators used as sent (no version rewrite), none after done=true. */
+static void test_br06_uneven_batches(void) {
+  scripted_server s;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  sfcrm_export_summary sum = {0, 0};
+  sfcrm_api_calls calls;
+  size_t sizes[8] = {0}, n_batches = 0, seen = 0, in_order = 0;
+  uint64_t recs = 0, batches = 0, total = 0;
+  char *batch = NULL, path[400], *csv;
+  size_t len = 0, count = 0;
+  struct sink nd = {0};
+  if (!ss_start(&s, br06_handler, NULL)) {
+    CHECK(!"scripted server started");
+    return;
+  }
+  c = scripted_client(&s, "acc-06", "user-06");
+  EXPECT_OK(sfcrm_export_request_new_custom("Contact", "Name", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_batch_size(req, 2000, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-06", "user-06", req, &cur, &err));
+  for (;;) {
+    uint32_t f = n_batches == 0 ? SFCRM_BATCH_FORMAT_JSON_ARRAY : SFCRM_BATCH_FORMAT_NDJSON;
+    const char *p;
+    EXPECT_OK(sfcrm_export_cursor_next(cur, f, &batch, &len, &count, &err));
+    if (!batch) break;
+    if (n_batches < 8) sizes[n_batches] = count;
+    n_batches++;
+    CHECK(count_substr(batch, "\"Id\":\"003") == count);
+    for (p = batch; (p = strstr(p, "\"Name\":\"")) != NULL; p += 8, seen++)
+      in_order += seen < 5 && strncmp(p + 8, BR06_NAMES[seen], strlen(BR06_NAMES[seen])) == 0 && p[8 + strlen(BR06_NAMES[seen])] == '"';
+    sfcrm_string_free(batch);
+  }
+  CHECK(n_batches == 3 && sizes[0] == 2 && sizes[1] == 2 && sizes[2] == 1);
+  CHECK(seen == 5 && in_order == 5);
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &batch, &len, &count, &err));
+  CHECK(batch == NULL && count == 0);
+  EXPECT_OK(sfcrm_export_cursor_progress(cur, &recs, &batches, &total, &err));
+  CHECK(recs == 5 && batches == 3 && total == 5);
+  sfcrm_export_cursor_free(cur);
+  pthread_mutex_lock(&s.mu);
+  CHECK(s.n_reqs == 3 && s.dropped == 0);
+  if (s.n_reqs == 3) {
+    CHECK(strcmp(s.reqs[0].method, "GET") == 0 && is_query_target(s.reqs[0].target));
+    CHECK(contains(s.reqs[0].query_options, "batchSize=2000"));
+    CHECK(strcmp(s.reqs[1].target, BR06_MORE2) == 0 && strcmp(s.reqs[2].target, BR06_MORE4) == 0);
+    for (int i = 0; i < 3; i++) CHECK(s.reqs[i].authorization && strcmp(s.reqs[i].authorization, "Bearer 00DFAKE!TOKEN1") == 0);
+  }
+  pthread_mutex_unlock(&s.mu);
+  EXPECT_OK(sfcrm_client_api_calls(c, &calls, &err));
+  CHECK(calls.query == 1 && calls.query_more == 2 && calls.token_requests == 0);
+
+  /* the NDJSON writer over the same pages: 5 lines, each record once */
+  ss_clear(&s);
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  CHECK(sum.records == 5 && nd.data && count_lines(nd.data) == 5);
+  for (int i = 0; i < 5; i++) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"Name\":\"%s\"", BR06_NAMES[i]);
+    CHECK(count_substr(nd.data ? nd.data : "", needle) == 1);
+  }
+  free(nd.data);
+  CHECK(ss_count(&s) == 3);
+  /* the CSV file writer: header + 5 rows, in order */
+  ss_clear(&s);
+  snprintf(path, sizeof path, "%s/br06.csv", g_tmpdir);
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  csv = read_file(path);
+  CHECK(sum.records == 5 && csv && count_substr(csv, "\r\n") == 6);
+  CHECK(csv && contains(csv, "003000000000001AAA,Ann Example\r\n003000000000002AAA,Bo Sample\r\n003000000000003AAA,Cy Test\r\n"
+                             "003000000000004AAA,Jane Roe\r\n003000000000005AAA,John Doe\r\n"));
+  free(csv);
+  CHECK(ss_count(&s) == 3);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+  ss_stop(&s);
+}
+
+/* BR-06 against the org emulator (as the Python and Node suites): an org serving short pages
+ * (batch_size 199, below the batchSize the SDK asks for): 1500 contacts in 8 batches (7 x 199 +
+ * 107), each Id once and ascending, 1 query + 7 nextRecordsUrl requests. */
+static void test_br06_short_pages_emulator(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  sfcrm_api_calls before, after;
+  static char ids[1600][19];
+  size_t n = 0, n_batches = 0, over = 0, ascending = 1;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-06e", "user-06e"));
+  EXPECT_OK(sfcrm_client_api_calls(c, &before, &err));
+  CHECK(emulator_post("/__emulator/batch_size", "{\"size\":199}") == 200);
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-06e", "user-06e", req, &cur, &err));
+  for (;;) {
+    char *b = NULL, *line;
+    size_t len = 0, count = 0;
+    sfcrm_error *e = NULL;
+    if (sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &e) != SFCRM_RESULT_OK) {
+      fprintf(stderr, "  next: %s\n", sfcrm_error_message(e));
+      sfcrm_error_free(e);
+      CHECK(!"cursor next");
+      break;
+    }
+    if (!b) break;
+    n_batches++;
+    over += count > 199;
+    for (line = b; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+      const char *id = strstr(line, "\"Id\":\"");
+      if (!id || n >= 1600) break;
+      memcpy(ids[n], id + 6, 18);
+      ids[n][18] = '\0';
+      if (n > 0 && strcmp(ids[n - 1], ids[n]) >= 0) ascending = 0;
+      n++;
+    }
+    sfcrm_string_free(b);
+  }
+  CHECK(emulator_post("/__emulator/batch_size", "{\"size\":2000}") == 200);
+  sfcrm_export_cursor_free(cur);
+  EXPECT_OK(sfcrm_client_api_calls(c, &after, &err));
+  if (n != 1500 || n_batches != 8) fprintf(stderr, "  %zu records in %zu batches\n", n, n_batches);
+  CHECK(n == 1500 && n_batches == 8 && over == 0 && ascending);
+  CHECK(after.query - before.query == 1 && after.query_more - before.query_more == 7);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
+#define BR08_BODY "[{\"message\":\"Maximum SOQL offset allowed for apiName Contact is 2000\",\"errorCode\":\"NUMBER_OUTSIDE_VALID_RANGE\"}]"
+
+typedef struct br08_state {
+  int total;         /* Contacts in the fake org: Contact n has Id 003<n, 12 digits>AAA */
+  int max_offset;    /* largest OFFSET the SDK sent */
+  int over_2000;     /* queries with OFFSET > 2000 (answered 400 NUMBER_OUTSIDE_VALID_RANGE) */
+  int unsupported;   /* queries this fake cannot answer (answered 400 MALFORMED_QUERY) */
+  int refuse_all;    /* answer every request with BR-08's 400 */
+} br08_state;
+
+/* A fake org of `total` Contacts ordered by Id that answers COUNT(), LIMIT, OFFSET and
+ * `WHERE Id > '…'` (keyset) queries, and refuses OFFSET > 2000 as Salesforce does. */
+static void br08_handler(scripted_server *s, const ss_request *r, ss_reply *out) {
+  br08_state *st = s->state;
+  char *q = ss_param(r->target, "q", 1), *sel = NULL, *recs = NULL, *tok, *save = NULL;
+  const char *p, *from;
+  int offset = 0, limit, after = 0, first, last, with_id = 0;
+  size_t rlen = 0;
+  FILE *mem;
+  if (st->refuse_all) {
+    ss_json(out, 400, "%s", BR08_BODY);
+    goto done;
+  }
+  if (!q || !is_query_target(r->target)) {
+    ss_json(out, 404, "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]");
+    goto done;
+  }
+  if (strcmp(q, "SELECT COUNT() FROM Contact") == 0) {
+    ss_json(out, 200, "{\"totalSize\":%d,\"done\":true,\"records\":[]}", st->total);
+    goto done;
+  }
+  from = strstr(q, " FROM Contact");
+  p = strstr(q, " WHERE ");
+  if (strncmp(q, "SELECT ", 7) != 0 || !from || !strstr(q, " ORDER BY Id") ||
+      (p && strncmp(p, " WHERE Id > '003", 16) != 0) || (p && strstr(p + 1, " AND "))) {
+    fprintf(stderr, "  BR-08 fake org cannot answer: %s\n", q);
+    st->unsupported++;
+    ss_json(out, 400, "[{\"message\":\"unsupported by the test's fake org\",\"errorCode\":\"MALFORMED_QUERY\"}]");
+    goto done;
+  }
+  if (p) after = atoi(p + 16);
+  offset = (p = strstr(q, " OFFSET ")) ? atoi(p + 8) : 0;
+  limit = (p = strstr(q, " LIMIT ")) ? atoi(p + 7) : st->total;
+  if (offset > st->max_offset) st->max_offset = offset;
+  if (offset > 2000) {
+    st->over_2000++;
+    ss_json(out, 400, "%s", BR08_BODY);
+    goto done;
+  }
+  first = after + offset + 1;
+  last = after + offset + limit < st->total ? after + offset + limit : st->total;
+  sel = strndup(q + 7, (size_t)(from - q - 7));
+  for (tok = strtok_r(sel, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) with_id |= strcmp(tok, "Id") == 0;
+  mem = open_memstream(&recs, &rlen);
+  for (int n = first; n <= last; n++) {
+    fprintf(mem, "%s{\"attributes\":{\"type\":\"Contact\",\"url\":\"/services/data/v59.0/sobjects/Contact/003%012dAAA\"}", n > first ? "," : "", n);
+    if (with_id) fprintf(mem, ",\"Id\":\"003%012dAAA\"", n);
+    fprintf(mem, ",\"Name\":\"Contact %d\",\"Account\":null}", n);
+  }
+  fclose(mem);
+  ss_json(out, 200, "{\"totalSize\":%d,\"done\":true,\"records\":[%s]}", last >= first ? last - first + 1 : 0, recs);
+done:
+  free(recs);
+  free(sel);
+  free(q);
+}
+
+/* Page `page` of `limit` holds Contact first..first+limit-1, in order, and nothing else. */
+static int br08_page_is(const char *json, int first, int limit) {
+  char needle[64];
+  const char *p = json;
+  if (!json || count_substr(json, "\"attributes\":{\"type\":\"Contact\"") != (size_t)limit) return 0;
+  for (int n = first; n < first + limit; n++) {
+    snprintf(needle, sizeof needle, "\"Name\":\"Contact %d\"", n);
+    if ((p = strstr(p, needle)) == NULL) return 0;
+  }
+  return 1;
+}
+
+/* BR-08: deep pages of sfcrm_client_export_page never send OFFSET > 2000 (the fake org records
+ * every query and refuses those, as Salesforce does) and hold the right records; a
+ * NUMBER_OUTSIDE_VALID_RANGE answer is an API error with its status, errorCode, message and raw
+ * body, after exactly 1 request (a 4xx is not retried). */
+static void test_br08_deep_pages_without_offset(void) {
+  scripted_server s;
+  br08_state st = {5000, 0, 0, 0, 0};
+  sfcrm_client *c;
+  char *json = NULL;
+  if (!ss_start(&s, br08_handler, &st)) {
+    CHECK(!"scripted server started");
+    return;
+  }
+  c = scripted_client(&s, "acc-08", "user-08");
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-08", "user-08", "contacts", 25, 100, &json, NULL, &err));
+  CHECK(contains(json, "\"offsetValue\":2400") && br08_page_is(json, 2401, 100));
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-08", "user-08", "contacts", 50, 100, &json, NULL, &err));
+  CHECK(contains(json, "\"offsetValue\":4900") && br08_page_is(json, 4901, 100));
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-08", "user-08", "contacts", 21, 100, &json, NULL, &err));
+  CHECK(contains(json, "\"offsetValue\":2000") && br08_page_is(json, 2001, 100));
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-08", "user-08", "contacts", 3, 1000, &json, NULL, &err));
+  CHECK(contains(json, "\"offsetValue\":2000") && br08_page_is(json, 2001, 1000));
+  sfcrm_string_free(json);
+  json = NULL;
+  pthread_mutex_lock(&s.mu);
+  if (st.max_offset > 2000 || st.unsupported) fprintf(stderr, "  max OFFSET %d, %d unsupported\n", st.max_offset, st.unsupported);
+  CHECK(s.n_reqs > 0 && st.over_2000 == 0 && st.max_offset <= 2000 && st.unsupported == 0);
+  pthread_mutex_unlock(&s.mu);
+
+  /* the OFFSET error itself: typed, every detail and the raw body kept, one request */
+  ss_clear(&s);
+  pthread_mutex_lock(&s.mu);
+  st.refuse_all = 1;
+  pthread_mutex_unlock(&s.mu);
+  {
+    sfcrm_error *e = NULL;
+    CHECK(sfcrm_client_export_page(c, "acc-08", "user-08", "contacts", 1, 10, &json, NULL, &e) == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(e) == 400);
+    CHECK(sfcrm_error_salesforce_code(e) && strcmp(sfcrm_error_salesforce_code(e), "NUMBER_OUTSIDE_VALID_RANGE") == 0);
+    CHECK(strcmp(sfcrm_error_message(e), "Maximum SOQL offset allowed for apiName Contact is 2000") == 0);
+    CHECK(sfcrm_error_raw_body(e) && strcmp(sfcrm_error_raw_body(e), BR08_BODY) == 0);
+    sfcrm_error_free(e);
+  }
+  CHECK(ss_count(&s) == 1);
+  CHECK(json == NULL);
+  sfcrm_client_free(c);
+  ss_stop(&s);
+}
+
+#define BR12_EVENT                                                                                              \
+  "{\"attributes\":{\"type\":\"Event\",\"url\":\"/services/data/v59.0/sobjects/Event/00U000000000001AAA\"},"    \
+  "\"Id\":\"00U000000000001AAA\",\"SystemModstamp\":\"2024-02-29T23:59:59.999+0000\",\"Subject\":\"Demo for Jane Roe\"," \
+  "\"CreatedDate\":\"2016-05-06T15:57:34.000+0000\",\"LastModifiedDate\":\"2024-02-29T23:59:59.999+0000\","     \
+  "\"ActivityDate\":\"2024-03-01\"}"
+
+typedef struct br12_state {
+  int malformed; /* queries whose decoded datetime had a space where its '+' was */
+} br12_state;
+
+/* Salesforce decodes `q` as a form value: a '+' sent unencoded becomes a space, and a datetime
+ * followed by " 00:00" is MALFORMED_QUERY. */
+static int time_then_space(const char *q) {
+  for (const char *p = q; *p; p++) {
+    const char *t = p;
+    if (!(isdigit((unsigned char)t[0]) && isdigit((unsigned char)t[1]) && t[2] == ':' && isdigit((unsigned char)t[3]) &&
+          isdigit((unsigned char)t[4]) && t[5] == ':' && isdigit((unsigned char)t[6]) && isdigit((unsigned char)t[7])))
+      continue;
+    t += 8;
+    if (*t == '.')
+      for (t++; isdigit((unsigned char)*t); t++) {}
+    if (t[0] == ' ' && isdigit((unsigned char)t[1])) return 1;
+  }
+  return 0;
+}
+
+static void br12_handler(scripted_server *s, const ss_request *r, ss_reply *out) {
+  br12_state *st = s->state;
+  char *q = ss_param(r->target, "q", 1);
+  if (!q || !is_query_target(r->target)) {
+    ss_json(out, 404, "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]");
+  } else if (time_then_space(q)) {
+    st->malformed++;
+    ss_json(out, 400, "[{\"message\":\"line 1:70 no viable alternative at character ' '\",\"errorCode\":\"MALFORMED_QUERY\"}]");
+  } else {
+    ss_json(out, 200, "{\"totalSize\":1,\"done\":true,\"records\":[%s]}", BR12_EVENT);
+  }
+  free(q);
+}
+
+/* BR-12: `+0000` datetimes (milliseconds included) and a date-only value reach C byte-exact
+ * through the cursor and the CSV / NDJSON writers; a `since` with a '+' offset goes out without
+ * a raw '+' (so Salesforce never reads a space), and means the same instant. */
+static void test_br12_datetimes_and_plus(void) {
+  static const char *const SINCE[3] = {"2013-12-01T13:00:00+01:00", "2013-12-01T12:00:00.000+0000", "2013-12-01T12:00:00Z"};
+  scripted_server s;
+  br12_state st = {0};
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_summary sum = {0, 0};
+  struct sink csv = {0}, nd = {0};
+  if (!ss_start(&s, br12_handler, &st)) {
+    CHECK(!"scripted server started");
+    return;
+  }
+  /* the fake's detector itself: BR-12's unencoded '+' read as a space, and two good literals */
+  CHECK(time_then_space("SELECT Id FROM Account WHERE LastModifiedDate >= 2013-12-01T12:00:00 00:00"));
+  CHECK(!time_then_space("SELECT Id FROM Account WHERE LastModifiedDate >= 2013-12-01T12:00:00+00:00"));
+  CHECK(!time_then_space("SELECT Id FROM Event WHERE SystemModstamp >= 2013-12-01T12:00:00.000Z ORDER BY Id"));
+  c = scripted_client(&s, "acc-12", "user-12");
+  EXPECT_OK(sfcrm_export_request_new_custom("Event", "Subject,CreatedDate,LastModifiedDate,ActivityDate", &req, &err));
+  for (int i = 0; i < 3; i++) {
+    sfcrm_export_cursor *cur = NULL;
+    char *b = NULL, *raw = NULL, *q = NULL;
+    size_t len = 0, count = 0;
+    ss_clear(&s);
+    EXPECT_OK(sfcrm_export_request_set_since(req, SINCE[i], &err));
+    EXPECT_OK(sfcrm_export_cursor_open(c, "acc-12", "user-12", req, &cur, &err));
+    EXPECT_OK(sfcrm_export_cursor_next(cur, i == 1 ? SFCRM_BATCH_FORMAT_JSON_ARRAY : SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &err));
+    CHECK(count == 1 && contains(b, BR12_EVENT)); /* the record exactly as sent */
+    sfcrm_string_free(b);
+    sfcrm_export_cursor_free(cur);
+    pthread_mutex_lock(&s.mu);
+    if (s.n_reqs >= 1) {
+      raw = ss_param(s.reqs[0].target, "q", 0);
+      q = ss_param(s.reqs[0].target, "q", 1);
+    }
+    pthread_mutex_unlock(&s.mu);
+    CHECK(raw && !strchr(raw, '+'));
+    CHECK(q && contains(q, "SystemModstamp >= ") &&
+          (contains(q, ">= 2013-12-01T12:00:00Z") || contains(q, ">= 2013-12-01T12:00:00.000Z") ||
+           contains(q, ">= 2013-12-01T13:00:00+01:00") || contains(q, ">= 2013-12-01T12:00:00+00:00") ||
+           contains(q, ">= 2013-12-01T12:00:00.000+0000")));
+    if (!q || !contains(q, "2013-12-01T1")) fprintf(stderr, "  since %s sent q=%s\n", SINCE[i], q ? q : "(none)");
+    free(raw);
+    free(q);
+  }
+  CHECK(st.malformed == 0);
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &csv, &sum, NULL, &err));
+  CHECK(sum.records == 1 && contains(csv.data, "Demo for Jane Roe,2016-05-06T15:57:34.000+0000,2024-02-29T23:59:59.999+0000,2024-03-01\r\n"));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  CHECK(sum.records == 1 && contains(nd.data, "\"CreatedDate\":\"2016-05-06T15:57:34.000+0000\",\"LastModifiedDate\":\"2024-02-29T23:59:59.999+0000\",\"ActivityDate\":\"2024-03-01\""));
+  CHECK(st.malformed == 0);
+  free(csv.data);
+  free(nd.data);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+  ss_stop(&s);
+}
+
+static int matches(const char *re, const char *text) {
+  regex_t rx;
+  int ok;
+  if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0) return 0;
+  ok = regexec(&rx, text, 0, NULL, 0) == 0;
+  regfree(&rx);
+  return ok;
+}
+
+/* BR-12 against the org emulator (as the Python and Node suites): CloseDate stays date-only; an
+ * incremental export since a `+0000` datetime runs, and every SystemModstamp keeps `.mmm+0000`. */
+static void test_br12_emulator(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  char *json = NULL, *b = NULL;
+  size_t len = 0, count = 0, stamped = 0;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-12e", "user-12e"));
+  EXPECT_OK(sfcrm_client_export_page(c, "acc-12e", "user-12e", "deals", 1, 1, &json, NULL, &err));
+  CHECK(json && matches("\"CloseDate\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}\"", json));
+  sfcrm_string_free(json);
+  EXPECT_OK(sfcrm_export_request_new("deals", &req, &err));
+  EXPECT_OK(sfcrm_export_request_set_since(req, "2000-01-01T00:00:00.000+0000", &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-12e", "user-12e", req, &cur, &err));
+  EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &err));
+  CHECK(b && count > 0);
+  for (char *line = b; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    stamped += matches("\"SystemModstamp\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}\\+0000\"", line);
+    line = nl ? nl + 1 : NULL;
+  }
+  CHECK(count > 0 && stamped == count);
+  sfcrm_string_free(b);
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
+/* BR-14's values (UTF-8 in this source file): an en dash and Latin accents, a rocket and a
+ * thumbs-up with a skin-tone modifier (2 code points), CJK, an escaped newline, HTML with &amp;. */
+#define BR14_NAME1 "Jane Roe – Café ãñõ"
+#define BR14_DESC1 "Loves 🚀 launches 👍🏽"
+#define BR14_RICH "<p>Met <b>Jane</b> &amp; team 😀</p><br><ul><li>café</li></ul>"
+#define BR14_NAME2 "北京 Acme"
+#define BR14_MORE "/services/data/v59.0/query/01gFAKE000000014AA-1"
+#define BR14_REC1                                                                                             \
+  "{\"attributes\":{\"type\":\"Account\",\"url\":\"/services/data/v59.0/sobjects/Account/001000000000001AAA\"}," \
+  "\"Id\":\"001000000000001AAA\",\"Name\":\"" BR14_NAME1 "\",\"Description\":\"" BR14_DESC1 "\","                \
+  "\"Notes_Rich__c\":\"" BR14_RICH "\"}"
+#define BR14_REC2                                                                                             \
+  "{\"attributes\":{\"type\":\"Account\",\"url\":\"/services/data/v59.0/sobjects/Account/001000000000002AAA\"}," \
+  "\"Id\":\"001000000000002AAA\",\"Name\":\"" BR14_NAME2 "\",\"Description\":\"Line one\\nline two\","            \
+  "\"Notes_Rich__c\":null}"
+
+static void br14_handler(scripted_server *s, const ss_request *r, ss_reply *out) {
+  (void)s;
+  if (is_query_target(r->target))
+    ss_json(out, 200, "{\"totalSize\":2,\"done\":false,\"nextRecordsUrl\":\"%s\",\"records\":[%s]}", BR14_MORE, BR14_REC1);
+  else if (strcmp(r->target, BR14_MORE) == 0)
+    ss_json(out, 200, "{\"totalSize\":2,\"done\":true,\"records\":[%s]}", BR14_REC2);
+  else
+    ss_json(out, 404, "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]");
+}
+
+/* The CSV rows of `text` as fields (row-major, `*cols` per row when all rows agree), malloc'd. */
+static char **csv_parse(const char *text, size_t *n_fields, size_t *cols) {
+  size_t cap = 64, n = 0, in_row = 0;
+  char **f = malloc(cap * sizeof *f), *v;
+  int eor = 0;
+  *cols = 0;
+  while ((v = csv_field(&text, &eor)) != NULL) {
+    if (n == cap) f = realloc(f, (cap *= 2) * sizeof *f);
+    f[n++] = v;
+    in_row++;
+    if (eor) {
+      if (*cols == 0) *cols = in_row;
+      else if (*cols != in_row) *cols = SIZE_MAX;
+      in_row = 0;
+    }
+  }
+  *n_fields = n;
+  return f;
+}
+
+static void csv_free(char **f, size_t n) {
+  for (size_t i = 0; i < n; i++) free(f[i]);
+  free(f);
+}
+
+/* BR-14: non-ASCII text, emoji (a skin-tone sequence whole) and rich text reach C byte-exact
+ * through the cursor's batches (both formats, across two uneven pages) and the CSV file and
+ * NDJSON writers; a quoted CSV field keeps its newline as one field. */
+static void test_br14_unicode_byte_exact(void) {
+  scripted_server s;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  sfcrm_export_summary sum = {0, 0};
+  struct sink nd = {0};
+  char *all = NULL, path[400], *csv, **f;
+  size_t all_len = 0, records = 0, nf = 0, cols = 0;
+  FILE *mem;
+  /* 👍🏽 is U+1F44D U+1F3FD */
+  CHECK(strstr(BR14_DESC1, "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd") != NULL);
+  if (!ss_start(&s, br14_handler, NULL)) {
+    CHECK(!"scripted server started");
+    return;
+  }
+  c = scripted_client(&s, "acc-14", "user-14");
+  EXPECT_OK(sfcrm_export_request_new_custom("Account", "Name,Description,Notes_Rich__c", &req, &err));
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-14", "user-14", req, &cur, &err));
+  mem = open_memstream(&all, &all_len);
+  for (int i = 0;; i++) {
+    char *b = NULL;
+    size_t len = 0, count = 0;
+    EXPECT_OK(sfcrm_export_cursor_next(cur, i == 0 ? SFCRM_BATCH_FORMAT_JSON_ARRAY : SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &err));
+    if (!b) break;
+    CHECK(strlen(b) == len && count == 1);
+    records += count;
+    fwrite(b, 1, len, mem);
+    sfcrm_string_free(b);
+  }
+  fclose(mem);
+  CHECK(records == 2);
+  CHECK(count_substr(all, BR14_REC1) == 1 && count_substr(all, BR14_REC2) == 1);
+  CHECK(!contains(all, "Ã") && !contains(all, "\\u"));
+  free(all);
+  sfcrm_export_cursor_free(cur);
+
+  /* the NDJSON writer: the same values, the escaped newline still an escape */
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  CHECK(sum.records == 2 && nd.data && count_lines(nd.data) == 2);
+  CHECK(contains(nd.data, "\"Name\":\"" BR14_NAME1 "\",\"Description\":\"" BR14_DESC1 "\",\"Notes_Rich__c\":\"" BR14_RICH "\""));
+  CHECK(contains(nd.data, "\"Name\":\"" BR14_NAME2 "\",\"Description\":\"Line one\\nline two\""));
+  CHECK(!contains(nd.data, "Ã"));
+  free(nd.data);
+
+  /* the CSV file writer: decoded fields equal the JSON values */
+  snprintf(path, sizeof path, "%s/br14.csv", g_tmpdir);
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  csv = read_file(path);
+  CHECK(sum.records == 2 && csv && !contains(csv, "Ã"));
+  f = csv_parse(csv ? csv : "", &nf, &cols);
+  CHECK(cols == 4 && nf == 12);
+  if (cols == 4 && nf == 12) {
+    CHECK(strcmp(f[0], "Id") == 0 && strcmp(f[1], "Name") == 0 && strcmp(f[2], "Description") == 0 && strcmp(f[3], "Notes_Rich__c") == 0);
+    CHECK(strcmp(f[4], "001000000000001AAA") == 0 && strcmp(f[5], BR14_NAME1) == 0);
+    CHECK(strcmp(f[6], BR14_DESC1) == 0 && strcmp(f[7], BR14_RICH) == 0);
+    CHECK(strcmp(f[9], BR14_NAME2) == 0 && strcmp(f[10], "Line one\nline two") == 0 && f[11][0] == '\0');
+  }
+  CHECK(contains(csv, "\"Line one\nline two\"")); /* one quoted field, the newline inside it */
+  csv_free(f, nf);
+  free(csv);
+  CHECK(ss_count(&s) == 6); /* 2 pages each for the cursor and the two writers */
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+  ss_stop(&s);
+}
+
+/* BR-14 against the org emulator (as the Python and Node suites): the CSV file's Names equal the
+ * cursor's JSON Names, record by record; some are non-ASCII and none is mojibake. */
+static void test_br14_emulator(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_export_request *req = NULL;
+  sfcrm_export_cursor *cur = NULL;
+  sfcrm_export_summary sum = {0, 0};
+  char path[400], *csv, **f;
+  size_t nf = 0, cols = 0, row = 1, same = 0, non_ascii = 0, mojibake = 0, n = 0;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  CHECK(connect_user(c, "acc-14e", "user-14e"));
+  EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
+  snprintf(path, sizeof path, "%s/br14-contacts.csv", g_tmpdir);
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14e", "user-14e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  csv = read_file(path);
+  f = csv_parse(csv ? csv : "", &nf, &cols);
+  CHECK(cols == 7 && nf == 7 * 1501 && strcmp(f[0], "Id") == 0 && strcmp(f[1], "Name") == 0);
+  EXPECT_OK(sfcrm_export_cursor_open(c, "acc-14e", "user-14e", req, &cur, &err));
+  for (;;) {
+    char *b = NULL;
+    size_t len = 0, count = 0;
+    EXPECT_OK(sfcrm_export_cursor_next(cur, SFCRM_BATCH_FORMAT_NDJSON, &b, &len, &count, &err));
+    if (!b) break;
+    for (char *line = b; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+      const char *id = strstr(line, "\"Id\":\""), *nm = id ? strstr(id, "\"Name\":\"") : NULL;
+      char *name;
+      if (!nm) break;
+      n++;
+      name = json_unescape(nm + 8);
+      if (cols == 7 && row * 7 + 1 < nf && strncmp(f[row * 7], id + 6, 18) == 0 && strcmp(f[row * 7 + 1], name) == 0) same++;
+      for (const unsigned char *u = (const unsigned char *)name; *u; u++)
+        if (*u >= 0x80) {
+          non_ascii++;
+          break;
+        }
+      mojibake += contains(name, "Ã");
+      free(name);
+      row++;
+    }
+    sfcrm_string_free(b);
+  }
+  CHECK(n == 1500 && same == 1500);
+  CHECK(non_ascii > 0 && mojibake == 0);
+  csv_free(f, nf);
+  free(csv);
+  sfcrm_export_cursor_free(cur);
+  sfcrm_export_request_free(req);
+  sfcrm_client_free(c);
+}
+
+/* sfcrm_error_raw_body: the body of the failed response, never a token. A successful token
+ * response that cannot be read (it holds tokens) is not kept; an OAuth error body is, without
+ * the tokens the client holds. (BR-08's REST error array is checked in br08; the HTML 503 and
+ * Salesforce error arrays in refresh_session_and_errors.) */
+static void test_error_raw_body_never_holds_a_token(void) {
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_connection_info info;
+  bool found = false;
+  char *doc = NULL, *at = NULL, *rt = NULL, *json = NULL;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  CHECK(connect_user(c, "acc-rb", "user-rb"));
+  EXPECT_OK(sfcrm_store_load(store, "acc-rb", "user-rb", &found, &doc, &err));
+  at = json_string_field(doc, "access_token");
+  rt = json_string_field(doc, "refresh_token");
+  sfcrm_string_free(doc);
+  CHECK(at && rt && strlen(at) > 8 && strlen(rt) > 8);
+  /* a 2xx token response cut off mid-way: a typed error without the body */
+  CHECK(emulator_post("/__emulator/faults",
+                      "{\"endpoint\":\"token\",\"kind\":\"custom\",\"count\":1,\"status\":200,\"content_type\":\"application/json\","
+                      "\"body\":\"{\\\"access_token\\\":\\\"00DFAKE!LEAKED\\\",\\\"refresh_token\\\":\\\"5AepFAKELEAKED\\\",\\\"instance_url\\\":\"}") == 200);
+  {
+    sfcrm_error *e = NULL;
+    sfcrm_result rc = sfcrm_client_refresh(c, "acc-rb", "user-rb", &info, &e);
+    CHECK(rc != SFCRM_RESULT_OK && e != NULL);
+    if (rc == SFCRM_RESULT_OK) sfcrm_connection_info_clear(&info);
+    CHECK(sfcrm_error_raw_body(e) == NULL);
+    CHECK(!contains(sfcrm_error_message(e), "LEAKED"));
+    sfcrm_error_free(e);
+  }
+  CHECK(emulator_delete("/__emulator/faults") == 200);
+  /* a refused refresh: the OAuth error object is kept, and no token of this client is in it */
+  CHECK(emulator_post("/__emulator/refresh_tokens/revoke", NULL) == 200);
+  CHECK(emulator_post("/__emulator/sessions/expire", NULL) == 200);
+  {
+    sfcrm_error *e = NULL;
+    CHECK(sfcrm_client_export_page(c, "acc-rb", "user-rb", "notes", 1, 3, &json, NULL, &e) == SFCRM_RESULT_RECONNECT_REQUIRED);
+    CHECK(contains(sfcrm_error_raw_body(e), "\"error\":\"invalid_grant\""));
+    CHECK(at && rt && !contains(sfcrm_error_raw_body(e), at) && !contains(sfcrm_error_raw_body(e), rt));
+    CHECK(at && rt && !contains(sfcrm_error_message(e), at) && !contains(sfcrm_error_message(e), rt));
+    sfcrm_error_free(e);
+  }
+  free(at);
+  free(rt);
+  sfcrm_client_free(c);
+  sfcrm_store_free(store);
+}
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static int asan_selftest(void) {
@@ -2162,6 +3189,14 @@ int main(int argc, char **argv) {
     run("export_to_path_and_callback", test_export_to_path_and_callback);
     run("failure_parity", test_failure_parity);
     run("field_cases", test_field_cases);
+    run("br06_uneven_batches", test_br06_uneven_batches);
+    run("br06_short_pages_emulator", test_br06_short_pages_emulator);
+    run("br08_deep_pages_without_offset", test_br08_deep_pages_without_offset);
+    run("br12_datetimes_and_plus", test_br12_datetimes_and_plus);
+    run("br12_emulator", test_br12_emulator);
+    run("br14_unicode_byte_exact", test_br14_unicode_byte_exact);
+    run("br14_emulator", test_br14_emulator);
+    run("error_raw_body_never_holds_a_token", test_error_raw_body_never_holds_a_token);
     run("sealing_key_not_in_errors", test_sealing_key_not_in_errors);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
