@@ -221,7 +221,7 @@ pub(crate) fn decode_value(status: u16, text: String) -> Decoded<Value> {
 pub(crate) fn unreadable_json(status: u16, e: serde_json::Error, text: String) -> Error {
     Error::new(
         ErrorKind::Protocol,
-        format!("Salesforce returned an unreadable JSON body (HTTP {status})"),
+        "Salesforce returned an unreadable JSON body (cut off or not JSON)",
     )
     .with_status(status)
     .with_source(e)
