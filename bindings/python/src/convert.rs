@@ -12,6 +12,19 @@ use pyo3::types::{PyDict, PyFloat, PyList, PyString};
 use serde_json::Value;
 
 static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `decimal.Decimal` when `lossless`, imported once per interpreter (shared by [`ToPy`] and the
+/// raw-record decoder).
+pub fn decimal_class(py: Python<'_>, lossless: bool) -> PyResult<Option<Bound<'_, PyAny>>> {
+    if !lossless {
+        return Ok(None);
+    }
+    let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
+    })?;
+    Ok(Some(d.bind(py).clone()))
+}
+
 static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Converts JSON to Python; see the module docs for numbers.
@@ -24,14 +37,7 @@ pub struct ToPy<'py> {
 impl<'py> ToPy<'py> {
     /// A converter; `lossless` selects `decimal.Decimal` for every number.
     pub fn new(py: Python<'py>, lossless: bool) -> PyResult<Self> {
-        let decimal = if lossless {
-            let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-                Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
-            })?;
-            Some(d.bind(py).clone())
-        } else {
-            None
-        };
+        let decimal = decimal_class(py, lossless)?;
         Ok(ToPy { py, lossless, decimal })
     }
 

@@ -22,13 +22,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use sfcrm_core::{Error, ErrorKind};
 
 use crate::error::to_py;
-
-static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Nesting deeper than this is rejected (the core's validation stops at 128 already).
 const MAX_DEPTH: u32 = 512;
@@ -118,14 +115,7 @@ impl<'py, 'c> RawToPy<'py, 'c> {
     /// A converter; `lossless` selects `decimal.Decimal` for every number. `keys` interns object
     /// keys across calls.
     pub fn new(py: Python<'py>, lossless: bool, keys: &'c mut KeyCache) -> PyResult<Self> {
-        let decimal = if lossless {
-            let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-                Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
-            })?;
-            Some(d.bind(py).clone())
-        } else {
-            None
-        };
+        let decimal = crate::convert::decimal_class(py, lossless)?;
         Ok(RawToPy { py, decimal, keys, scratch: String::new() })
     }
 
