@@ -304,12 +304,20 @@ def targets(results: dict) -> list[str]:
             xs = ratio_by_round(runs, b, a)  # speedup of a over b = time b / time a
             return median(xs)
         checks = []
-        if runs.get("python") and runs.get("simple-salesforce"):
+        lat = size.get("latency_ms")
+        if lat:
+            # With server time per page every client waits for the org: the peer speed-up targets
+            # are about client cost and are judged on the bare emulator only.
+            for mine, peer in (("python", "simple-salesforce"), ("node", "jsforce-query")):
+                if runs.get(mine) and runs.get(peer):
+                    checks.append(f"{mine} vs {peer}: {r(mine, peer):.2f}× (server-bound; the ≥ 3× / ≥ 2× targets are "
+                                  "judged on the bare emulator above)")
+        elif runs.get("python") and runs.get("simple-salesforce"):
             v = r("python", "simple-salesforce")
             checks.append(f"Python `export` vs simple-salesforce: {v:.2f}× the records/s (target ≥ 3×) — "
                           f"{'met' if v >= 3 else 'MISSED'}")
         for peer in ("jsforce-query", "jsforce-stream"):
-            if runs.get("node") and runs.get(peer):
+            if runs.get("node") and runs.get(peer) and not lat:
                 v = r("node", peer)
                 checks.append(f"Node `export` vs {peer}: {v:.2f}× (target ≥ 2×) — {'met' if v >= 2 else 'MISSED'}")
         for c in ("rust", "c"):
@@ -332,7 +340,6 @@ def targets(results: dict) -> list[str]:
             ok = w["calls"]["api_calls"] <= w["pages"] + 1
             checks.append(f"SDK page walk: {w['calls']['api_calls']} calls for {w['pages']} pages (target ≤ pages + 1) — "
                           f"{'met' if ok else 'MISSED'}")
-        lat = size.get("latency_ms")
         lines.append(f"N = {n:,}" + (f" with {lat} ms per page" if lat else "") + ":\n" + "\n".join(f"- {c}" for c in checks))
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
