@@ -12,9 +12,10 @@ ROOT=$PWD
 OUT=$ROOT/target/bench
 mkdir -p "$OUT"
 
-# 1. Release builds: emulator, Rust clients, C API, Node addon, Python wheel.
+# 1. Release builds: emulator, Rust clients (and the sfcrm CLI), C API, Node addon, Python wheel.
 cargo build --release -q -p sf-org-emulator --bin sf-org-emulator
 cargo build --release -q -p sfcrm-bench
+cargo build --release -q -p sfcrm-cli --bin sfcrm
 cargo build --release -q -p sfcrm-ffi
 gcc -O2 -Wall -Wextra -Iinclude tests/bench/c/export.c -L target/release -lsfcrm \
     -Wl,-rpath,"$ROOT/target/release" -o "$OUT/export_c"

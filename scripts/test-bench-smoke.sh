@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke check of the benchmark harness (not a benchmark: debug builds, 4,500 contacts, one run).
-# Every client (raw, Rust, C, Python, Node, jsforce x2, simple-salesforce) must export every record
+# Every client (raw, Rust, Rust CLI, C, Python, Node, jsforce x2, simple-salesforce) must export every record
 # with ceil(N/2000) query calls; the seed replica must fail at page 12 (OFFSET 2200) after 24 calls;
 # the SDK's page walk must cost pages + 1 calls; deep pages must return full pages. Times are not
 # asserted. About 20 s once the debug builds exist (test-c/test-python/test-node build them).
@@ -12,6 +12,7 @@ mkdir -p "$OUT"
 
 cargo build -q -p sf-org-emulator --bin sf-org-emulator
 cargo build -q -p sfcrm-bench
+cargo build -q -p sfcrm-cli --bin sfcrm
 cargo build -q -p sfcrm-ffi
 gcc -O1 -Wall -Wextra -Werror -Iinclude tests/bench/c/export.c -L target/debug -lsfcrm \
     -Wl,-rpath,"$ROOT/target/debug" -o "$OUT/export_c"
@@ -29,5 +30,5 @@ VENV=$ROOT/tests/bench/.venv
 
 "$VENV/bin/python" tests/bench/run.py --smoke --sizes 4500 --runs 1 --warmup 0 \
   --deep-size 4500 --deep-pages 1,20,30 --deep-runs 1 --latency-size 4500 --latency-ms 20 \
-  --emulator-bin target/debug/sf-org-emulator --bench-bin target/debug/sfcrm-bench \
+  --emulator-bin target/debug/sf-org-emulator --bench-bin target/debug/sfcrm-bench --cli-bin target/debug/sfcrm \
   --c-bin "$OUT/export_c" --node-addon "" --python-sfcrm "$VENV/bin/python" --python-peers "$VENV/bin/python"

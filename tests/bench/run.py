@@ -25,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -125,6 +126,8 @@ def clients(a, emu: Emulator, store: Path, session: Path, n: int) -> dict[str, l
         "rust": [a.bench_bin, "stream", "--login-url", emu.login_url, "--store", str(store), "--batch-size", b],
         "rust-typed": [a.bench_bin, "stream", "--login-url", emu.login_url, "--store", str(store), "--batch-size", b,
                        "--decode", "typed"],
+        "cli": [a.python_peers, str(BENCH / "cli_export.py"), a.cli_bin, str(store.parent / "cli-store"), "bench",
+                "contacts", str(store.parent / "cli-export.ndjson")],
         "c": [a.c_bin, emu.login_url, str(store), "contacts", b],
         "python": [a.python_sfcrm, str(BENCH / "python" / "sfcrm_export.py"), emu.login_url, str(store), "contacts", b],
         "node": ["node", str(BENCH / "node" / "sfcrm_export.mjs"), emu.login_url, str(store), "contacts", b],
@@ -139,6 +142,45 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def cli_env(a, emu: Emulator) -> dict:
+    """The `sfcrm` CLI's configuration (environment variables, as its README says)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return {"SALESFORCE_CLIENT_ID": "sfcrm-demo-client", "SALESFORCE_SECRET_ID": "sfcrm-demo-secret",
+            "SALESFORCE_REDIRECT_URL": f"http://127.0.0.1:{port}/oauth/callback",
+            "SALESFORCE_LOGIN_URL": emu.login_url, "SFCRM_BATCH_SIZE": str(a.batch_size)}
+
+
+def cli_login(a, emu: Emulator, env: dict, store: Path) -> None:
+    """`sfcrm login` as a user would: it prints the authorize URL and waits on its redirect port;
+    the harness plays the browser (the emulator consents at once)."""
+    p = subprocess.Popen([a.cli_bin, "login", "--owner", "bench"], env=dict(env, SFCRM_STORE_DIR=str(store)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for line in p.stdout:
+            if line.strip().startswith("http"):
+                url = line.strip()
+                break
+        if not url:
+            raise RuntimeError(f"sfcrm login printed no URL: {p.stderr.read()[-2000:]}")
+        port = int(env["SALESFORCE_REDIRECT_URL"].split(":")[2].split("/")[0])
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with urllib.request.urlopen(url, context=emu.ssl, timeout=30) as r:
+            r.read()
+        if p.wait(timeout=30) != 0:
+            raise RuntimeError(f"sfcrm login failed: {p.stderr.read()[-2000:]}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def bench_size(a, n: int, deep: bool, latency_ms: int = 0) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"sfcrm-bench-{n}-"))
     emu = Emulator(Path(a.emulator_bin), n, work)
@@ -150,6 +192,9 @@ def bench_size(a, n: int, deep: bool, latency_ms: int = 0) -> dict:
         store, session = work / "store", work / "session.json"
         subprocess.run([a.bench_bin, "connect", "--login-url", emu.login_url, "--store", str(store),
                         "--session-out", str(session)], env=env, check=True, capture_output=True)
+        if "cli" in a.clients:
+            env.update(cli_env(a, emu))
+            cli_login(a, emu, env, work / "cli-store")
         cmds = clients(a, emu, store, session, n)
         names = list(cmds)
         runs: dict[str, list[dict]] = {k: [] for k in names}
@@ -203,6 +248,7 @@ LABELS = {
     "raw": "raw limit (reqwest, unparsed pages)",
     "rust": "sfcrm Rust core `export_stream`",
     "rust-typed": "sfcrm Rust core `export_stream` + typed decode of every record",
+    "cli": "sfcrm Rust CLI `sfcrm export --format ndjson` (whole process, file written)",
     "c": "sfcrm C API (export cursor)",
     "python": "sfcrm Python `export` iterator",
     "node": "sfcrm Node `export` async iterator",
@@ -329,7 +375,7 @@ def targets(results: dict) -> list[str]:
             v = median(ratio_by_round(runs, "rust-typed", "raw"))
             checks.append(f"rust-typed (stream + decoding every record into a struct) time / raw-limit time: "
                           f"{v:.2f} (no target: the decode is the consumer's work, shown for scale)")
-        for c in ("rust", "rust-typed", "c", "python", "node"):
+        for c in ("rust", "rust-typed", "cli", "c", "python", "node"):
             if runs.get(c):
                 calls = {x["calls"]["api_calls"] for x in runs[c]}
                 want = math.ceil(n / results["meta"]["batch_size"])
@@ -344,7 +390,7 @@ def targets(results: dict) -> list[str]:
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         rows = []
-        for c in ("rust", "c", "python", "node"):
+        for c in ("rust", "cli", "c", "python", "node"):
             if small["runs"].get(c) and big["runs"].get(c):
                 a = median([x["peak_rss_mib"] for x in small["runs"][c]])
                 b = median([x["peak_rss_mib"] for x in big["runs"][c]])
@@ -401,6 +447,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(BENCH / "results"))
     ap.add_argument("--emulator-bin", default=str(ROOT / "target" / "release" / "sf-org-emulator"))
     ap.add_argument("--bench-bin", default=str(ROOT / "target" / "release" / "sfcrm-bench"))
+    ap.add_argument("--cli-bin", default=str(ROOT / "target" / "release" / "sfcrm"))
     ap.add_argument("--c-bin", default=str(ROOT / "target" / "bench" / "export_c"))
     ap.add_argument("--node-addon", default=str(ROOT / "target" / "bench" / "sfcrm.linux-x64-gnu.node"),
                     help="sfcrm Node addon to load (NAPI_RS_NATIVE_LIBRARY_PATH); empty: the package's own")

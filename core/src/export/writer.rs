@@ -128,6 +128,19 @@ pub fn strip_attributes(value: &Value) -> Value {
     }
 }
 
+/// Removes Salesforce's `attributes` objects from `value` at every depth, in place (what
+/// [`strip_attributes`] returns a copy of).
+fn strip_attributes_in_place(value: &mut Value) {
+    match value {
+        Value::Object(obj) => {
+            obj.retain(|k, v| !is_attributes(k, v));
+            obj.values_mut().for_each(strip_attributes_in_place);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_attributes_in_place),
+        _ => {}
+    }
+}
+
 /// A record's value as CSV text: null → empty, strings as-is, numbers with their original digits,
 /// booleans `true`/`false`, nested objects/arrays as compact JSON (without `attributes`).
 pub fn csv_text(value: Option<&Value>) -> String {
@@ -194,25 +207,31 @@ impl<W: Write> RecordWriter<W> {
 
     /// Writes one record.
     pub fn write_record(&mut self, record: &Record) -> Result<()> {
-        let keep = self.keep_attributes;
-        let object = |r: &Record| -> Value {
-            if keep { Value::Object(r.clone()) } else { strip_attributes(&Value::Object(r.clone())) }
-        };
+        if let Sink::Csv(w) = &mut self.sink {
+            let cells: Vec<String> = self.columns.iter().map(|c| csv_text(lookup_path(record, c))).collect();
+            w.write_record(&cells).map_err(csv_error)?;
+            self.records += 1;
+            return Ok(());
+        }
+        self.write_json_value(Value::Object(record.clone()))
+    }
+
+    /// NDJSON/JSON output of one decoded record (`attributes` dropped here unless kept).
+    fn write_json_value(&mut self, mut value: Value) -> Result<()> {
+        if !self.keep_attributes {
+            strip_attributes_in_place(&mut value);
+        }
         match &mut self.sink {
-            Sink::Csv(w) => {
-                let cells: Vec<String> =
-                    self.columns.iter().map(|c| csv_text(lookup_path(record, c))).collect();
-                w.write_record(&cells).map_err(csv_error)?;
-            }
+            Sink::Csv(_) => unreachable!("CSV rows are written by write_record"),
             Sink::Ndjson(w) => {
-                serde_json::to_writer(&mut *w, &object(record))
+                serde_json::to_writer(&mut *w, &value)
                     .map_err(|e| Error::new(ErrorKind::Io, format!("writing NDJSON failed: {e}")))?;
                 w.write_all(b"\n").map_err(io_error)?;
             }
             Sink::Json { w, first } => {
                 w.write_all(if *first { b"\n" } else { b",\n" }).map_err(io_error)?;
                 *first = false;
-                serde_json::to_writer(&mut *w, &object(record))
+                serde_json::to_writer(&mut *w, &value)
                     .map_err(|e| Error::new(ErrorKind::Io, format!("writing JSON failed: {e}")))?;
             }
         }
@@ -225,8 +244,11 @@ impl<W: Write> RecordWriter<W> {
     /// [`RecordWriter::write_record`] writes, with string escapes as Salesforce sent them. CSV and
     /// attribute-stripping output decode the record first.
     pub fn write_raw(&mut self, record: &RawRecord) -> Result<()> {
-        if !self.keep_attributes || matches!(self.sink, Sink::Csv(_)) {
+        if matches!(self.sink, Sink::Csv(_)) {
             return self.write_record(&record.to_record()?);
+        }
+        if !self.keep_attributes {
+            return self.write_json_value(Value::Object(record.to_record()?));
         }
         let mut line = Vec::with_capacity(record.json().len() + 2);
         match &mut self.sink {
