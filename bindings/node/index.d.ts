@@ -53,6 +53,17 @@ export declare class NativeClient {
   exportStream(accountId: string, owner: string, options: ExportStreamOptions): ExportCursor
   /** Streams an export into `path` (`csv`, `ndjson` or `json`), written atomically. */
   exportToFile(accountId: string, owner: string, options: ExportStreamOptions, path: string, format: string): Promise<ExportFileSummary>
+  /**
+   * Authenticated GET of any JSON resource: a path relative to the stored `instance_url`
+   * (`/services/data/v48.0/query?q=SELECT+Id+FROM+Contact`, sent as given: the caller
+   * percent-encodes) or an absolute URL on an allowed instance host (core
+   * `Client::api_get_json`). Resolves the body as JSON text (`null` for a 204); with `lossless`
+   * every number is its exact decimal text as a string. One refresh and one retry on a 401.
+   * Errors as every call: `not_connected`, `session_expired` (a second 401), `api` (status,
+   * Salesforce's `errorCode`, raw body), `rate_limited`, `invalid_argument` (an empty path, a
+   * host outside the allow-list), ...
+   */
+  apiGet(accountId: string, owner: string, path: string, lossless?: boolean | undefined | null): Promise<string>
   /** The last `Sforce-Limit-Info` seen, or null. */
   apiUsage(): ApiUsageObject | null
   /** Request counters since this client was created. */

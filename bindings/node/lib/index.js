@@ -416,6 +416,31 @@ class Client {
     });
   }
 
+  /**
+   * Authenticated GET of any Salesforce JSON resource: `path` is relative to the connection's
+   * `instance_url` (e.g. `/services/data/v48.0/query?q=SELECT+Id+FROM+Contact+LIMIT+3`, sent as
+   * given, so percent-encode query values yourself: a literal `+` is `%2B`), or an absolute URL
+   * on an allowed instance host (e.g. a record's `attributes.url` prefixed by the instance URL).
+   * Resolves the parsed body (`null` for a 204 No Content); numbers are JavaScript numbers, or
+   * with `lossless: true` their exact decimal text as strings. An expired session is refreshed
+   * once and the request retried once (core `Client::api_get_json`).
+   * Rejects `NotConnectedError`, `SessionExpiredError` (a second 401), `ApiError` with `status`,
+   * Salesforce's `errorCode` and `rawBody` (e.g. 404 `NOT_FOUND`), `RateLimitedError`,
+   * `InvalidArgumentError` (an empty path, a host outside the allow-list: no token is sent), ...
+   * @param {ConnectionKey} key
+   * @param {string} path
+   * @param {{ lossless?: boolean }} [options]
+   * @returns {Promise<any>}
+   */
+  async apiGet(key, path, options = {}) {
+    const text = await call(() => {
+      const [a, o] = keyParts(key);
+      if (typeof path !== 'string') throw new TypeError('apiGet needs a path or URL string');
+      return this._native.apiGet(a, o, path, !!(options && options.lossless));
+    });
+    return JSON.parse(text);
+  }
+
   /** The last `Sforce-Limit-Info` seen: `{ used, limit }`, or null. */
   apiUsage() {
     return callSync(() => this._native.apiUsage());

@@ -269,6 +269,24 @@ impl NativeClient {
         })
     }
 
+    /// Authenticated GET of any JSON resource: a path relative to the stored `instance_url`
+    /// (`/services/data/v48.0/query?q=SELECT+Id+FROM+Contact`, sent as given: the caller
+    /// percent-encodes) or an absolute URL on an allowed instance host (core
+    /// `Client::api_get_json`). Resolves the body as JSON text (`null` for a 204); with `lossless`
+    /// every number is its exact decimal text as a string. One refresh and one retry on a 401.
+    /// Errors as every call: `not_connected`, `session_expired` (a second 401), `api` (status,
+    /// Salesforce's `errorCode`, raw body), `rate_limited`, `invalid_argument` (an empty path, a
+    /// host outside the allow-list), ...
+    #[napi]
+    pub async fn api_get(&self, account_id: String, owner: String, path: String, lossless: Option<bool>) -> napi::Result<String> {
+        let key = parse_key(account_id, owner)?;
+        let mut body = self.inner.api_get_json(&key, &path).await.napi()?;
+        if lossless.unwrap_or(false) {
+            crate::export::numbers_to_strings(&mut body);
+        }
+        Ok(body.to_string())
+    }
+
     /// The last `Sforce-Limit-Info` seen, or null.
     #[napi]
     pub fn api_usage(&self) -> Option<ApiUsageObject> {

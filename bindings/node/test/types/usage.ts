@@ -26,6 +26,7 @@ async function demo(): Promise<void> {
   const n: number = progress.records;
   const summary = await client.exportToFile(key, 'deals', '/tmp/deals.csv', { format: 'csv', checkpoint: token });
   const written: number = summary.records;
+  const limits: unknown = await client.apiGet(key, '/services/data/v48.0/limits', { lossless: true });
   const usage = client.apiUsage();
   const calls: number = client.apiCalls().refreshes;
   const p = paginator(10, 1, 5);
@@ -49,6 +50,6 @@ async function demo(): Promise<void> {
     delete: async () => true,
   };
   new Client({ clientId: 'a', clientSecret: 'b', redirectUri: 'https://x/cb', stateSecret: 's', forwardOrigins: ['*'] }, store);
-  void [url, already, outcome, total, next, ok, n, written, usage, calls, p];
+  void [limits, url, already, outcome, total, next, ok, n, written, usage, calls, p];
 }
 void demo;
