@@ -439,6 +439,27 @@ sfcrm_result sfcrm_client_api_usage(const struct sfcrm_client *client, bool *kno
 // Writes this client's request counters to `*out`. Non-blocking.
 sfcrm_result sfcrm_client_api_calls(const struct sfcrm_client *client, struct sfcrm_api_calls *out, struct sfcrm_error **error);
 
+// Authenticated GET of any JSON resource of the connection's org (the core's
+// `Client::api_get_json`, Python's `Client.api_get`).
+//
+// `path_or_url` is a path relative to the stored `instance_url`
+// (`/services/data/v48.0/limits`, `/services/data/v48.0/query?q=SELECT+Id+FROM+Account`) or an
+// absolute URL on an allowed instance host (`SFCRM_INSTANCE_HOSTS`; another host is
+// `SFCRM_RESULT_INVALID_ARGUMENT` and no token is sent). It is sent as given: percent-encode
+// query values yourself (a `+` inside a SOQL literal must be `%2B`, or Salesforce reads a space).
+// A `nextRecordsUrl` is fetched once, as is: no further pages are followed.
+//
+// On success `*json` receives the body as compact JSON text (owned UTF-8, free with
+// `sfcrm_string_free`; numbers keep every digit Salesforce sent, keys keep their order) and `*len`
+// its length in bytes (optional: pass NULL). An empty 2xx body (such as 204) gives `null`.
+// An expired session is refreshed once and the request retried once. Errors: a non-2xx response is
+// `SFCRM_RESULT_API` (or `SFCRM_RESULT_RATE_LIMITED`, `SFCRM_RESULT_SESSION_EXPIRED`) with the HTTP
+// status, Salesforce's `errorCode` and the raw body on the error object; a 2xx body that is not JSON
+// is `SFCRM_RESULT_PROTOCOL`; an empty path is `SFCRM_RESULT_INVALID_ARGUMENT`;
+// `SFCRM_RESULT_NOT_CONNECTED`, `SFCRM_RESULT_RECONNECT_REQUIRED`, network and store errors.
+// Blocking; thread-safe like every client function.
+sfcrm_result sfcrm_client_api_get(const struct sfcrm_client *client, const char *account_id, const char *owner, const char *path_or_url, char **json, size_t *len, struct sfcrm_error **error);
+
 // Creates an empty config (every setting unset: the core's defaults apply, required ones must be
 // set before `sfcrm_client_new`).
 sfcrm_result sfcrm_config_new(struct sfcrm_config **out, struct sfcrm_error **error);

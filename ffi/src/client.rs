@@ -1,4 +1,5 @@
-//! `sfcrm_client`: login, callback, disconnect, refresh, connection info, API usage and counts.
+//! `sfcrm_client`: login, callback, disconnect, refresh, connection info, API usage and counts, and
+//! authenticated GET of any JSON resource (`sfcrm_client_api_get`).
 //!
 //! Every call here blocks the calling thread while the operation runs on the client's runtime
 //! (see `rt.rs`): store callbacks run on `sfcrm-worker` threads meanwhile.
@@ -419,6 +420,58 @@ pub extern "C" fn sfcrm_client_api_calls(
             retries: n.retries,
             refreshes: n.refreshes,
         });
+        Ok(())
+    })
+}
+
+/// Authenticated GET of any JSON resource of the connection's org (the core's
+/// `Client::api_get_json`, Python's `Client.api_get`).
+///
+/// `path_or_url` is a path relative to the stored `instance_url`
+/// (`/services/data/v48.0/limits`, `/services/data/v48.0/query?q=SELECT+Id+FROM+Account`) or an
+/// absolute URL on an allowed instance host (`SFCRM_INSTANCE_HOSTS`; another host is
+/// `SFCRM_RESULT_INVALID_ARGUMENT` and no token is sent). It is sent as given: percent-encode
+/// query values yourself (a `+` inside a SOQL literal must be `%2B`, or Salesforce reads a space).
+/// A `nextRecordsUrl` is fetched once, as is: no further pages are followed.
+///
+/// On success `*json` receives the body as compact JSON text (owned UTF-8, free with
+/// `sfcrm_string_free`; numbers keep every digit Salesforce sent, keys keep their order) and `*len`
+/// its length in bytes (optional: pass NULL). An empty 2xx body (such as 204) gives `null`.
+/// An expired session is refreshed once and the request retried once. Errors: a non-2xx response is
+/// `SFCRM_RESULT_API` (or `SFCRM_RESULT_RATE_LIMITED`, `SFCRM_RESULT_SESSION_EXPIRED`) with the HTTP
+/// status, Salesforce's `errorCode` and the raw body on the error object; a 2xx body that is not JSON
+/// is `SFCRM_RESULT_PROTOCOL`; an empty path is `SFCRM_RESULT_INVALID_ARGUMENT`;
+/// `SFCRM_RESULT_NOT_CONNECTED`, `SFCRM_RESULT_RECONNECT_REQUIRED`, network and store errors.
+/// Blocking; thread-safe like every client function.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_client_api_get(
+    client: *const sfcrm_client,
+    account_id: *const c_char,
+    owner: *const c_char,
+    path_or_url: *const c_char,
+    json: *mut *mut c_char,
+    len: *mut usize,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        let c = ptr::handle(client, "client")?;
+        let key = key_arg(account_id, owner)?;
+        let path = ptr::str_arg(path_or_url, "path_or_url")?;
+        let json = ptr::out(json, "json")?;
+        let len = ptr::opt_out(len);
+        let core = c.client.clone();
+        let body = c.rt.block_on(async move {
+            let v = core.api_get_json(&key, &path).await?;
+            serde_json::to_vec(&v).map_err(|e| {
+                FfiError::from(sfcrm_core::Error::new(sfcrm_core::ErrorKind::Internal, e.to_string()))
+            })
+        })?;
+        // serde_json escapes every control character, so the text holds no NUL byte.
+        let (p, n) = ptr::give_bytes(body);
+        json.write(p);
+        if let Some(l) = len {
+            l.write(n);
+        }
         Ok(())
     })
 }

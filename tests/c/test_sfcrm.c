@@ -2917,6 +2917,231 @@ static void test_br12_emulator(void) {
   sfcrm_client_free(c);
 }
 
+/* ---- sfcrm_client_api_get -------------------------------------------------------------------- */
+
+/* Against the org emulator: a SOQL query through /query?q= returns records (compact JSON, the
+ * length right), an absolute instance URL works, an unknown path is an API error with status 404
+ * and Salesforce's errorCode, bad arguments leave the out-parameters untouched, an expired session
+ * is refreshed once and the call retried transparently. */
+static void test_api_get_emulator(void) {
+  static const char *QUERY = "/services/data/v48.0/query?q=SELECT+Id%2CName+FROM+Contact+ORDER+BY+Id+LIMIT+3";
+  static const char BAD_UTF8[] = {'a', (char)0xC3, (char)0x28, 0};
+  sfcrm_store *store = NULL;
+  sfcrm_client *c;
+  sfcrm_api_calls before, after;
+  char *json = NULL, *bad = (char *)0x1, url[512];
+  size_t len = 0, bad_len = 77;
+  EXPECT_OK(sfcrm_store_new_memory(&store, &err));
+  c = new_client(store);
+  sfcrm_store_free(store);
+  EXPECT_ERR(SFCRM_RESULT_NOT_CONNECTED, sfcrm_client_api_get(c, "acc-g", "user-g", QUERY, &bad, &bad_len, &err));
+  CHECK(connect_user(c, "acc-g", "user-g"));
+  EXPECT_OK(sfcrm_client_api_calls(c, &before, &err));
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-g", "user-g", QUERY, &json, &len, &err));
+  CHECK(json && strlen(json) == len);
+  CHECK(json && strncmp(json, "{\"totalSize\":3,\"done\":true,\"records\":[", 38) == 0);
+  CHECK(count_substr(json, "\"attributes\":{\"type\":\"Contact\"") == 3 && count_substr(json, "\"Name\":") == 3);
+  CHECK(json && !strchr(json, '\n') && !contains(json, "\": ")); /* compact */
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_api_calls(c, &after, &err));
+  CHECK(after.other_api == before.other_api + 1 && after.api_requests == before.api_requests + 1 && after.refreshes == before.refreshes);
+  /* an absolute URL on the instance host; len is optional */
+  snprintf(url, sizeof url, "%s%s", g_instance_url, QUERY);
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-g", "user-g", url, &json, NULL, &err));
+  CHECK(count_substr(json, "\"attributes\":{\"type\":\"Contact\"") == 3);
+  sfcrm_string_free(json);
+  json = NULL;
+  /* an unknown path: API error, status 404, errorCode NOT_FOUND; out-parameters untouched */
+  {
+    sfcrm_error *err = NULL;
+    sfcrm_result rc = sfcrm_client_api_get(c, "acc-g", "user-g", "/services/data/v48.0/no-such-resource", &bad, &bad_len, &err);
+    CHECK(rc == SFCRM_RESULT_API && sfcrm_error_code(err) == SFCRM_RESULT_API);
+    CHECK(sfcrm_error_http_status(err) == 404);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "NOT_FOUND") == 0);
+    CHECK(contains(sfcrm_error_raw_body(err), "\"errorCode\":\"NOT_FOUND\""));
+    sfcrm_error_free(err);
+  }
+  CHECK(bad == (char *)0x1 && bad_len == 77);
+  /* NULL and invalid UTF-8 arguments: nothing sent, out-parameters untouched */
+  EXPECT_OK(sfcrm_client_api_calls(c, &before, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_get(NULL, "acc-g", "user-g", QUERY, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_get(c, NULL, "user-g", QUERY, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_get(c, "acc-g", NULL, QUERY, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_get(c, "acc-g", "user-g", NULL, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_api_get(c, "acc-g", "user-g", QUERY, NULL, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_client_api_get(c, BAD_UTF8, "user-g", QUERY, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_client_api_get(c, "acc-g", BAD_UTF8, QUERY, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_client_api_get(c, "acc-g", "user-g", BAD_UTF8, &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_client_api_get((sfcrm_client *)&before, "acc-g", "user-g", QUERY, &bad, &bad_len, &err));
+  /* an empty path and a foreign host are invalid arguments (no token sent) */
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_api_get(c, "acc-g", "user-g", "", &bad, &bad_len, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_api_get(c, "acc-g", "user-g", "https://evil.example/services/data/v48.0/query?q=x", &bad, &bad_len, &err));
+  CHECK(bad == (char *)0x1 && bad_len == 77);
+  EXPECT_OK(sfcrm_client_api_calls(c, &after, &err));
+  CHECK(after.api_requests == before.api_requests && after.token_requests == before.token_requests);
+  /* the session dies: one refresh, one retry, the caller sees only the result */
+  CHECK(emulator_post("/__emulator/sessions/expire", NULL) == 200);
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-g", "user-g", QUERY, &json, &len, &err));
+  CHECK(json && strlen(json) == len && count_substr(json, "\"attributes\":{\"type\":\"Contact\"") == 3);
+  sfcrm_string_free(json);
+  json = NULL;
+  EXPECT_OK(sfcrm_client_api_calls(c, &after, &err));
+  CHECK(after.refreshes == before.refreshes + 1 && after.token_requests == before.token_requests + 1);
+  CHECK(after.api_requests == before.api_requests + 2); /* the 401 and the retry */
+  sfcrm_client_free(c);
+  EXPECT_ERR(SFCRM_RESULT_INVALID_HANDLE, sfcrm_client_api_get(c, "acc-g", "user-g", QUERY, &bad, &bad_len, &err));
+  CHECK(bad == (char *)0x1 && bad_len == 77);
+}
+
+#define APIGET_EVENT_PATH "/services/data/v59.0/sobjects/Event/00U000000000001AAA"
+#define APIGET_OPP_PATH "/services/data/v59.0/sobjects/Opportunity/006000000000001AAA"
+#define APIGET_OPP                                                                                     \
+  "{\"attributes\":{\"type\":\"Opportunity\"},\"Id\":\"006000000000001AAA\",\"Amount\":12345678901234567890.123456789," \
+  "\"Probability\":1.50,\"Tiny\":1E-7,\"Name\":\"Caf\\u00e9 \\\"Q\\\"\",\"Zeta\":null,\"Alpha\":[true,false]}"
+#define APIGET_EMPTY_PATH "/services/data/v59.0/sobjects/Event/00U000000000001AAA/empty"
+/* BR-12's SOQL with its '+' percent-encoded by the caller, as it must be */
+#define BR12_SOQL "SELECT Id FROM Account WHERE LastModifiedDate >= 2013-12-01T12:00:00+00:00"
+#define BR12_Q_ENCODED "SELECT+Id+FROM+Account+WHERE+LastModifiedDate+%3E%3D+2013-12-01T12%3A00%3A00%2B00%3A00"
+
+/* BR-12's Event, an Opportunity with long numbers, an empty 204, BR-12's query (MALFORMED_QUERY
+ * when a '+' was read as a space), BR-06's Contact query and locators; 404 NOT_FOUND otherwise. */
+static void apiget_handler(scripted_server *s, const ss_request *r, ss_reply *out) {
+  char *q = is_query_target(r->target) ? ss_param(r->target, "q", 1) : NULL;
+  if (strcmp(r->target, APIGET_EVENT_PATH) == 0) {
+    ss_json(out, 200, "%s", BR12_EVENT);
+  } else if (strcmp(r->target, APIGET_OPP_PATH) == 0) {
+    ss_json(out, 200, "%s", APIGET_OPP);
+  } else if (strcmp(r->target, APIGET_EMPTY_PATH) == 0) {
+    out->status = 204;
+  } else if (q && contains(q, "FROM Contact")) {
+    br06_handler(s, r, out);
+  } else if (q && time_then_space(q)) {
+    ss_json(out, 400, "[{\"message\":\"line 1:70 no viable alternative at character ' '\",\"errorCode\":\"MALFORMED_QUERY\"}]");
+  } else if (q) {
+    ss_json(out, 200, "{\"totalSize\":0,\"done\":true,\"records\":[]}");
+  } else {
+    br06_handler(s, r, out); /* the locators, or 404 NOT_FOUND */
+  }
+  free(q);
+}
+
+/* The request target the scripted server saw last (malloc'd) and how many it saw. */
+static char *ss_last_target(scripted_server *s, int *n) {
+  char *t = NULL;
+  pthread_mutex_lock(&s->mu);
+  *n = s->n_reqs;
+  if (s->n_reqs > 0) t = strdup(s->reqs[s->n_reqs - 1].target);
+  pthread_mutex_unlock(&s->mu);
+  return t;
+}
+
+/* Through a scripted server, the exact request line and body: BR-12 (datetimes untouched, a '%2B'
+ * in a SOQL literal sent as is, so Salesforce decodes exactly the SOQL; an unencoded '+' is the
+ * caller's MALFORMED_QUERY), BR-06's single page (done=false and nextRecordsUrl come back as is,
+ * no further request; the locator fetched on its own), every digit of a number, 204 → null. */
+static void test_api_get_scripted(void) {
+  scripted_server s;
+  sfcrm_client *c;
+  char *json = NULL, *target = NULL, *raw = NULL, *q = NULL, url[256];
+  size_t len = 0;
+  int n = 0;
+  if (!ss_start(&s, apiget_handler, NULL)) {
+    CHECK(!"scripted server started");
+    return;
+  }
+  c = scripted_client(&s, "acc-ag", "user-ag");
+  /* BR-12: the Event's datetimes and date reach C byte-exact (the body is already compact) */
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", APIGET_EVENT_PATH, &json, &len, &err));
+  CHECK(json && strcmp(json, BR12_EVENT) == 0 && len == strlen(BR12_EVENT));
+  sfcrm_string_free(json);
+  json = NULL;
+  target = ss_last_target(&s, &n);
+  CHECK(n == 1 && target && strcmp(target, APIGET_EVENT_PATH) == 0);
+  free(target);
+  pthread_mutex_lock(&s.mu);
+  CHECK(s.n_reqs == 1 && strcmp(s.reqs[0].method, "GET") == 0 && s.reqs[0].authorization &&
+        strcmp(s.reqs[0].authorization, "Bearer 00DFAKE!TOKEN1") == 0);
+  pthread_mutex_unlock(&s.mu);
+  /* BR-12: raw SOQL with "%2B" goes out exactly as given; the server decodes exactly the SOQL */
+  ss_clear(&s);
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", "/services/data/v59.0/query?q=" BR12_Q_ENCODED, &json, &len, &err));
+  CHECK(json && strcmp(json, "{\"totalSize\":0,\"done\":true,\"records\":[]}") == 0);
+  sfcrm_string_free(json);
+  json = NULL;
+  target = ss_last_target(&s, &n);
+  CHECK(n == 1 && target && strcmp(target, "/services/data/v59.0/query?q=" BR12_Q_ENCODED) == 0);
+  if (target) {
+    raw = ss_param(target, "q", 0);
+    q = ss_param(target, "q", 1);
+  }
+  CHECK(raw && contains(raw, "2013-12-01T12%3A00%3A00%2B00%3A00"));
+  CHECK(q && strcmp(q, BR12_SOQL) == 0);
+  free(target);
+  free(raw);
+  free(q);
+  /* the SDK does not re-encode a path: a raw '+' reaches Salesforce as a space (MALFORMED_QUERY) */
+  {
+    sfcrm_error *err = NULL;
+    char *untouched = (char *)0x1;
+    sfcrm_result rc = sfcrm_client_api_get(c, "acc-ag", "user-ag",
+                                           "/services/data/v59.0/query?q=SELECT+Id+FROM+Account+WHERE+LastModifiedDate+%3E%3D+2013-12-01T12:00:00+00:00",
+                                           &untouched, NULL, &err);
+    CHECK(rc == SFCRM_RESULT_API && sfcrm_error_http_status(err) == 400);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "MALFORMED_QUERY") == 0);
+    CHECK(untouched == (char *)0x1);
+    sfcrm_error_free(err);
+  }
+  /* BR-06, one page: done=false and nextRecordsUrl come back as is; no locator is followed */
+  ss_clear(&s);
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", "/services/data/v59.0/query?q=SELECT+Id%2CName+FROM+Contact+ORDER+BY+Name", &json, &len, &err));
+  {
+    char *a = br06_contact(1), *b = br06_contact(2), *want = NULL;
+    if (asprintf(&want, "{\"totalSize\":5,\"done\":false,\"nextRecordsUrl\":\"%s\",\"records\":[%s,%s]}", BR06_MORE2, a, b) < 0) want = NULL;
+    CHECK(json && want && strcmp(json, want) == 0 && len == strlen(want));
+    free(a);
+    free(b);
+    free(want);
+  }
+  sfcrm_string_free(json);
+  json = NULL;
+  CHECK(ss_count(&s) == 1);
+  /* the locator, fetched by the caller as an absolute instance URL: page 2 as is */
+  snprintf(url, sizeof url, "%s%s", s.base_url, BR06_MORE2);
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", url, &json, NULL, &err));
+  CHECK(contains(json, "\"done\":false,\"nextRecordsUrl\":\"" BR06_MORE4 "\"") && count_substr(json, "\"Id\":\"003") == 2 &&
+        contains(json, "\"Name\":\"Cy Test\"") && contains(json, "\"Name\":\"Jane Roe\""));
+  sfcrm_string_free(json);
+  json = NULL;
+  target = ss_last_target(&s, &n);
+  CHECK(n == 2 && target && strcmp(target, BR06_MORE2) == 0);
+  free(target);
+  /* numbers keep every digit, strings their escapes' meaning, keys their order */
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", APIGET_OPP_PATH, &json, &len, &err));
+  CHECK(contains(json, "\"Amount\":12345678901234567890.123456789,\"Probability\":1.50,"));
+  CHECK(json && strncmp(json, "{\"attributes\":{\"type\":\"Opportunity\"},\"Id\":", 42) == 0 &&
+        contains(json, "\"Zeta\":null,\"Alpha\":[true,false]}") && contains(json, "\"Name\":\"Café \\\"Q\\\"\""));
+  if (!contains(json, "\"Amount\":12345678901234567890.123456789,")) fprintf(stderr, "  api_get number: %s\n", json ? json : "(null)");
+  sfcrm_string_free(json);
+  json = NULL;
+  /* an empty 204 body is JSON null */
+  EXPECT_OK(sfcrm_client_api_get(c, "acc-ag", "user-ag", APIGET_EMPTY_PATH, &json, &len, &err));
+  CHECK(json && strcmp(json, "null") == 0 && len == 4);
+  sfcrm_string_free(json);
+  json = NULL;
+  /* an unknown path: 404 with Salesforce's errorCode */
+  {
+    sfcrm_error *err = NULL;
+    sfcrm_result rc = sfcrm_client_api_get(c, "acc-ag", "user-ag", "/services/data/v59.0/nothing", &json, &len, &err);
+    CHECK(rc == SFCRM_RESULT_API && sfcrm_error_http_status(err) == 404);
+    CHECK(sfcrm_error_salesforce_code(err) && strcmp(sfcrm_error_salesforce_code(err), "NOT_FOUND") == 0);
+    CHECK(json == NULL);
+    sfcrm_error_free(err);
+  }
+  sfcrm_client_free(c);
+  ss_stop(&s);
+}
+
 /* BR-14's values (UTF-8 in this source file): an en dash and Latin accents, a rocket and a
  * thumbs-up with a skin-tone modifier (2 code points), CJK, an escaped newline, HTML with &amp;. */
 #define BR14_NAME1 "Jane Roe – Café ãñõ"
@@ -3194,6 +3419,8 @@ int main(int argc, char **argv) {
     run("br08_deep_pages_without_offset", test_br08_deep_pages_without_offset);
     run("br12_datetimes_and_plus", test_br12_datetimes_and_plus);
     run("br12_emulator", test_br12_emulator);
+    run("api_get_emulator", test_api_get_emulator);
+    run("api_get_scripted", test_api_get_scripted);
     run("br14_unicode_byte_exact", test_br14_unicode_byte_exact);
     run("br14_emulator", test_br14_emulator);
     run("error_raw_body_never_holds_a_token", test_error_raw_body_never_holds_a_token);
