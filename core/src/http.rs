@@ -134,7 +134,9 @@ pub struct ApiCallCounts {
     pub token_requests: u64,
     /// POSTs to `/services/oauth2/revoke`.
     pub revoke_requests: u64,
-    /// Attempts that were retries of an earlier failed attempt (any endpoint).
+    /// Transport retries (any endpoint): attempts repeated by the retry policy after a connection
+    /// failure, a 5xx or a cut-off body. The one repeat of an API call after a 401 and a token
+    /// refresh is not one of them: it shows in `refreshes` and `api_requests`.
     pub retries: u64,
     /// Refresh-token grants sent (a subset of `token_requests`).
     pub refreshes: u64,
