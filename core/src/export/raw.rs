@@ -58,13 +58,6 @@ impl RawRecord {
         Ok(RawRecord { page: Arc::new(text), start: range.start, end: range.end })
     }
 
-    /// A record from a decoded map (serialised compactly).
-    pub fn from_record(record: &Record) -> RawRecord {
-        let text = serde_json::to_string(record).expect("a JSON map always serializes");
-        let end = text.len();
-        RawRecord { page: Arc::new(text), start: 0, end }
-    }
-
     /// The record's JSON object text, exactly as received (compact when Salesforce sent it so;
     /// see [`RawRecord::write_compact`] for a one-line form).
     pub fn json(&self) -> &str {
