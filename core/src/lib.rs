@@ -25,14 +25,15 @@ pub mod export;
 pub mod http;
 pub mod oauth;
 pub mod paginator;
+pub mod query;
 pub mod secret;
 pub mod soql;
 pub mod store;
 
 pub use client::{
-    CallbackOutcome, CallbackParams, CallbackRedirect, Client, ConnectionInfo, Disconnected, LoginRedirect, QueryOptions,
-    QueryPage,
+    CallbackOutcome, CallbackParams, CallbackRedirect, Client, ConnectionInfo, Disconnected, LoginRedirect,
 };
+pub use query::{QueryOptions, QueryPage, RawRecord, Record};
 pub use config::{Config, ConfigBuilder, ForwardOrigins, RetryPolicy};
 pub use http::{ApiCallCounts, ApiUsage};
 pub use error::{Error, ErrorKind, Result};

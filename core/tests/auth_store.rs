@@ -209,3 +209,60 @@ async fn a_foreign_refresh_finishing_during_the_wait_is_used_without_a_token_req
     );
     assert_eq!(env.emu.control().counters().token_refresh_token, 1);
 }
+
+/// A store whose `load()` answers every key with one fixed connection's document (a custom store
+/// with a broken lookup).
+struct WrongKeyStore {
+    inner: MemoryStore,
+    answer: ConnectionKey,
+}
+
+impl TokenStore for WrongKeyStore {
+    fn load<'a>(
+        &'a self,
+        _key: &'a ConnectionKey,
+    ) -> futures_util::future::BoxFuture<'a, sfcrm_core::Result<Option<ConnectionDocument>>> {
+        self.inner.load(&self.answer)
+    }
+    fn save<'a>(
+        &'a self,
+        doc: &'a ConnectionDocument,
+        expected: Option<u64>,
+    ) -> futures_util::future::BoxFuture<'a, sfcrm_core::Result<SaveOutcome>> {
+        self.inner.save(doc, expected)
+    }
+    fn delete<'a>(&'a self, key: &'a ConnectionKey) -> futures_util::future::BoxFuture<'a, sfcrm_core::Result<bool>> {
+        self.inner.delete(key)
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_loads_another_connections_document_is_a_store_error() {
+    let env = Env::start().await;
+    let victim = env.doc().await;
+    let store = Arc::new(WrongKeyStore { inner: MemoryStore::new(), answer: env.key.clone() });
+    store.inner.save(&victim, None).await.unwrap();
+    let config = emulator_config(&env.emu, &env.ecfg).build().unwrap();
+    let client = sfcrm_core::Client::new(config, store).unwrap();
+    let other = ConnectionKey::new("acc-other", "user-other");
+    for err in [
+        client.connection_info(&other).await.unwrap_err(),
+        client.refresh(&other).await.unwrap_err(),
+        client.query_page(&other, "SELECT Id FROM Contact", &QueryOptions::default()).await.unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+        assert!(err.message().contains("another connection"), "{err}");
+    }
+    // The key's own document still works through the same store.
+    assert!(client.connection_info(&env.key).await.unwrap().is_some());
+}
+
+#[test]
+fn connection_key_parse_is_the_one_key_rule() {
+    assert!(ConnectionKey::parse("acc-1", "user-1").is_ok());
+    for (a, o) in [("", "u"), ("a", ""), ("  ", "u"), ("a", "\t\n")] {
+        assert_eq!(ConnectionKey::parse(a, o).unwrap_err().kind(), ErrorKind::InvalidArgument, "{a:?}/{o:?}");
+    }
+    // Kept as given: the parts name the stored document.
+    assert_eq!(ConnectionKey::parse(" acc ", "u").unwrap().account_id, " acc ");
+}

@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sfcrm_core::client::QueryOptions;
+use sfcrm_core::QueryOptions;
 use sfcrm_core::{Client, ConnectionKey, ErrorKind, MemoryStore, RetryPolicy, TokenStore};
 use support::*;
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::{QueryOptions, QueryPage};
+use crate::query::{QueryOptions, QueryPage};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::stream::is_dead_locator;
 use crate::export::{ExportSpec, RawRecord, Record};

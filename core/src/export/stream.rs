@@ -32,9 +32,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::Client;
-use crate::client::{QueryOptions, QueryPage};
+use crate::query::{QueryOptions, QueryPage};
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::{ExportSpec, RawRecord, Record, record_id};
+use crate::export::ExportSpec;
+use crate::query::{RawRecord, Record, record_id};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, SObjectName, SalesforceId, SoqlDateTime, SoqlQuery};
 use crate::store::ConnectionKey;
 
@@ -706,6 +707,23 @@ impl ExportStream {
             Some(i) => self.progress.records - n + i as u64 + 1,
             None => self.progress.records,
         };
+        Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
+    }
+
+    /// A checkpoint right after the record at `index` of the last delivered batch (0-based):
+    /// what an iterator that stops mid-batch hands out, without passing records back.
+    /// `InvalidArgument` when `index` is outside the last batch, or the record has no usable Id
+    /// (or no SystemModstamp in incremental mode).
+    pub fn checkpoint_at(&self, index: usize) -> Result<Checkpoint> {
+        let record = self.last_batch.get(index).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "cannot checkpoint at record {index}: the last batch has {} records",
+                self.last_batch.len()
+            ))
+        })?;
+        let pos = position_of(record, self.since.is_some())
+            .map_err(|e| Error::invalid_argument(format!("cannot checkpoint after this record: {}", e.message())))?;
+        let records = self.progress.records - self.last_batch.len() as u64 + index as u64 + 1;
         Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
     }
 

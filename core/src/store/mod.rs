@@ -27,7 +27,7 @@
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 mod file;
@@ -51,9 +51,40 @@ pub struct ConnectionKey {
 }
 
 impl ConnectionKey {
-    /// A key; both parts must be non-empty (checked by the client, not here).
+    /// A key, unchecked (the client checks it with [`ConnectionKey::validate`] before any use).
+    /// Use [`ConnectionKey::parse`] to check at construction.
     pub fn new(account_id: impl Into<String>, owner: impl Into<String>) -> Self {
         ConnectionKey { account_id: account_id.into(), owner: owner.into() }
+    }
+
+    /// A checked key: the one rule for connection keys, used by the client and every binding.
+    /// Errors: `InvalidArgument` when `account_id` or `owner` is empty or only whitespace.
+    /// The parts are kept as given (not trimmed): they name the stored document.
+    pub fn parse(account_id: impl Into<String>, owner: impl Into<String>) -> Result<Self> {
+        let key = ConnectionKey::new(account_id, owner);
+        key.validate()?;
+        Ok(key)
+    }
+
+    /// Checks the rule of [`ConnectionKey::parse`] on an existing key.
+    pub fn validate(&self) -> Result<()> {
+        if self.account_id.trim().is_empty() || self.owner.trim().is_empty() {
+            return Err(Error::invalid_argument("account_id and owner must both be non-empty"));
+        }
+        Ok(())
+    }
+
+    /// `Store` error unless `doc` is this key's document: a store's `load()` that hands back
+    /// another connection's document (a bug in a custom store) must never lend user A's tokens
+    /// to user B. The client applies it to every load, whatever the store.
+    pub fn check_owns(&self, doc: &ConnectionDocument) -> Result<()> {
+        if doc.account_id != self.account_id || doc.owner != self.owner {
+            return Err(Error::store(format!(
+                "the token store's load for {self} returned the document of another connection ({}/{})",
+                doc.account_id, doc.owner
+            )));
+        }
+        Ok(())
     }
 }
 

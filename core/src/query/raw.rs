@@ -26,7 +26,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::{Record, record_id};
+use crate::query::{Record, record_id};
 use crate::soql::SalesforceId;
 
 /// One record: the exact JSON object text Salesforce sent (key order, `attributes`, number

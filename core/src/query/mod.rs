@@ -1,0 +1,48 @@
+//! Reading Salesforce query responses: the layer below the client's API calls and the exports.
+//!
+//! - [`QueryPage`]: one page of a REST query (`totalSize`, `done`, `nextRecordsUrl`, `records`)
+//!   and the transport's decoder for it ([salesforce-api.md §4]).
+//! - [`RawRecord`]: one record as the exact JSON text Salesforce sent, decoded on demand.
+//! - [`Record`]: a decoded record (a JSON object in Salesforce's key order).
+//!
+//! Query sources (today the REST cursor; parallel Id-range cursors and Bulk API 2.0 jobs next)
+//! live here and yield pages of [`RawRecord`]s.
+
+pub(crate) mod page;
+pub(crate) mod raw;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::soql::SalesforceId;
+
+pub use page::{QueryOptions, QueryPage};
+pub(crate) use page::decode_query_page;
+pub use raw::RawRecord;
+
+/// One record decoded: a JSON object in Salesforce's key order, `attributes` included, numbers
+/// with their original digits. Streams deliver [`RawRecord`]s (text); decode with
+/// [`RawRecord::to_record`].
+pub type Record = Map<String, Value>;
+
+/// The record's Id: the `Id` field when selected (any case), else the last segment of
+/// `attributes.url` (`/services/data/v48.0/sobjects/Contact/003…`). `Protocol` when neither holds
+/// a valid Id.
+pub(crate) fn record_id(record: &Record) -> Result<SalesforceId> {
+    let from_field = record
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Id"))
+        .and_then(|(_, v)| v.as_str());
+    let from_url = || {
+        record
+            .get("attributes")
+            .and_then(|a| a.get("url"))
+            .and_then(Value::as_str)
+            .and_then(|u| u.rsplit('/').next())
+    };
+    let text = from_field.or_else(from_url).ok_or_else(|| {
+        Error::new(ErrorKind::Protocol, "a record has neither an Id field nor attributes.url")
+    })?;
+    SalesforceId::new(text)
+        .map_err(|_| Error::new(ErrorKind::Protocol, format!("a record has a malformed Id {text:?}")))
+}
