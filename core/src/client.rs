@@ -29,7 +29,8 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::{QueryOptions, QueryPage, decode_query_page};
-use crate::http::{ApiCallCounts, ApiUsage, CallKind, Decoded, JsonResponse, Transport, decode_value, encode_query_value};
+use crate::http::{Decoded, JsonResponse, Transport, decode_value, encode_query_value};
+use crate::usage::{ApiCallCounts, ApiUsage, CallKind};
 use crate::oauth;
 use crate::secret::Secret;
 use crate::store::{

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::http::ApiUsage;
+use crate::usage::ApiUsage;
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

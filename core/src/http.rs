@@ -11,8 +11,6 @@
 //! - `Sforce-Limit-Info` is parsed from every response into [`ApiUsage`] [salesforce-api.md §5].
 //! - Every request is counted in [`ApiCallCounts`].
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -24,6 +22,8 @@ use serde_json::Value;
 use crate::config::{Config, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
+pub use crate::usage::{ApiCallCounts, ApiUsage, CallKind, PerAppUsage};
+use crate::usage::UsageMeter;
 
 /// Characters left as-is in a query-string value: RFC 3986 unreserved. Everything else is
 /// percent-encoded, so `+` → `%2B` and space → `%20` (field case BR-12).
@@ -36,155 +36,6 @@ pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes one query-string value (e.g. a SOQL statement for `?q=`).
 pub fn encode_query_value(v: &str) -> String {
     utf8_percent_encode(v, QUERY_VALUE).to_string()
-}
-
-/// One per-app usage entry of `Sforce-Limit-Info` (`per-app-api-usage=17/250(appName=x)`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PerAppUsage {
-    /// The connected app name.
-    pub app_name: String,
-    /// Requests used.
-    pub used: u64,
-    /// The app's limit.
-    pub limit: u64,
-}
-
-/// API usage parsed from `Sforce-Limit-Info: api-usage=10018/100000` (daily used / limit),
-/// possibly followed by `; api-bursts=1/750` and `per-app-api-usage=17/250(appName=…)`
-/// [salesforce-api.md §5].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiUsage {
-    /// API requests used in the rolling 24 h window.
-    pub used: u64,
-    /// The org's daily API request limit.
-    pub limit: u64,
-    /// `api-bursts=used/limit`, when sent.
-    pub bursts: Option<(u64, u64)>,
-    /// `per-app-api-usage` entries, when sent (old pilot orgs).
-    pub per_app: Vec<PerAppUsage>,
-    /// The header value as received.
-    pub raw: String,
-}
-
-impl ApiUsage {
-    /// Parses a `Sforce-Limit-Info` value; `None` when it holds no `api-usage=used/limit`.
-    pub fn parse(header: &str) -> Option<ApiUsage> {
-        let mut usage: Option<(u64, u64)> = None;
-        let mut bursts = None;
-        let mut per_app = Vec::new();
-        for item in header.split([';', ',']) {
-            let item = item.trim();
-            let Some((name, value)) = item.split_once('=') else {
-                continue;
-            };
-            let name = name.trim().to_ascii_lowercase();
-            let value = value.trim();
-            match name.as_str() {
-                "api-usage" => usage = parse_pair(value),
-                "api-bursts" => bursts = parse_pair(value),
-                "per-app-api-usage" => {
-                    let (pair, app) = match value.split_once('(') {
-                        Some((p, rest)) => {
-                            let inner = rest.trim_end_matches(')');
-                            let app = inner.strip_prefix("appName=").unwrap_or(inner);
-                            (p, app.to_owned())
-                        }
-                        None => (value, String::new()),
-                    };
-                    if let Some((used, limit)) = parse_pair(pair) {
-                        per_app.push(PerAppUsage {
-                            app_name: app,
-                            used,
-                            limit,
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        let (used, limit) = usage?;
-        Some(ApiUsage {
-            used,
-            limit,
-            bursts,
-            per_app,
-            raw: header.to_owned(),
-        })
-    }
-}
-
-fn parse_pair(v: &str) -> Option<(u64, u64)> {
-    let (a, b) = v.split_once('/')?;
-    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
-}
-
-/// Counts of HTTP requests made by one [`crate::Client`] (and its clones) since it was created.
-/// Read with [`crate::Client::api_calls`]; subtract two snapshots to cost one operation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ApiCallCounts {
-    /// Requests to the instance (every attempt, retries included): what the org's daily API quota counts.
-    pub api_requests: u64,
-    /// Of which `query` / `queryAll` requests.
-    pub query: u64,
-    /// Of which `nextRecordsUrl` (query locator) requests.
-    pub query_more: u64,
-    /// Of which other API requests.
-    pub other_api: u64,
-    /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
-    pub token_requests: u64,
-    /// POSTs to `/services/oauth2/revoke`.
-    pub revoke_requests: u64,
-    /// Transport retries (any endpoint): attempts repeated by the retry policy after a connection
-    /// failure, a 5xx or a cut-off body. The one repeat of an API call after a 401 and a token
-    /// refresh is not one of them: it shows in `refreshes` and `api_requests`.
-    pub retries: u64,
-    /// Refresh-token grants sent (a subset of `token_requests`).
-    pub refreshes: u64,
-}
-
-impl std::ops::Sub for ApiCallCounts {
-    type Output = ApiCallCounts;
-    fn sub(self, o: ApiCallCounts) -> ApiCallCounts {
-        ApiCallCounts {
-            api_requests: self.api_requests.saturating_sub(o.api_requests),
-            query: self.query.saturating_sub(o.query),
-            query_more: self.query_more.saturating_sub(o.query_more),
-            other_api: self.other_api.saturating_sub(o.other_api),
-            token_requests: self.token_requests.saturating_sub(o.token_requests),
-            revoke_requests: self.revoke_requests.saturating_sub(o.revoke_requests),
-            retries: self.retries.saturating_sub(o.retries),
-            refreshes: self.refreshes.saturating_sub(o.refreshes),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Counters {
-    api_requests: AtomicU64,
-    query: AtomicU64,
-    query_more: AtomicU64,
-    other_api: AtomicU64,
-    token_requests: AtomicU64,
-    revoke_requests: AtomicU64,
-    retries: AtomicU64,
-    refreshes: AtomicU64,
-}
-
-/// What a request is, for counting and for its retry rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    /// `GET …/query` or `…/queryAll`.
-    Query,
-    /// `GET nextRecordsUrl`.
-    QueryMore,
-    /// Any other API request to the instance.
-    OtherApi,
-    /// `POST /services/oauth2/token` with the authorization_code grant.
-    TokenCode,
-    /// `POST /services/oauth2/token` with the refresh_token grant.
-    TokenRefresh,
-    /// `POST /services/oauth2/revoke`.
-    Revoke,
 }
 
 /// A successful JSON response.
@@ -236,8 +87,7 @@ pub struct Transport {
     retry: RetryPolicy,
     request_timeout: Duration,
     token_timeout: Duration,
-    counters: Counters,
-    last_usage: Mutex<Option<ApiUsage>>,
+    usage: UsageMeter,
 }
 
 impl std::fmt::Debug for Transport {
@@ -273,74 +123,27 @@ impl Transport {
             retry: config.retry(),
             request_timeout: config.request_timeout(),
             token_timeout: config.token_timeout(),
-            counters: Counters::default(),
-            last_usage: Mutex::new(None),
+            usage: UsageMeter::default(),
         })
     }
 
     /// A snapshot of the request counters.
     pub fn calls(&self) -> ApiCallCounts {
-        let c = &self.counters;
-        ApiCallCounts {
-            api_requests: c.api_requests.load(Ordering::Relaxed),
-            query: c.query.load(Ordering::Relaxed),
-            query_more: c.query_more.load(Ordering::Relaxed),
-            other_api: c.other_api.load(Ordering::Relaxed),
-            token_requests: c.token_requests.load(Ordering::Relaxed),
-            revoke_requests: c.revoke_requests.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            refreshes: c.refreshes.load(Ordering::Relaxed),
-        }
+        self.usage.calls()
     }
 
     /// The last `Sforce-Limit-Info` seen on any response.
     pub fn last_usage(&self) -> Option<ApiUsage> {
-        self.last_usage.lock().map(|g| g.clone()).unwrap_or(None)
+        self.usage.last_usage()
     }
 
-    /// Records that a refresh grant is being sent.
     fn count(&self, kind: CallKind, retry: bool) {
-        let c = &self.counters;
-        if retry {
-            c.retries.fetch_add(1, Ordering::Relaxed);
-        }
-        match kind {
-            CallKind::Query => {
-                c.api_requests.fetch_add(1, Ordering::Relaxed);
-                c.query.fetch_add(1, Ordering::Relaxed);
-            }
-            CallKind::QueryMore => {
-                c.api_requests.fetch_add(1, Ordering::Relaxed);
-                c.query_more.fetch_add(1, Ordering::Relaxed);
-            }
-            CallKind::OtherApi => {
-                c.api_requests.fetch_add(1, Ordering::Relaxed);
-                c.other_api.fetch_add(1, Ordering::Relaxed);
-            }
-            CallKind::TokenCode => {
-                c.token_requests.fetch_add(1, Ordering::Relaxed);
-            }
-            CallKind::TokenRefresh => {
-                c.token_requests.fetch_add(1, Ordering::Relaxed);
-                c.refreshes.fetch_add(1, Ordering::Relaxed);
-            }
-            CallKind::Revoke => {
-                c.revoke_requests.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.usage.count(kind, retry);
     }
 
     fn note_usage(&self, headers: &HeaderMap) -> Option<ApiUsage> {
-        let usage = headers
-            .get("sforce-limit-info")
-            .and_then(|v| v.to_str().ok())
-            .and_then(ApiUsage::parse);
-        if let Some(u) = &usage
-            && let Ok(mut g) = self.last_usage.lock()
-        {
-            *g = Some(u.clone());
-        }
-        usage
+        self.usage
+            .note_limit_info(headers.get("sforce-limit-info").and_then(|v| v.to_str().ok()))
     }
 
     /// Authenticated GET returning JSON, with the retry policy for idempotent requests.
@@ -866,26 +669,6 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limit_info_variants() {
-        let u = ApiUsage::parse("api-usage=10018/100000").unwrap();
-        assert_eq!((u.used, u.limit, u.bursts), (10018, 100000, None));
-        let u = ApiUsage::parse("api-usage=25/5000; api-bursts=1/750").unwrap();
-        assert_eq!(u.bursts, Some((1, 750)));
-        let u = ApiUsage::parse("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)")
-            .unwrap();
-        assert_eq!(
-            u.per_app,
-            vec![PerAppUsage {
-                app_name: "sample-app".into(),
-                used: 17,
-                limit: 250
-            }]
-        );
-        assert!(ApiUsage::parse("garbage").is_none());
-        assert!(ApiUsage::parse("api-usage=x/y").is_none());
-    }
 
     #[test]
     fn query_encoding_br12() {

@@ -10,7 +10,8 @@
 //! - [`store`]: the pluggable [`TokenStore`] (compare-and-swap on a version), in-memory and file stores,
 //!   and sealing of token fields with XChaCha20-Poly1305.
 //! - [`oauth`]: authorize URL, signed state (HS256), PKCE S256, token/refresh/revoke requests.
-//! - [`http`]: the transport: retries with backoff, error-body parsing, `Sforce-Limit-Info`, API call counts.
+//! - [`usage`]: `Sforce-Limit-Info` ([`ApiUsage`]) and the request counters ([`ApiCallCounts`]).
+//! - [`http`]: the transport: retries with backoff, error-body parsing, response reading.
 //! - [`client`]: [`Client`]: login, callback, disconnect, refresh coordination, authenticated API calls.
 //! - [`soql`]: identifier validation and literal escaping; the only way SOQL text is built.
 //! - [`paginator`]: the seed's pagination object, bit-for-bit for valid inputs.
@@ -29,13 +30,14 @@ pub mod query;
 pub mod secret;
 pub mod soql;
 pub mod store;
+pub mod usage;
 
 pub use client::{
     CallbackOutcome, CallbackParams, CallbackRedirect, Client, ConnectionInfo, Disconnected, LoginRedirect,
 };
 pub use query::{QueryOptions, QueryPage, RawRecord, Record};
 pub use config::{Config, ConfigBuilder, ForwardOrigins, RetryPolicy};
-pub use http::{ApiCallCounts, ApiUsage};
+pub use usage::{ApiCallCounts, ApiUsage, PerAppUsage};
 pub use error::{Error, ErrorKind, Result};
 pub use secret::Secret;
 pub use store::{

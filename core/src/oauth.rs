@@ -20,7 +20,8 @@ use url::Url;
 
 use crate::config::{Config, ForwardOrigins, Origin};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{CallKind, Transport, encode_query_value};
+use crate::http::{Transport, encode_query_value};
+use crate::usage::CallKind;
 use crate::secret::Secret;
 use crate::store::ConnectionKey;
 

@@ -30,7 +30,7 @@ pub struct ApiUsage {
 }
 
 impl ApiUsage {
-    pub(crate) fn from_core(u: &sfcrm_core::http::ApiUsage) -> Self {
+    pub(crate) fn from_core(u: &sfcrm_core::ApiUsage) -> Self {
         ApiUsage { used: u.used, limit: u.limit, bursts: u.bursts, raw: u.raw.clone() }
     }
 }
