@@ -1,0 +1,25 @@
+//! SOQL text, built safely: the only way the SDK produces a query string (seed defect D16).
+//!
+//! Identifiers (sObject names, field paths) cannot be quoted or escaped in SOQL, so they are
+//! validated against Salesforce's naming rules and refused otherwise
+//! ([`crate::ErrorKind::InvalidIdentifier`], naming the offending identifier). Literals are typed ([`SoqlValue`]): strings are escaped with
+//! backslashes (SOQL has no `''` doubling), Ids are checked as 15/18 alphanumerics, dates and
+//! datetimes are validated and rendered unquoted in UTC. The [`SoqlQuery`] builder only accepts
+//! these validated pieces, so no caller string reaches the query text unchecked.
+//!
+//! Salesforce facts used here come from `salesforce-api.md` §4 (datetime formats, COUNT(), OFFSET)
+//! and §8 (literal escapes, identifier rules).
+//!
+//! Files: `ident.rs` ([`SObjectName`], [`FieldPath`], [`SalesforceId`]), `literal.rs` (escaping,
+//! [`SoqlValue`]), `temporal.rs` ([`SoqlDate`], [`SoqlDateTime`] and the calendar), `builder.rs`
+//! ([`Condition`], [`LikePattern`], [`SoqlQuery`]).
+
+mod builder;
+mod ident;
+mod literal;
+mod temporal;
+
+pub use builder::{CmpOp, Condition, Direction, LikePattern, MAX_OFFSET, SoqlQuery};
+pub use ident::{FieldPath, SObjectName, SalesforceId};
+pub use literal::{SoqlValue, escape_like, escape_literal, quote_literal};
+pub use temporal::{SoqlDate, SoqlDateTime};
