@@ -574,10 +574,8 @@ async fn transport_faults_are_retried_with_backoff() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Api);
     assert_eq!(e.status(), Some(503));
-    assert_eq!(
-        e.message(),
-        "Salesforce returned an HTML error page (HTTP 503)"
-    );
+    assert_eq!(e.message(), "Salesforce returned an HTML error page");
+    assert_eq!(e.to_string(), "Salesforce returned an HTML error page (HTTP 503)");
     assert!(e.raw_body().is_some());
 }
 

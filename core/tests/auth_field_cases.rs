@@ -654,10 +654,8 @@ async fn html_503_then_success_is_retried_honouring_retry_after() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Api);
     assert_eq!(e.status(), Some(503));
-    assert_eq!(
-        e.message(),
-        "Salesforce returned an HTML error page (HTTP 503)"
-    );
+    assert_eq!(e.message(), "Salesforce returned an HTML error page");
+    assert_eq!(e.to_string(), "Salesforce returned an HTML error page (HTTP 503)");
     assert!(e.raw_body().unwrap().contains("down"));
     assert_eq!(srv.remaining(), 0);
     assert_eq!(client.api_calls().api_requests, 8);
