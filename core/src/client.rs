@@ -29,7 +29,7 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::{QueryOptions, QueryPage, decode_query_page};
-use crate::http::{Decoded, JsonResponse, Transport, decode_value, encode_query_value};
+use crate::http::{Decoded, Transport, decode_value, encode_query_value};
 use crate::usage::{ApiCallCounts, ApiUsage, CallKind};
 use crate::oauth;
 use crate::secret::Secret;
@@ -742,7 +742,7 @@ impl Client {
         headers: &[(&str, String)],
         kind: CallKind,
         decode: fn(u16, String) -> Decoded<T>,
-    ) -> Result<JsonResponse<T>> {
+    ) -> Result<T> {
         let doc = self.load_usable(key).await?;
         let url = self.resolve(&doc, target)?;
         let transport = &self.inner.transport;
@@ -791,10 +791,8 @@ impl Client {
     /// `instance_url` (e.g. `/services/data/v48.0/sobjects`) or an absolute URL on an allowed
     /// instance host. An empty 2xx body (204) is `Value::Null`. One refresh + one retry on 401.
     pub async fn api_get_json(&self, key: &ConnectionKey, path_or_url: &str) -> Result<Value> {
-        Ok(self
-            .authed_get(key, path_or_url, &[], CallKind::OtherApi, decode_value)
-            .await?
-            .body)
+        self.authed_get(key, path_or_url, &[], CallKind::OtherApi, decode_value)
+            .await
     }
 
     /// `GET /services/data/{version}/query?q=…` (or `queryAll` with `include_deleted`), the SOQL
@@ -819,10 +817,8 @@ impl Client {
             self.inner.config.data_path(),
             encode_query_value(soql)
         );
-        let resp = self
-            .authed_get(key, &path, &headers, CallKind::Query, decode_query_page)
-            .await?;
-        Ok(resp.body)
+        self.authed_get(key, &path, &headers, CallKind::Query, decode_query_page)
+            .await
     }
 
     /// `GET nextRecordsUrl` as-is (relative to `instance_url`, no version rewrite). On a 401 the
@@ -836,10 +832,8 @@ impl Client {
         opts: &QueryOptions,
     ) -> Result<QueryPage> {
         let headers = self.query_headers(opts)?;
-        let resp = self
-            .authed_get(key, next_records_url, &headers, CallKind::QueryMore, decode_query_page)
-            .await?;
-        Ok(resp.body)
+        self.authed_get(key, next_records_url, &headers, CallKind::QueryMore, decode_query_page)
+            .await
     }
 }
 

@@ -9,9 +9,11 @@
 //! - [`error`]: the single [`Error`] type with an [`ErrorKind`], HTTP status, Salesforce `errorCode`.
 //! - [`store`]: the pluggable [`TokenStore`] (compare-and-swap on a version), in-memory and file stores,
 //!   and sealing of token fields with XChaCha20-Poly1305.
-//! - [`oauth`]: authorize URL, signed state (HS256), PKCE S256, token/refresh/revoke requests.
+//! - `oauth` (internal): authorize URL, signed state (HS256), PKCE S256, token/refresh/revoke requests.
 //! - [`usage`]: `Sforce-Limit-Info` ([`ApiUsage`]) and the request counters ([`ApiCallCounts`]).
-//! - [`http`]: the transport: retries with backoff, error-body parsing, response reading.
+//! - `http` (internal): the transport: retries with backoff, error-body parsing, response reading.
+//! - [`protocol`]: the few OAuth and transport steps that are useful on their own (state
+//!   verification, token grants, error-body parsing), for hosts and tests.
 //! - [`client`]: [`Client`]: login, callback, disconnect, refresh coordination, authenticated API calls.
 //! - [`soql`]: identifier validation and literal escaping; the only way SOQL text is built.
 //! - [`paginator`]: the seed's pagination object, bit-for-bit for valid inputs.
@@ -23,9 +25,10 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod export;
-pub mod http;
-pub mod oauth;
+pub(crate) mod http;
+pub(crate) mod oauth;
 pub mod paginator;
+pub mod protocol;
 pub mod query;
 pub mod secret;
 pub mod soql;

@@ -1,7 +1,7 @@
 //! What the org's API quota sees: `Sforce-Limit-Info` ([`ApiUsage`]) and this client's request
 //! counters ([`ApiCallCounts`]).
 //!
-//! Depends on nothing else in the crate: the transport feeds it (one [`UsageMeter`] per
+//! Depends on nothing else in the crate: the transport feeds it (one `UsageMeter` per
 //! [`crate::Client`]), errors carry an [`ApiUsage`], and the client reads both back.
 
 use std::sync::Mutex;
@@ -129,7 +129,7 @@ impl std::ops::Sub for ApiCallCounts {
 
 /// What a request is, for counting and for its retry rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
+pub(crate) enum CallKind {
     /// `GET …/query` or `…/queryAll`.
     Query,
     /// `GET nextRecordsUrl`.

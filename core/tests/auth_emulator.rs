@@ -11,7 +11,7 @@ use sf_org_emulator::{Consent, Emulator, EmulatorConfig, Endpoint, Fault, FaultK
 use sfcrm_core::store::{SealingKeyring, TokenStore};
 use sfcrm_core::{
     CallbackOutcome, CallbackParams, Client, ErrorKind, FileStore, MemoryStore, QueryOptions,
-    SealedStore, oauth,
+    SealedStore, protocol,
 };
 use support::*;
 
@@ -749,9 +749,9 @@ async fn no_token_secret_or_code_appears_in_errors_debug_output_or_logs() {
     out.push(format!("{login:?}"));
     let params = authorize(&login.url).await;
     secrets.push(params.code.clone().unwrap());
-    let claims = oauth::verify_state(&config, params.state.as_deref()).unwrap();
+    let claims = protocol::verify_state(&config, params.state.as_deref()).unwrap();
     secrets.push(
-        oauth::pkce_verifier(config.state_secret(), &claims.nonce)
+        protocol::pkce_verifier(config.state_secret(), &claims.nonce)
             .expose()
             .to_owned(),
     );

@@ -6,10 +6,9 @@ mod support;
 use std::sync::Arc;
 
 use reqwest::StatusCode;
-use sfcrm_core::http::{Transport, api_error};
+use sfcrm_core::protocol::{self, Transport, api_error};
 use sfcrm_core::{
     CallbackOutcome, CallbackParams, Client, ErrorKind, MemoryStore, QueryOptions, TokenStore,
-    oauth,
 };
 use support::*;
 
@@ -129,7 +128,7 @@ async fn br_01_reused_authorization_code_is_an_oauth_error_and_keeps_the_session
         r#"{"error":"invalid_grant","error_description":"expired authorization code"}"#,
     )]);
     let t = Transport::new(client.config()).unwrap();
-    let e = oauth::exchange_code(
+    let e = protocol::exchange_code(
         &t,
         client.config(),
         "aPrxFAKECODE001",
@@ -440,7 +439,7 @@ async fn br_15_oauth_object_vs_rest_arrays() {
         ),
     ]);
     let t = Transport::new(client.config()).unwrap();
-    let e = oauth::refresh_grant(
+    let e = protocol::refresh_grant(
         &t,
         client.config(),
         &sfcrm_core::Secret::new("5AepFAKEREFRESH1"),
@@ -509,7 +508,7 @@ async fn br_17_empty_bodies_204_success_and_empty_401() {
         .unwrap();
     assert!(v.is_null(), "204: no JSON decode attempt, no error");
     let t = Transport::new(client.config()).unwrap();
-    let e = oauth::refresh_grant(&t, client.config(), &sfcrm_core::Secret::new("x"))
+    let e = protocol::refresh_grant(&t, client.config(), &sfcrm_core::Secret::new("x"))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OAuth);

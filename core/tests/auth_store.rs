@@ -177,9 +177,9 @@ async fn a_foreign_refresh_finishing_during_the_wait_is_used_without_a_token_req
     let store = env.store.clone();
     let finisher = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let transport = sfcrm_core::http::Transport::new(&config).unwrap();
+        let transport = sfcrm_core::protocol::Transport::new(&config).unwrap();
         let cur = store.load(&key).await.unwrap().unwrap();
-        let tok = sfcrm_core::oauth::refresh_grant(
+        let tok = sfcrm_core::protocol::refresh_grant(
             &transport,
             &config,
             cur.token.refresh_token.as_ref().unwrap(),

@@ -142,7 +142,7 @@ async fn custom_namespaced_sobject_exports_exactly() {
 /// the time it received it, in milliseconds since the epoch, as a string like Salesforce's.
 #[test]
 fn a_token_response_without_issued_at_gets_the_receipt_time_in_ms() {
-    use sfcrm_core::oauth::TokenResponse;
+    use sfcrm_core::protocol::TokenResponse;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let t = TokenResponse::from_json(&serde_json::json!({"access_token":"00DFAKE!TOKEN2","instance_url":"https://acme.my.salesforce.example","token_type":"Bearer"}))
         .unwrap();

@@ -146,7 +146,7 @@ impl HostPattern {
 }
 
 /// True for `localhost`, 127.0.0.0/8 and `::1` (with or without brackets).
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     if h.eq_ignore_ascii_case("localhost") {
         return true;

@@ -46,7 +46,8 @@ use crate::secret::Secret;
 
 pub use builder::ConfigBuilder;
 pub use env::ENV_VARIABLES;
-pub use hosts::{ForwardOrigins, HostPattern, Origin, is_loopback_host};
+pub use hosts::{ForwardOrigins, HostPattern, Origin};
+pub(crate) use hosts::is_loopback_host;
 
 /// Default OAuth scopes (the seed's `SALESFORCE_AUTH_SCOPES`).
 pub const DEFAULT_SCOPES: &str = "api id web refresh_token";

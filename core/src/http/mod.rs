@@ -26,38 +26,26 @@ use crate::config::{Config, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 use crate::usage::UsageMeter;
-pub use crate::usage::{ApiCallCounts, ApiUsage, CallKind, PerAppUsage};
+use crate::usage::{ApiCallCounts, ApiUsage, CallKind};
 
 use error_body::token_endpoint_error;
 pub use error_body::{ParsedErrorBody, api_error, parse_error_body};
 use response::{ReadFailure, decode_token_body, read_response};
 pub(crate) use response::{Decoded, decode_value, unreadable_json};
 pub use response::{MAX_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES};
-use retry::next_wait;
-pub use retry::{backoff, parse_retry_after};
+use retry::{backoff, next_wait};
 
 /// Characters left as-is in a query-string value: RFC 3986 unreserved. Everything else is
 /// percent-encoded, so `+` → `%2B` and space → `%20` (field case BR-12).
-pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
 
 /// Percent-encodes one query-string value (e.g. a SOQL statement for `?q=`).
-pub fn encode_query_value(v: &str) -> String {
+pub(crate) fn encode_query_value(v: &str) -> String {
     utf8_percent_encode(v, QUERY_VALUE).to_string()
-}
-
-/// A successful JSON response.
-#[derive(Debug)]
-pub struct JsonResponse<T = Value> {
-    /// HTTP status (2xx).
-    pub status: u16,
-    /// Parsed body (`Value::Null` for an empty 2xx body such as 204).
-    pub body: T,
-    /// Parsed `Sforce-Limit-Info`, if sent.
-    pub usage: Option<ApiUsage>,
 }
 
 /// The shared HTTP transport. See the module docs.
@@ -79,7 +67,7 @@ impl std::fmt::Debug for Transport {
 
 /// What one GET attempt produced, before retry decisions.
 enum Attempt<T> {
-    Done(Result<JsonResponse<T>>),
+    Done(Result<T>),
     Retry {
         error: Error,
         retry_after: Option<Duration>,
@@ -112,7 +100,7 @@ impl Transport {
     }
 
     /// The last `Sforce-Limit-Info` seen on any response.
-    pub fn last_usage(&self) -> Option<ApiUsage> {
+    pub(crate) fn last_usage(&self) -> Option<ApiUsage> {
         self.usage.last_usage()
     }
 
@@ -135,7 +123,7 @@ impl Transport {
         headers: &[(&str, String)],
         kind: CallKind,
         decode: fn(u16, String) -> Decoded<T>,
-    ) -> Result<JsonResponse<T>> {
+    ) -> Result<T> {
         let mut attempt: u32 = 0;
         loop {
             self.usage.count(kind, attempt > 0);
@@ -186,11 +174,7 @@ impl Transport {
         let status = r.status;
         if status.is_success() {
             return match decode(status.as_u16(), r.text) {
-                Decoded::Body(body) => Attempt::Done(Ok(JsonResponse {
-                    status: status.as_u16(),
-                    body,
-                    usage,
-                })),
+                Decoded::Body(body) => Attempt::Done(Ok(body)),
                 Decoded::Retry(error) => Attempt::Retry { error, retry_after: None },
                 Decoded::Fail(error) => Attempt::Done(Err(error)),
             };
@@ -212,16 +196,16 @@ impl Transport {
     /// retry would present a rotated-out token, which revokes the whole token family
     /// [salesforce-api.md §2 RTR].
     ///
-    /// Returns the parsed JSON body for a 2xx (`Value::Null` when empty). Errors are
+    /// Returns the parsed JSON body of a 2xx (`Value::Null` when empty). Errors are
     /// `ErrorKind::OAuth` with `oauth_error` / `oauth_error_description` / status for every error
     /// body shape (`Api` for a 5xx/429 without an OAuth error object); the raw body is kept aside
     /// for error responses only (never for a 2xx, which holds tokens).
-    pub async fn post_form(
+    pub(crate) async fn post_form(
         &self,
         url: &str,
         form: &[(&str, &str)],
         kind: CallKind,
-    ) -> Result<JsonResponse> {
+    ) -> Result<Value> {
         self.post_form_until(url, form, kind, None).await
     }
 
@@ -229,13 +213,13 @@ impl Transport {
     /// `token_timeout`, which covers connecting) before `deadline`. The refresh grant passes the end of its refresh lease:
     /// an attempt that outlived the lease could race another process that took the lease over,
     /// and two uses of one refresh token under rotation revoke the whole token family.
-    pub async fn post_form_until(
+    pub(crate) async fn post_form_until(
         &self,
         url: &str,
         form: &[(&str, &str)],
         kind: CallKind,
         deadline: Option<Instant>,
-    ) -> Result<JsonResponse> {
+    ) -> Result<Value> {
         let body = form_encode(form);
         let mut attempt: u32 = 0;
         let resp = loop {
@@ -271,10 +255,8 @@ impl Transport {
             Err(ReadFailure::TooLarge(e)) => return Err(e),
             Err(ReadFailure::Cut(cut)) => return Err(cut.token_error()),
         };
-        let status = r.status.as_u16();
         if r.status.is_success() {
-            let body = decode_token_body(status, &r.text)?;
-            return Ok(JsonResponse { status, body, usage });
+            return decode_token_body(r.status.as_u16(), &r.text);
         }
         // Not retried even when unavailable (5xx): the grant may have been processed (see above).
         Err(token_endpoint_error(r.status, &r.content_type, r.text, usage, r.retry_after))
@@ -326,7 +308,7 @@ fn innermost_cause(e: &reqwest::Error) -> String {
 }
 
 /// `application/x-www-form-urlencoded` body (space → `+`, everything else per the spec).
-pub fn form_encode(form: &[(&str, &str)]) -> String {
+fn form_encode(form: &[(&str, &str)]) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in form {
         s.append_pair(k, v);
@@ -335,7 +317,7 @@ pub fn form_encode(form: &[(&str, &str)]) -> String {
 }
 
 /// The URL without its query (for logs: a query may hold SOQL with customer data).
-pub fn redact_url(url: &str) -> String {
+fn redact_url(url: &str) -> String {
     match url.split_once('?') {
         Some((base, _)) => format!("{base}?…"),
         None => url.to_owned(),

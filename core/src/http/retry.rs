@@ -9,7 +9,7 @@ use crate::config::RetryPolicy;
 
 /// Full-jitter exponential backoff: random in `0..=min(max, initial * 2^attempt)`; a server's
 /// `Retry-After` wins when present (capped by `max_backoff`).
-pub fn backoff(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
+pub(crate) fn backoff(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
     if let Some(ra) = retry_after {
         return ra.min(policy.max_backoff);
     }
@@ -37,7 +37,7 @@ pub(crate) fn next_wait(policy: &RetryPolicy, attempt: u32, retry_after: Option<
 }
 
 /// `Retry-After` as delay-seconds or an HTTP-date.
-pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));

@@ -16,7 +16,7 @@ mod state;
 mod token;
 
 pub use redirect::{
-    AUTH_NOT_INITIATED, MISSING_FORWARD_URL, append_query, authorize_url, check_forward_url, error_redirect,
+    AUTH_NOT_INITIATED, authorize_url, check_forward_url, error_redirect,
     success_redirect,
 };
 pub use state::{INVALID_STATE, STATE_LEEWAY_SECS, StateClaims, pkce_challenge, pkce_verifier, sign_state, verify_state};

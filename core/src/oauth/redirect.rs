@@ -84,7 +84,7 @@ pub fn check_forward_url(config: &Config, forward_url: Option<&str>) -> Result<S
 }
 
 /// Appends `pairs` to `url`'s query: `?` when it has none, `&` otherwise, before any fragment.
-pub fn append_query(url: &str, pairs: &[(&str, &str)]) -> String {
+fn append_query(url: &str, pairs: &[(&str, &str)]) -> String {
     let (base, fragment) = match url.find('#') {
         Some(i) => (&url[..i], Some(&url[i..])),
         None => (url, None),

@@ -104,10 +104,10 @@ pub async fn exchange_code(
         ("redirect_uri", config.redirect_uri()),
         ("code_verifier", verifier.expose()),
     ];
-    let resp = transport
+    let body = transport
         .post_form(&token_url(config), &form, CallKind::TokenCode)
         .await?;
-    TokenResponse::from_json(&resp.body)
+    TokenResponse::from_json(&body)
 }
 
 /// Refresh-token grant [salesforce-api.md §2]. Errors: `OAuth` (`invalid_grant` means the
@@ -134,10 +134,10 @@ pub async fn refresh_grant_until(
         ("client_id", config.client_id()),
         ("client_secret", config.client_secret().expose()),
     ];
-    let resp = transport
+    let body = transport
         .post_form_until(&token_url(config), &form, CallKind::TokenRefresh, deadline)
         .await?;
-    TokenResponse::from_json(&resp.body)
+    TokenResponse::from_json(&body)
 }
 
 /// `POST {login_url}/services/oauth2/revoke` with `token=…` [salesforce-api.md §3]. A refresh token

@@ -6,7 +6,7 @@
 use sfcrm_core::QueryPage;
 use sfcrm_core::export::Record;
 use sfcrm_core::export::{ExportFormat, RawRecord, RecordBatch, RecordWriter};
-use sfcrm_core::http::{api_error, parse_error_body};
+use sfcrm_core::protocol::{api_error, parse_error_body};
 use sfcrm_core::soql::{FieldPath, SObjectName, escape_like, escape_literal};
 use sfcrm_core::{Config, ConnectionDocument, ConnectionKey};
 
@@ -203,9 +203,9 @@ fn state_config() -> Config {
 pub fn state(data: &[u8]) {
     let config = state_config();
     let text = String::from_utf8_lossy(data);
-    assert!(sfcrm_core::oauth::verify_state(&config, Some(&text)).is_err(), "forged state accepted: {text:?}");
+    assert!(sfcrm_core::protocol::verify_state(&config, Some(&text)).is_err(), "forged state accepted: {text:?}");
     let key = ConnectionKey::new("acc-1", "user-1");
-    let (token, claims) = sfcrm_core::oauth::sign_state(&config, &key, "https://app.acme.example/x").unwrap();
+    let (token, claims) = sfcrm_core::protocol::sign_state(&config, &key, "https://app.acme.example/x").unwrap();
     let mut bytes = token.into_bytes();
     for pair in data.chunks(2) {
         if pair.len() == 2 && !bytes.is_empty() {
@@ -214,7 +214,7 @@ pub fn state(data: &[u8]) {
         }
     }
     let mutated = String::from_utf8_lossy(&bytes);
-    if let Ok(c) = sfcrm_core::oauth::verify_state(&config, Some(&mutated)) {
+    if let Ok(c) = sfcrm_core::protocol::verify_state(&config, Some(&mutated)) {
         assert_eq!(c, claims, "mutated state verified to other claims");
     }
 }

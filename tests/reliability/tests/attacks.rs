@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sf_org_emulator::{Emulator, EmulatorConfig};
-use sfcrm_core::oauth::StateClaims;
+use sfcrm_core::protocol::StateClaims;
 use sfcrm_core::{CallbackOutcome, CallbackParams, Client, ConnectionKey, ErrorKind, MemoryStore, TokenStore};
 use sfcrm_reliability::env::{FORWARD_URL, STATE_SECRET, authorize, emulator_config, test_config};
 

@@ -66,7 +66,7 @@ async fn measured<T>(f: impl std::future::Future<Output = T>) -> (T, u128, u64) 
     (r, t.elapsed().as_millis(), rss::peak_kib().saturating_sub(base))
 }
 
-/// The body cap (128 MiB, `sfcrm_core::http::MAX_RESPONSE_BYTES`) must keep memory bounded: a
+/// The body cap (128 MiB, `sfcrm_core::protocol::MAX_RESPONSE_BYTES`) must keep memory bounded: a
 /// 1 GiB body may not raise peak RSS by more than this.
 const RSS_BUDGET_KIB: u64 = 200 * 1024;
 
