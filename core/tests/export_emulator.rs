@@ -232,6 +232,46 @@ async fn a_stream_resumes_from_a_checkpoint_token() {
 }
 
 #[tokio::test]
+async fn checkpoint_at_an_index_of_the_last_batch_resumes_right_after_that_record() {
+    let env = env_with(1_200, 10).await;
+    let spec = ExportSpec::builtin("contacts").unwrap();
+    let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()).batch_size(500));
+    let none_yet = s.checkpoint_at(0).unwrap_err();
+    assert_eq!(none_yet.kind(), ErrorKind::InvalidArgument, "no batch delivered yet");
+    let first = ids(&s.next_batch().await.unwrap().unwrap().to_records().unwrap());
+    let second = ids(&s.next_batch().await.unwrap().unwrap().to_records().unwrap());
+    assert_eq!((first.len(), second.len()), (500, 500));
+
+    // In range: 500 delivered before the batch + index + 1, positioned on that record.
+    let cp = s.checkpoint_at(99).unwrap();
+    assert_eq!(cp.records(), 500 + 99 + 1);
+    assert_eq!(cp.last_id(), Some(second[99].as_str()));
+    assert_eq!(s.checkpoint_at(0).unwrap().records(), 501);
+    assert_eq!(s.checkpoint_at(499).unwrap(), s.checkpoint(), "the last index is the batch's checkpoint");
+    // Out of range: the last batch has indices 0..500 only.
+    for index in [500, usize::MAX] {
+        assert_eq!(s.checkpoint_at(index).unwrap_err().kind(), ErrorKind::InvalidArgument, "{index}");
+    }
+    drop(s);
+
+    // Resuming (through the token) continues with the record right after index 99.
+    let token = cp.to_token();
+    let resume = ExportRequest::new(spec).batch_size(500).resume_from(Checkpoint::from_token(&token).unwrap());
+    let mut r = env.client.export_stream(&env.key, resume);
+    let mut rest = Vec::new();
+    while let Some(b) = r.next_batch().await.unwrap() {
+        rest.extend(ids(&b.to_records().unwrap()));
+    }
+    assert_eq!(rest[0], second[100]);
+    assert_eq!(rest[..400], second[100..]);
+    assert_eq!(rest.len(), 1_200 - 600);
+    assert_eq!(r.progress().records, 1_200);
+    assert_eq!(r.progress().total_size, Some(1_200));
+    let all: HashSet<&String> = first.iter().chain(&second[..100]).chain(&rest).collect();
+    assert_eq!(all.len(), 1_200, "every record exactly once");
+}
+
+#[tokio::test]
 async fn incremental_since_returns_the_touched_records_and_resumes() {
     let env = env_with(2_000, 10).await;
     let spec = ExportSpec::custom("Contact", &["Name", "SystemModstamp"]).unwrap();

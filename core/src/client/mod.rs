@@ -36,7 +36,7 @@ struct Inner {
     locks: std::sync::Mutex<HashMap<ConnectionKey, Arc<tokio::sync::Mutex<()>>>>,
     holder: String,
     /// COUNT results and keyset anchors of `export_page` (see export/page.rs).
-    export_cache: crate::export::ExportCache,
+    export_cache: crate::query::cache::QueryCache,
 }
 
 /// A held per-connection lock; see [`Client::lock_connection`].
@@ -110,7 +110,7 @@ impl Client {
     }
 
     /// The export page cache (COUNT and anchors), shared by this client's clones only.
-    pub(crate) fn export_cache(&self) -> &crate::export::ExportCache {
+    pub(crate) fn export_cache(&self) -> &crate::query::cache::QueryCache {
         &self.inner.export_cache
     }
 

@@ -12,18 +12,23 @@
 //! - [`RecordWriter`] and [`crate::Client::export_to_writer`] / [`crate::Client::export_to_path`]:
 //!   CSV, NDJSON and JSON output with exact strings and numbers.
 
+mod batch;
+mod checkpoint;
 mod page;
+mod request;
 mod sink;
 mod spec;
 mod stream;
 mod writer;
 
-pub use page::{ExportPage, PageRequest};
 pub use crate::query::{RawRecord, Record};
-pub(crate) use page::ExportCache;
+pub use batch::{Progress, RecordBatch};
+pub use checkpoint::Checkpoint;
+pub use page::{ExportPage, PageRequest};
+pub use request::ExportRequest;
 pub use sink::ExportSummary;
 pub use spec::{BUILTIN_TYPES, ExportSpec, UNKNOWN_TYPE_MESSAGE};
-pub use stream::{CancelHandle, Checkpoint, ExportRequest, ExportStream, Progress, RecordBatch};
+pub use stream::{CancelHandle, ExportStream};
 pub use writer::{
     ExportFormat, RecordWriter, csv_text, flatten_record, flatten_record_present, lookup_path,
     strip_attributes,

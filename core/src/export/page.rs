@@ -22,25 +22,23 @@
 //! No query ever carries OFFSET > 2000 (Salesforce refuses it, [salesforce-api.md §4]).
 //!
 //! The COUNT (`SELECT COUNT() FROM X [WHERE filter]`) is cached per (connection, sObject, filter)
-//! for `count_cache_ttl` (D15). Anchors are kept with it; they are dropped when a refreshed COUNT
-//! differs (records were added or removed, so positions moved). Pages are therefore consistent
-//! with each other while the data does not change, like any OFFSET/keyset paging.
-
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! for `count_cache_ttl` (D15, `query/cache.rs`). Anchors are kept with it; they are dropped when
+//! a refreshed COUNT differs (records were added or removed, so positions moved). Pages are
+//! therefore consistent with each other while the data does not change, like any OFFSET/keyset
+//! paging.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::query::{QueryOptions, QueryPage};
+use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::stream::is_dead_locator;
-use crate::export::{ExportSpec, RawRecord, Record};
+use crate::export::ExportSpec;
 use crate::paginator::{Pagination, paginate};
+use crate::query::cache::{CacheConnection, CacheKey};
+use crate::query::rest::is_dead_locator;
+use crate::query::{QueryOptions, QueryPage, RawRecord, Record};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, MAX_OFFSET, SalesforceId, SoqlQuery};
 use crate::store::ConnectionKey;
-use crate::Client;
 
 /// Which page to export: the seed's `page` and `limit` query parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,101 +79,20 @@ impl ExportPage {
     }
 }
 
-// ---- the COUNT and anchor cache -------------------------------------------------------------
-
-/// Anchors kept per (connection, sObject, filter) before the map is reset.
-const MAX_ANCHORS: usize = 100_000;
-/// Cache entries kept before expired ones are swept (and, if still full, all are dropped).
-const MAX_ENTRIES: usize = 4096;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CacheKey {
-    login_url: String,
-    client_id: String,
-    account_id: String,
-    owner: String,
-    sobject: String,
-    filter: String,
-}
-
-pub(crate) struct CacheEntry {
-    count: u64,
-    fetched: Instant,
-    /// index of the next record → Id of the record just before it.
-    anchors: BTreeMap<u64, SalesforceId>,
-}
-
-/// The COUNT and anchor cache of one [`Client`] (its clones share it; other clients never do).
-pub(crate) type ExportCache = Mutex<HashMap<CacheKey, CacheEntry>>;
-
-fn cache(client: &Client) -> std::sync::MutexGuard<'_, HashMap<CacheKey, CacheEntry>> {
-    client.export_cache().lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Client {
-    fn export_cache_key(&self, key: &ConnectionKey, spec: &ExportSpec) -> Result<CacheKey> {
-        Ok(CacheKey {
-            login_url: self.config().login_url().to_string(),
-            client_id: self.config().client_id().to_string(),
-            account_id: key.account_id.clone(),
-            owner: key.owner.clone(),
-            sobject: spec.sobject().as_str().to_ascii_lowercase(),
-            filter: spec.filter_key()?,
-        })
-    }
-
-    /// The COUNT for `spec`, from the cache when younger than `count_cache_ttl`.
-    async fn export_count(
-        &self,
-        key: &ConnectionKey,
-        spec: &ExportSpec,
-        ck: &CacheKey,
-        opts: &QueryOptions,
-        calls: &mut u32,
-    ) -> Result<u64> {
-        let ttl: Duration = self.config().count_cache_ttl();
-        if let Some(e) = cache(self).get(ck)
-            && e.fetched.elapsed() < ttl
-        {
-            return Ok(e.count);
+    fn cache_connection<'a>(&'a self, key: &'a ConnectionKey) -> CacheConnection<'a> {
+        CacheConnection {
+            login_url: self.config().login_url(),
+            client_id: self.config().client_id(),
+            account_id: &key.account_id,
+            owner: &key.owner,
         }
-        let mut q = SoqlQuery::count(spec.sobject().clone());
-        if let Some(f) = spec.filter() {
-            q = q.filter(f.clone());
-        }
-        let page = self.query_page(key, &q.to_soql()?, opts).await?;
-        *calls += 1;
-        let count = page.total_size;
-        let mut c = cache(self);
-        if c.len() >= MAX_ENTRIES {
-            c.retain(|_, e| e.fetched.elapsed() < ttl);
-            if c.len() >= MAX_ENTRIES {
-                c.clear();
-            }
-        }
-        match c.get_mut(ck) {
-            Some(e) => {
-                if e.count != count {
-                    e.anchors.clear();
-                }
-                e.count = count;
-                e.fetched = Instant::now();
-            }
-            None => {
-                c.insert(ck.clone(), CacheEntry { count, fetched: Instant::now(), anchors: BTreeMap::new() });
-            }
-        }
-        Ok(count)
     }
 
     /// Forgets the cached COUNT and anchors of every export of this connection (e.g. after the
     /// host changed data and wants fresh totals immediately).
     pub fn invalidate_export_cache(&self, key: &ConnectionKey) {
-        let login = self.config().login_url().to_string();
-        let client_id = self.config().client_id().to_string();
-        cache(self).retain(|k, _| {
-            !(k.login_url == login && k.client_id == client_id && k.account_id == key.account_id && k.owner == key.owner)
-        });
+        self.export_cache().invalidate_connection(self.cache_connection(key));
     }
 
     /// One page of `spec` in the seed's body (see the module docs for the queries and their cost).
@@ -184,10 +101,15 @@ impl Client {
     /// `RateLimited`, `Api` with Salesforce's errorCode, `Network`, …); `InvalidArgument` for a page
     /// so deep that its index overflows.
     pub async fn export_page(&self, key: &ConnectionKey, spec: &ExportSpec, req: PageRequest) -> Result<ExportPage> {
-        let opts = QueryOptions { include_deleted: false, batch_size: self.config().batch_size() };
-        let ck = self.export_cache_key(key, spec)?;
-        let mut calls = 0u32;
-        let total = self.export_count(key, spec, &ck, &opts, &mut calls).await?;
+        let mut q = PageQueries {
+            client: self,
+            key,
+            spec,
+            ck: CacheKey::new(self.cache_connection(key), spec.sobject(), spec.filter_key()?),
+            opts: QueryOptions { include_deleted: false, batch_size: self.config().batch_size() },
+            calls: 0,
+        };
+        let total = q.count().await?;
         let pagination = paginate(total, req.page, req.limit);
         let mut data = Vec::new();
         if pagination.has_data() {
@@ -195,10 +117,10 @@ impl Client {
                 .start_index()
                 .ok_or_else(|| Error::invalid_argument(format!("page {} is out of range", req.page)))?;
             let limit = req.limit.filter(|n| *n > 0).map(|_| pagination.per_page);
-            let raw = self.fetch_window(key, spec, &ck, &opts, start, limit, total, &mut calls).await?;
+            let raw = q.window(start, limit, total).await?;
             data = raw.iter().map(RawRecord::to_record).collect::<Result<Vec<_>>>()?;
         }
-        Ok(ExportPage { data, pagination, api_calls: calls })
+        Ok(ExportPage { data, pagination, api_calls: q.calls })
     }
 
     /// Convenience for the seed's route: `type_name` is checked first (`UnknownExportType`, no
@@ -207,123 +129,141 @@ impl Client {
         let spec = ExportSpec::builtin(type_name)?;
         self.export_page(key, &spec, req).await
     }
+}
 
-    /// Records `start .. start+limit` (all from `start` when `limit` is `None`) in Id order.
-    #[allow(clippy::too_many_arguments)]
-    async fn fetch_window(
-        &self,
-        key: &ConnectionKey,
-        spec: &ExportSpec,
-        ck: &CacheKey,
-        opts: &QueryOptions,
-        start: u64,
-        limit: Option<u64>,
-        total: u64,
-        calls: &mut u32,
-    ) -> Result<Vec<RawRecord>> {
+/// The queries of one `export_page` call: the connection, the spec, its cache key and options,
+/// and the count of requests made.
+struct PageQueries<'a> {
+    client: &'a Client,
+    key: &'a ConnectionKey,
+    spec: &'a ExportSpec,
+    ck: CacheKey,
+    opts: QueryOptions,
+    calls: u32,
+}
+
+impl PageQueries<'_> {
+    /// The COUNT for the spec, from the cache when younger than `count_cache_ttl`.
+    async fn count(&mut self) -> Result<u64> {
+        let ttl = self.client.config().count_cache_ttl();
+        if let Some(count) = self.client.export_cache().fresh_count(&self.ck, ttl) {
+            return Ok(count);
+        }
+        let mut q = SoqlQuery::count(self.spec.sobject().clone());
+        if let Some(f) = self.spec.filter() {
+            q = q.filter(f.clone());
+        }
+        let page = self.query(&q).await?;
+        self.client.export_cache().store_count(&self.ck, page.total_size, ttl);
+        Ok(page.total_size)
+    }
+
+    async fn query(&mut self, q: &SoqlQuery) -> Result<QueryPage> {
+        let page = self.client.query_page(self.key, &q.to_soql()?, &self.opts).await?;
+        self.calls += 1;
+        Ok(page)
+    }
+
+    /// `SELECT … FROM X [WHERE filter] [AND Id > 'after'] ORDER BY Id ASC`, no fields yet.
+    fn base(&self, after: Option<&SalesforceId>) -> Result<SoqlQuery> {
         let id_field = FieldPath::new("Id")?;
-        let base = |after: Option<&SalesforceId>| {
-            let mut q = SoqlQuery::new(spec.sobject().clone());
-            if let Some(f) = spec.filter() {
-                q = q.filter(f.clone());
-            }
-            if let Some(a) = after {
-                q = q.filter(Condition::cmp(id_field.clone(), CmpOp::Gt, a.clone()));
-            }
-            q.order_by(id_field.clone(), Direction::Asc)
-        };
+        let mut q = SoqlQuery::new(self.spec.sobject().clone());
+        if let Some(f) = self.spec.filter() {
+            q = q.filter(f.clone());
+        }
+        if let Some(a) = after {
+            q = q.filter(Condition::cmp(id_field.clone(), CmpOp::Gt, a.clone()));
+        }
+        Ok(q.order_by(id_field, Direction::Asc))
+    }
 
-        // Where to start: plain OFFSET in the first 2000 records, else the nearest anchor.
-        let (mut at, mut anchor): (u64, Option<SalesforceId>) = if start <= MAX_OFFSET {
+    /// Where a read of record `start` begins: `(index, Id before it)` within 2000 records of
+    /// `start`. Plain OFFSET in the first 2000 records, else the nearest anchor, then hops of
+    /// 2001 records (recording anchors). `None` when a hop finds fewer records than counted (the
+    /// page is past the end now).
+    async fn start_of(&mut self, start: u64) -> Result<Option<(u64, Option<SalesforceId>)>> {
+        let (mut at, mut anchor) = if start <= MAX_OFFSET {
             (0, None)
         } else {
-            cache(self)
-                .get(ck)
-                .and_then(|e| e.anchors.range(..=start).next_back().map(|(p, id)| (*p, Some(id.clone()))))
-                .unwrap_or((0, None))
+            let nearest = self.client.export_cache().nearest_anchor(&self.ck, start);
+            nearest.map_or((0, None), |(p, id)| (p, Some(id)))
         };
-
-        // Hop towards `start`, 2001 records per query, recording anchors.
         while start - at > MAX_OFFSET {
-            let q = base(anchor.as_ref()).select(id_field.clone()).limit(1).offset(MAX_OFFSET);
-            let page = self.query_page(key, &q.to_soql()?, opts).await?;
-            *calls += 1;
+            let q = self.base(anchor.as_ref())?.select(FieldPath::new("Id")?).limit(1).offset(MAX_OFFSET);
+            let page = self.query(&q).await?;
             let Some(rec) = page.records.first() else {
-                return Ok(Vec::new()); // fewer records than counted: the page is past the end now
+                return Ok(None);
             };
             let id = rec.id()?;
             at += MAX_OFFSET + 1;
-            record_anchor(self, ck, at, &id);
+            self.client.export_cache().record_anchor(&self.ck, at, &id);
             anchor = Some(id);
         }
+        Ok(Some((at, anchor)))
+    }
 
+    /// Records `start .. start+limit` (all from `start` when `limit` is `None`) in Id order.
+    async fn window(&mut self, start: u64, limit: Option<u64>, total: u64) -> Result<Vec<RawRecord>> {
+        let Some((at, mut anchor)) = self.start_of(start).await? else {
+            return Ok(Vec::new());
+        };
         let mut out: Vec<RawRecord> = Vec::new();
         let mut offset = start - at;
         let wanted = limit.unwrap_or(u64::MAX);
         let expected = limit.map_or(total.saturating_sub(start), |n| n.min(total.saturating_sub(start)));
         loop {
-            let remaining = wanted - out.len() as u64;
-            let mut q = base(anchor.as_ref()).select_all(spec.fields().iter().cloned());
+            let mut q = self.base(anchor.as_ref())?.select_all(self.spec.fields().iter().cloned());
             if limit.is_some() {
-                q = q.limit(remaining);
+                q = q.limit(wanted - out.len() as u64);
             }
             q = q.offset(offset);
             let used_offset = offset > 0;
-            let mut page: QueryPage = self.query_page(key, &q.to_soql()?, opts).await?;
-            *calls += 1;
+            let page = self.query(&q).await?;
             let before = out.len();
-            let mut lost_locator: Option<Error> = None;
-            loop {
-                out.append(&mut page.records);
-                if page.done || out.len() as u64 >= wanted {
-                    break;
-                }
-                let Some(url) = page.next_records_url.take() else {
-                    return Err(Error::new(ErrorKind::Protocol, "a query result has done=false but no nextRecordsUrl"));
-                };
-                match self.query_more(key, &url, opts).await {
-                    Ok(p) => page = p,
-                    // The locator died with the session (the client has refreshed already) or on
-                    // its own [salesforce-api.md §4 "Cursors"]: continue by keyset below.
-                    Err(e) if is_dead_locator(&e) => lost_locator = Some(e),
-                    Err(e) => return Err(e),
-                }
-                *calls += 1;
-                if lost_locator.is_some() {
-                    break;
-                }
-            }
+            let lost_locator = self.follow(page, &mut out, wanted).await?;
             out.truncate(wanted.min(usize::MAX as u64) as usize);
             let got_now = out.len() - before;
             if let Some(e) = lost_locator {
                 if got_now == 0 {
                     return Err(e); // no progress since the last (re)start: never loop
                 }
-                anchor = Some(out.last().expect("non-empty").id()?);
-                offset = 0;
-                continue;
+            } else if !(used_offset && got_now > 0 && (out.len() as u64) < expected) {
+                break;
             }
-            // Salesforce's docs leave open whether an OFFSET query continues past its first
-            // batch [salesforce-api.md §4 "OFFSET"]: if it stopped short, continue by keyset.
-            if used_offset && got_now > 0 && (out.len() as u64) < expected {
-                anchor = Some(out.last().expect("non-empty").id()?);
-                offset = 0;
-                continue;
-            }
-            break;
+            // The locator died, or (Salesforce's docs leave open whether an OFFSET query continues
+            // past its first batch [salesforce-api.md §4 "OFFSET"]) it stopped short: continue by
+            // keyset after the last record received.
+            anchor = Some(out.last().expect("non-empty").id()?);
+            offset = 0;
         }
         if let Some(last) = out.last() {
-            record_anchor(self, ck, start + out.len() as u64, &last.id()?);
+            self.client.export_cache().record_anchor(&self.ck, start + out.len() as u64, &last.id()?);
         }
         Ok(out)
     }
-}
 
-fn record_anchor(client: &Client, ck: &CacheKey, position: u64, id: &SalesforceId) {
-    if let Some(e) = cache(client).get_mut(ck) {
-        if e.anchors.len() >= MAX_ANCHORS {
-            e.anchors.clear();
+    /// Appends `page` and the pages after it (`nextRecordsUrl`, D2) to `out` until `done` or
+    /// `wanted` records. Returns the error when a locator died on the way (its session expired
+    /// and was refreshed, or `INVALID_QUERY_LOCATOR` [salesforce-api.md §4 "Cursors"]): the
+    /// caller continues by keyset.
+    async fn follow(&mut self, mut page: QueryPage, out: &mut Vec<RawRecord>, wanted: u64) -> Result<Option<Error>> {
+        loop {
+            out.append(&mut page.records);
+            if page.done || out.len() as u64 >= wanted {
+                return Ok(None);
+            }
+            let Some(url) = page.next_records_url.take() else {
+                return Err(Error::new(ErrorKind::Protocol, "a query result has done=false but no nextRecordsUrl"));
+            };
+            match self.client.query_more(self.key, &url, &self.opts).await {
+                Ok(p) => page = p,
+                Err(e) if is_dead_locator(&e) => {
+                    self.calls += 1;
+                    return Ok(Some(e));
+                }
+                Err(e) => return Err(e),
+            }
+            self.calls += 1;
         }
-        e.anchors.insert(position, id.clone());
     }
 }

@@ -95,11 +95,6 @@ impl ExportSpec {
         self.filter.as_ref()
     }
 
-    /// True when the fields include the plain field `name` (ignoring case).
-    pub(crate) fn has_field(&self, name: &str) -> bool {
-        self.fields.iter().any(|f| f.is_field(name))
-    }
-
     /// A stable text identifying the filter (for cache keys); empty without a filter.
     pub(crate) fn filter_key(&self) -> Result<String> {
         match &self.filter {

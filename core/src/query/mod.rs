@@ -4,12 +4,21 @@
 //!   and the transport's decoder for it ([salesforce-api.md §4]).
 //! - [`RawRecord`]: one record as the exact JSON text Salesforce sent, decoded on demand.
 //! - [`Record`]: a decoded record (a JSON object in Salesforce's key order).
+//! - Query sources (`source.rs`: the `QuerySource` seam and the `RecordQuery` every source reads;
+//!   `rest.rs`: the REST cursor, today's only source; parallel Id-range cursors and Bulk API 2.0
+//!   jobs next) yield batches of [`RawRecord`]s with the keyset `Position` (`position.rs`) to
+//!   resume after.
+//! - `cache.rs`: the COUNT and keyset-anchor cache of `export_page`.
 //!
-//! Query sources (today the REST cursor; parallel Id-range cursors and Bulk API 2.0 jobs next)
-//! live here and yield pages of [`RawRecord`]s.
+//! Nothing here knows the client or the exports: sources reach Salesforce through the
+//! `QueryApi` calls the client provides.
 
+pub(crate) mod cache;
 pub(crate) mod page;
+pub(crate) mod position;
 pub(crate) mod raw;
+pub(crate) mod rest;
+pub(crate) mod source;
 
 use serde_json::{Map, Value};
 
@@ -19,6 +28,7 @@ use crate::soql::SalesforceId;
 pub use page::{QueryOptions, QueryPage};
 pub(crate) use page::decode_query_page;
 pub use raw::RawRecord;
+pub(crate) use position::Position;
 
 /// One record decoded: a JSON object in Salesforce's key order, `attributes` included, numbers
 /// with their original digits. Streams deliver [`RawRecord`]s (text); decode with
