@@ -27,10 +27,7 @@ pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
 pub use request::ExportRequest;
 pub use sink::ExportSummary;
-pub use spec::{BUILTIN_TYPES, ExportSpec, UNKNOWN_TYPE_MESSAGE};
+pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE};
 pub use stream::{CancelHandle, ExportStream};
-pub use writer::{
-    ExportFormat, RecordWriter, csv_text, flatten_record, flatten_record_present, lookup_path,
-    strip_attributes,
-};
+pub use writer::{ExportFormat, RecordWriter, flatten_record, flatten_record_present};
 

@@ -7,9 +7,6 @@ use crate::soql::{Condition, FieldPath, SObjectName};
 /// including its wording, because callers match on it).
 pub const UNKNOWN_TYPE_MESSAGE: &str = "Please provide valid type. Example contacts and deals";
 
-/// The built-in export types, as the seed's `GET /export/:type` accepted them.
-pub const BUILTIN_TYPES: [&str; 3] = ["contacts", "deals", "notes"];
-
 /// An export specification: the sObject, the fields selected (validated [`FieldPath`]s, kept in
 /// the order given) and an optional WHERE condition.
 ///

@@ -55,7 +55,7 @@ fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 
 /// The value at a dotted path (`Account.Owner.Name`) through nested parent objects, looked up
 /// case-insensitively. A null (or missing) parent gives `None`, as does a missing field.
-pub fn lookup_path<'a>(record: &'a Record, path: &FieldPath) -> Option<&'a Value> {
+fn lookup_path<'a>(record: &'a Record, path: &FieldPath) -> Option<&'a Value> {
     let mut segments = path.segments();
     let first = segments.next()?;
     let mut current = get_ci(record, first)?;
@@ -115,7 +115,7 @@ fn is_attributes(key: &str, value: &Value) -> bool {
 
 /// A copy of `value` without Salesforce's `attributes` objects, at every depth (parents and
 /// child-query records included).
-pub fn strip_attributes(value: &Value) -> Value {
+fn strip_attributes(value: &Value) -> Value {
     match value {
         Value::Object(obj) => Value::Object(
             obj.iter()
@@ -143,7 +143,7 @@ fn strip_attributes_in_place(value: &mut Value) {
 
 /// A record's value as CSV text: null → empty, strings as-is, numbers with their original digits,
 /// booleans `true`/`false`, nested objects/arrays as compact JSON (without `attributes`).
-pub fn csv_text(value: Option<&Value>) -> String {
+fn csv_text(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),

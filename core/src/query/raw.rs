@@ -125,7 +125,7 @@ impl RawRecord {
     }
 
     /// True when both records are the same slice of the same page (not merely equal text).
-    pub fn same_as(&self, other: &RawRecord) -> bool {
+    pub(crate) fn same_as(&self, other: &RawRecord) -> bool {
         Arc::ptr_eq(&self.page, &other.page) && self.start == other.start && self.end == other.end
     }
 }
