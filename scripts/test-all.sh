@@ -19,6 +19,7 @@ run() {
   if "$@"; then echo "::: $name ok ($(( $(date +%s) - t0 )) s)"; else echo "::: $name FAILED"; status=1; fi
 }
 run "setup" scripts/setup.sh
+run "contract" scripts/check-contract.sh   # tests/contract/ equals ../shared/contract (when present)
 run "rust" scripts/test-rust.sh
 for lang in c python node; do
   [ -x "scripts/test-$lang.sh" ] && run "$lang" "scripts/test-$lang.sh"

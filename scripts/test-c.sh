@@ -98,7 +98,9 @@ test -n "$SF_ORG_EMULATOR_LOGIN_URL" && test -n "$SF_ORG_EMULATOR_INSTANCE_URL"
 echo "emulator: $SF_ORG_EMULATOR_LOGIN_URL (instance $SF_ORG_EMULATOR_INSTANCE_URL)"
 
 # -- C tests ------------------------------------------------------------------------------------
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Iexamples/c "-DSFCRM_EXPECTED_VERSION=\"$EXPECTED_VERSION\"")
+# SFCRM_REPO_ROOT: where the tests read repository files (tests/contract/, bindings/*.json) from.
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Iexamples/c "-DSFCRM_EXPECTED_VERSION=\"$EXPECTED_VERSION\""
+        "-DSFCRM_REPO_ROOT=\"$ROOT\"")
 SRCS=(tests/c/test_sfcrm.c examples/c/mini_http.c)
 
 run_suite() { # name, command...; requires the closing "N passed, 0 failed" line

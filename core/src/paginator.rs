@@ -12,7 +12,7 @@
 //!          offsetValue: offset < items ? offset : 0 };
 //! ```
 //! [`paginate`] gives the same object for every valid input (checked against
-//! `shared/contract/paginator-seed-vectors.json`), with the two documented divergences of seed
+//! `tests/contract/paginator-seed-vectors.json`), with the two documented divergences of seed
 //! defect D14:
 //! - zero records with no per-page value gives `total_pages: 0` (the seed's `0/0` is `NaN`,
 //!   serialised as `null`);

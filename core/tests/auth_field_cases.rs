@@ -1,4 +1,4 @@
-//! Field cases from shared/contract/field-cases.md that touch the auth / transport surface, each
+//! Field cases from tests/contract/field-cases.md that touch the auth / transport surface, each
 //! reproduced exactly with a scripted loopback server (both "hosts" of a case are that server).
 
 mod support;

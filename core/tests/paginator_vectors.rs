@@ -1,4 +1,4 @@
-//! The seed paginator vectors (shared/contract/paginator-seed-vectors.json): every case must
+//! The seed paginator vectors (tests/contract/paginator-seed-vectors.json): every case must
 //! equal the seed's output, except the documented D14 divergences, which are asserted as such.
 
 use std::path::PathBuf;
@@ -6,16 +6,10 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use sfcrm_core::paginator::{PageArg, paginate};
 
+/// The vendored copy in the repository (tests/contract/, kept equal to ../shared/contract by
+/// scripts/check-contract.sh), found from this crate's manifest, not the working directory.
 fn vectors_path() -> PathBuf {
-    let file = "paginator-seed-vectors.json";
-    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/contract").join(file);
-    if default.exists() {
-        return default;
-    }
-    match std::env::var_os("SFCRM_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir).join("contract").join(file),
-        None => panic!("{} not found; set SFCRM_SHARED_DIR to the shared/ directory", default.display()),
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/contract/paginator-seed-vectors.json")
 }
 
 fn page_arg(v: &Value) -> PageArg {
@@ -29,7 +23,8 @@ fn page_arg(v: &Value) -> PageArg {
 
 #[test]
 fn paginator_matches_seed_vectors() {
-    let text = std::fs::read_to_string(vectors_path()).expect("read vectors");
+    let path = vectors_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).expect("vectors JSON");
     let cases = doc["cases"].as_array().expect("cases");
     assert!(!cases.is_empty());

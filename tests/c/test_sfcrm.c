@@ -1709,6 +1709,19 @@ static char *read_file(const char *path) {
   return buf;
 }
 
+/* The repository's root: scripts/test-c.sh defines it (-DSFCRM_REPO_ROOT=...), so the files the
+   tests read do not depend on the working directory; otherwise the working directory is the root. */
+#ifndef SFCRM_REPO_ROOT
+#define SFCRM_REPO_ROOT "."
+#endif
+
+/* A file of the repository by its path from the root, NUL-terminated (free it), NULL if unreadable. */
+static char *read_repo_file(const char *relative) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", SFCRM_REPO_ROOT, relative);
+  return read_file(path);
+}
+
 static void json_or_null(char *out, size_t cap, const char *s) {
   if (s) snprintf(out, cap, "\"%s\"", s); else snprintf(out, cap, "null");
 }
@@ -1819,7 +1832,7 @@ done:
 }
 
 static void test_failure_parity(void) {
-  char *file = read_file("bindings/failure-scenarios.json");
+  char *file = read_repo_file("bindings/failure-scenarios.json");
   CHECK(file != NULL);
   CHECK(file && count_substr(file, "\"kind\":") == N_PARITY);
   for (size_t i = 0; i < N_PARITY; i++) {
@@ -1880,16 +1893,14 @@ static void test_failure_parity(void) {
   free(file);
 }
 
-/* ---- the shared paginator vectors (shared/contract/paginator-seed-vectors.json) ------------ */
+/* ---- the seed paginator vectors (tests/contract/paginator-seed-vectors.json) -------------- */
 
-/* shared/ sits beside the checkout (as in CI); SFCRM_SHARED_DIR points elsewhere. */
+/* The copy vendored in the repository (tests/contract/, kept equal to ../shared/contract by
+   scripts/check-contract.sh). */
 static char *read_vectors(void) {
-  char path[1024];
-  const char *dir = getenv("SFCRM_SHARED_DIR");
-  char *text = read_file("../shared/contract/paginator-seed-vectors.json");
-  if (text || !dir) return text;
-  snprintf(path, sizeof path, "%s/contract/paginator-seed-vectors.json", dir);
-  return read_file(path);
+  char *text = read_repo_file("tests/contract/paginator-seed-vectors.json");
+  if (!text) fprintf(stderr, "  cannot read %s/tests/contract/paginator-seed-vectors.json\n", SFCRM_REPO_ROOT);
+  return text;
 }
 
 #define VNULL INT64_MIN
@@ -2027,7 +2038,7 @@ static void test_paginator_vectors(void) {
   free(text);
 }
 
-/* ---- field cases (shared/contract/field-cases.md) not covered above ------------------------ */
+/* ---- field cases (tests/contract/field-cases.md) not covered above ------------------------- */
 
 /* BR-02 / BR-17 (a second, empty 401 is SESSION_EXPIRED after exactly one refresh, no loop),
  * BR-03 (a refresh token kept when not rotated; a rotated one stored and used), BR-09 (a null
@@ -2472,7 +2483,7 @@ static char *json_unescape(const char *q) {
   return out;
 }
 
-/* ---- field cases BR-06, BR-08, BR-12, BR-14 (shared/contract/field-cases.md) -------------- */
+/* ---- field cases BR-06, BR-08, BR-12, BR-14 (tests/contract/field-cases.md) --------------- */
 
 #define BR06_MORE2 "/services/data/v59.0/query/01gFAKE000000001AA-2"
 #define BR06_MORE4 "/services/data/v59.0/query/01gFAKE000000001AA-4"

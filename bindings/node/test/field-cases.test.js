@@ -1,5 +1,5 @@
 'use strict';
-// Field cases (shared/contract/field-cases.md) on the Node surface, against a private emulator, the
+// Field cases (tests/contract/field-cases.md) on the Node surface, against a private emulator, the
 // same cases bindings/python/tests/test_field_cases.py runs: BR-02 (a second 401 is
 // SessionExpiredError without a loop; BR-17's empty 401), BR-03 (refresh without refresh_token /
 // rotation), BR-06 (nextRecordsUrl paging), BR-09 (null parent), BR-12 (dates verbatim), BR-14
@@ -13,7 +13,7 @@ const { startEmulator, testConfig, connect } = require('./support/emulator');
 let seq = 0;
 const freshKey = () => ({ account_id: `field-${++seq}`, owner: 'u' });
 
-describe('field cases (shared/contract/field-cases.md)', () => {
+describe('field cases (tests/contract/field-cases.md)', () => {
   let emu;
   let store;
   let client;

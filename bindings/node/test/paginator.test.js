@@ -1,5 +1,5 @@
 'use strict';
-// The shared paginator vectors (shared/contract/paginator-seed-vectors.json) through the SDK's
+// The seed paginator vectors (tests/contract/paginator-seed-vectors.json) through the SDK's
 // paginator, the same function exportPage uses: every valid input matches the seed exactly; the
 // D14 divergences (zero records without per_page, pages below 1) are the documented values.
 const { it } = require('node:test');
@@ -9,13 +9,9 @@ const path = require('node:path');
 const sfcrm = require('..');
 const { seedPaginator } = require('./support/seed');
 
-// shared/ sits beside the repository (as in CI); SFCRM_SHARED_DIR points elsewhere.
-const VECTORS = (() => {
-  const file = path.join('contract', 'paginator-seed-vectors.json');
-  const beside = path.resolve(__dirname, '../../../../shared', file);
-  if (fs.existsSync(beside) || !process.env.SFCRM_SHARED_DIR) return beside;
-  return path.join(process.env.SFCRM_SHARED_DIR, file);
-})();
+// The copy vendored in the repository (kept equal to ../shared/contract by
+// scripts/check-contract.sh), found from this file, not the working directory.
+const VECTORS = path.resolve(__dirname, '..', '..', '..', 'tests', 'contract', 'paginator-seed-vectors.json');
 
 it('paginator matches every seed vector (D14 divergences documented)', () => {
   const { cases } = JSON.parse(fs.readFileSync(VECTORS, 'utf8'));

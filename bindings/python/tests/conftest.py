@@ -23,10 +23,9 @@ import pytest
 import sfcrm
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-# shared/ lies beside the checkout (as in CI); SFCRM_SHARED_DIR overrides, as for the Rust tests.
-CONTRACT = REPO.parent / "shared" / "contract"
-if not CONTRACT.is_dir() and os.environ.get("SFCRM_SHARED_DIR"):
-    CONTRACT = pathlib.Path(os.environ["SFCRM_SHARED_DIR"]) / "contract"
+# The contract vectors vendored in the repository (kept equal to ../shared/contract by
+# scripts/check-contract.sh), found from this file, not the working directory.
+CONTRACT = REPO / "tests" / "contract"
 
 CLIENT_ID = "sfcrm-demo-client"
 CLIENT_SECRET = "sfcrm-demo-secret"

@@ -1,4 +1,4 @@
-"""Field cases (shared/contract/field-cases.md) on the Python surface, against a private emulator:
+"""Field cases (tests/contract/field-cases.md) on the Python surface, against a private emulator:
 BR-02 (second 401), BR-03 (refresh without refresh_token / rotation), BR-06 (nextRecordsUrl paging),
 BR-12 (dates and datetimes verbatim), BR-15 (error body shapes), transport failures.
 BR-01, BR-04 and BR-18 are in test_client.py; BR-08, BR-09 and BR-14 in test_export.py."""

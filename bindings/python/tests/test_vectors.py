@@ -1,4 +1,4 @@
-"""The shared paginator vectors (shared/contract/paginator-seed-vectors.json), the same cases the
+"""The seed paginator vectors (tests/contract/paginator-seed-vectors.json), the same cases the
 Rust tests read: through `sfcrm.paginator` (bound to the core's paginator) for every case, and
 through `Client.export_page`'s pagination object for every case whose `items` the emulator can hold.
 Every case equals the seed's output except the documented D14 divergences (0 records:
