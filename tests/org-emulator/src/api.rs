@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, Response, StatusCode};
 
 use crate::http::{self, KillSwitch, fault_response, form_pairs, get, invalid_session, rest_error, with_limit_info};
 use crate::ids;
-use crate::query::{self, Shape};
-use crate::state::{Cursor, Endpoint, MAX_CURSOR_ROWS, MAX_CURSORS, Org};
+use crate::query::{self, Rows, Shape};
+use crate::state::{Cursor, Endpoint, Org};
 
 /// Which instance port a router serves (sessions are bound to the instance that issued them).
 #[derive(Clone)]
@@ -134,12 +134,15 @@ async fn run_query(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<
     let Some(soql) = get(&p, "q") else {
         return with_limit_info(rest_error(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", "A query string has to be specified"), &org);
     };
-    let parsed = crate::soql::parse(soql).and_then(|q| query::plan(&q, all_rows));
+    let parsed = crate::soql::parse(soql).and_then(|q| query::plan_at(&q, all_rows, org.now_ms()));
     let plan = match parsed {
         Ok(p) => p,
         Err(e) => return with_limit_info(rest_error(StatusCode::BAD_REQUEST, e.code, &e.message), &org),
     };
-    let batch = batch_size(&org, &headers);
+    let mut batch = batch_size(&org, &headers);
+    if plan.long_text_fields() >= 2 {
+        batch = batch.min(200); // [salesforce-api.md §4 "Batch size"]
+    }
     let org2 = org.clone();
     // Executing can touch up to millions of rows: keep it off the async workers.
     let result = tokio::task::spawn_blocking(move || {
@@ -165,40 +168,70 @@ async fn run_query(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo<
             with_limit_info(http::json(StatusCode::OK, body), &org)
         }
         Shape::Records(_) => {
-            let cursor = Arc::new(Cursor { session_id, plan, rows, batch, locator: std::sync::OnceLock::new() });
+            let cursor = Arc::new(Cursor { session_id, plan, rows, batch, child: false, locator: std::sync::OnceLock::new() });
             page(&org, &cursor, 0, batch, &version)
         }
     }
 }
 
+/// Register `cursor` under a new query locator, evicting the oldest cursors past the limits
+/// (their locators then answer INVALID_QUERY_LOCATOR).
+fn mint(org: &Org, cursor: &Arc<Cursor>) -> String {
+    let mut cs = org.cursors.lock().expect("lock");
+    cs.next += 1;
+    let loc = ids::make_id(b"01g", b"5g0", cs.next);
+    cs.map.insert(loc.clone(), cursor.clone());
+    if cursor.child { cs.child_order.push_back(loc.clone()) } else { cs.order.push_back(loc.clone()) }
+    cs.held_rows += cursor.held_rows();
+    cs.evict();
+    loc
+}
+
+/// Render rows `start..` of `cursor` into `out`: with child subqueries, inline child rows count
+/// toward the page size and each parent's extra children get their own cursor [salesforce-api.md
+/// §4 "Batch size", "Child subqueries"]. Returns the end row.
+fn render_rows(org: &Arc<Org>, cursor: &Cursor, start: u64, batch: u64, version: &str, out: &mut String) -> u64 {
+    let total = cursor.rows.len();
+    let Shape::Records(nodes) = &cursor.plan.shape else { unreachable!() };
+    let ov = org.ov.read().expect("lock");
+    if cursor.plan.subs.is_empty() {
+        let end = (start + batch).min(total);
+        for i in start..end {
+            if i > start {
+                out.push(',');
+            }
+            query::render_record(&org.ds, &ov, cursor.plan.obj, cursor.rows.get(i), nodes, version, out);
+        }
+        return end;
+    }
+    let child_batch = org.child_batch_size.load(Ordering::Relaxed);
+    let mut register = |sub: &query::SubPlan, rows: Vec<u32>| {
+        let plan = query::Plan::for_children(sub, cursor.plan.all_rows);
+        let child = Cursor { session_id: cursor.session_id, plan, rows: Rows::List(rows), batch: child_batch, child: true, locator: std::sync::OnceLock::new() };
+        mint(org, &Arc::new(child))
+    };
+    let mut r = query::Render { ds: &org.ds, ov: &ov, version, subs: &cursor.plan.subs, all_rows: cursor.plan.all_rows, child_batch, register: &mut register };
+    let (mut end, mut used) = (start, 0u64);
+    while end < total && (end == start || used < batch) {
+        if end > start {
+            out.push(',');
+        }
+        used += 1 + r.record(cursor.plan.obj, cursor.rows.get(end), nodes, out);
+        end += 1;
+    }
+    end
+}
+
 /// Render the page of `cursor` starting at row `start`, registering a locator when rows remain.
 fn page(org: &Arc<Org>, cursor: &Arc<Cursor>, start: u64, batch: u64, version: &str) -> Response<Body> {
     let total = cursor.rows.len();
-    let end = (start + batch).min(total);
-    let Shape::Records(nodes) = &cursor.plan.shape else { unreachable!() };
-    let mut body = String::with_capacity(((end - start) as usize) * 400 + 200);
+    let mut records = String::with_capacity((batch.min(total - start.min(total)) as usize) * 400 + 64);
+    let end = render_rows(org, cursor, start, batch, version, &mut records);
+    let mut body = String::with_capacity(records.len() + 200);
     body.push_str("{\"totalSize\":");
     body.push_str(&total.to_string());
     if end < total {
-        let locator = cursor
-            .locator
-            .get_or_init(|| {
-                let mut cs = org.cursors.lock().expect("lock");
-                cs.next += 1;
-                let loc = ids::make_id(b"01g", b"5g0", cs.next);
-                cs.map.insert(loc.clone(), cursor.clone());
-                cs.order.push_back(loc.clone());
-                cs.held_rows += cursor.held_rows();
-                // Evict the oldest cursors (their locators then answer INVALID_QUERY_LOCATOR).
-                while cs.order.len() > MAX_CURSORS || (cs.held_rows > MAX_CURSOR_ROWS && cs.order.len() > 1) {
-                    let Some(old) = cs.order.pop_front() else { break };
-                    if let Some(c) = cs.map.remove(&old) {
-                        cs.held_rows -= c.held_rows();
-                    }
-                }
-                loc
-            })
-            .clone();
+        let locator = cursor.locator.get_or_init(|| mint(org, cursor)).clone();
         body.push_str(",\"done\":false,\"nextRecordsUrl\":\"/services/data/");
         body.push_str(version);
         body.push_str("/query/");
@@ -210,15 +243,7 @@ fn page(org: &Arc<Org>, cursor: &Arc<Cursor>, start: u64, batch: u64, version: &
         body.push_str(",\"done\":true");
     }
     body.push_str(",\"records\":[");
-    {
-        let ov = org.ov.read().expect("lock");
-        for i in start..end {
-            if i > start {
-                body.push(',');
-            }
-            query::render_record(&org.ds, &ov, cursor.plan.obj, cursor.rows.get(i), nodes, version, &mut body);
-        }
-    }
+    body.push_str(&records);
     body.push_str("]}");
     with_limit_info(http::json(StatusCode::OK, body), org)
 }
@@ -252,7 +277,7 @@ pub async fn query_more(State(inst): State<Instance>, ConnectInfo(conn): Connect
     if start >= cursor.rows.len() {
         return bad();
     }
-    let batch = if headers.contains_key("sforce-query-options") { batch_size(&org, &headers) } else { cursor.batch };
+    let batch = if headers.contains_key("sforce-query-options") && !cursor.child { batch_size(&org, &headers) } else { cursor.batch };
     page(&org, &cursor, start, batch, &version)
 }
 

@@ -45,7 +45,8 @@ pub use control::{Control, ControlError};
 pub use data::SObject;
 pub use state::{Consent, Counters, Endpoint, Fault, FaultKind};
 
-/// Emulator settings. `Default` gives the seed's volumes (1500 contacts, 850 deals, 320 notes).
+/// Emulator settings. `Default` gives the seed's volumes (1500 contacts, 850 deals, 320 notes, 200
+/// leads, 600 tasks, 300 events, 250 wide rows).
 /// `Debug` redacts `client_secret`.
 #[derive(Clone)]
 pub struct EmulatorConfig {
@@ -63,6 +64,21 @@ pub struct EmulatorConfig {
     pub deals: usize,
     /// Number of Notes.
     pub notes: usize,
+    /// Number of Leads (default 200).
+    pub leads: usize,
+    /// Number of Tasks (default 600).
+    pub tasks: usize,
+    /// Number of Events (default 300).
+    pub events: usize,
+    /// Number of `Wide_Object__c` rows (default 250; 410 fields each).
+    pub wide_rows: usize,
+    /// Child rows a parent carries inline per subquery; the rest are behind the child result's own
+    /// `nextRecordsUrl`, served in pages of the same size (default 200; 1..=2000). See README
+    /// "Facts" (UNCONFIRMED rule).
+    pub child_batch_size: usize,
+    /// Longest request URI (path plus `?query`) in bytes; longer → 414 URI Too Long, and a URI plus
+    /// headers over the same limit → 431 (default 16,384, Salesforce's documented limit).
+    pub max_uri_bytes: usize,
     /// Data and token seed (same seed, same data and tokens).
     pub seed: u64,
     /// Refresh token rotation at start (default off) [salesforce-api.md §2 RTR].
@@ -96,6 +112,12 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("contacts", &self.contacts)
             .field("deals", &self.deals)
             .field("notes", &self.notes)
+            .field("leads", &self.leads)
+            .field("tasks", &self.tasks)
+            .field("events", &self.events)
+            .field("wide_rows", &self.wide_rows)
+            .field("child_batch_size", &self.child_batch_size)
+            .field("max_uri_bytes", &self.max_uri_bytes)
             .field("seed", &self.seed)
             .field("rotation", &self.rotation)
             .field("batch_size", &self.batch_size)
@@ -119,6 +141,12 @@ impl Default for EmulatorConfig {
             contacts: 1500,
             deals: 850,
             notes: 320,
+            leads: 200,
+            tasks: 600,
+            events: 300,
+            wide_rows: 250,
+            child_batch_size: 200,
+            max_uri_bytes: 16_384,
             seed: 0x5F_C0DE,
             rotation: false,
             batch_size: 2000,

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, Overlay};
+use crate::data::{Dataset, Overlay, Volumes};
 use crate::query::{Plan, Rows};
 use crate::EmulatorConfig;
 
@@ -201,6 +201,8 @@ pub(crate) struct Cursor {
     pub plan: Plan,
     pub rows: Rows,
     pub batch: u64,
+    /// A child subquery's cursor (pages of `batch` rows whatever `Sforce-Query-Options` says).
+    pub child: bool,
     /// The locator, once minted.
     pub locator: std::sync::OnceLock<String>,
 }
@@ -218,6 +220,9 @@ impl Cursor {
 /// Cursors kept at once (oldest evicted; its locator then answers INVALID_QUERY_LOCATOR).
 pub const MAX_CURSORS: usize = 512;
 
+/// Child subquery cursors kept at once (oldest evicted first).
+pub const MAX_CHILD_CURSORS: usize = 100_000;
+
 /// Row indices that cursors may hold in total (4 bytes each) before the oldest are evicted; results
 /// that are plain Id ranges hold none.
 pub const MAX_CURSOR_ROWS: u64 = 16_000_000;
@@ -226,9 +231,37 @@ pub const MAX_CURSOR_ROWS: u64 = 16_000_000;
 pub(crate) struct Cursors {
     pub map: HashMap<String, Arc<Cursor>>,
     pub order: VecDeque<String>,
+    /// Child subquery cursors, oldest first.
+    pub child_order: VecDeque<String>,
     pub next: u64,
     /// Sum of `Cursor::held_rows` over `map`.
     pub held_rows: u64,
+}
+
+impl Cursors {
+    fn drop_oldest(&mut self, child: bool) {
+        let q = if child { &mut self.child_order } else { &mut self.order };
+        if let Some(old) = q.pop_front()
+            && let Some(c) = self.map.remove(&old)
+        {
+            self.held_rows -= c.held_rows();
+        }
+    }
+
+    /// Evict the oldest cursors past [`MAX_CURSORS`] / [`MAX_CHILD_CURSORS`], then (children first)
+    /// while more than [`MAX_CURSOR_ROWS`] row indices are held.
+    pub fn evict(&mut self) {
+        while self.order.len() > MAX_CURSORS {
+            self.drop_oldest(false);
+        }
+        while self.child_order.len() > MAX_CHILD_CURSORS {
+            self.drop_oldest(true);
+        }
+        while self.held_rows > MAX_CURSOR_ROWS && self.order.len() + self.child_order.len() > 1 {
+            let child = !self.child_order.is_empty();
+            self.drop_oldest(child);
+        }
+    }
 }
 
 /// The whole emulated org. `Debug` shows URLs and ids only, never tokens, codes or the secret.
@@ -243,6 +276,12 @@ pub struct Org {
     pub(crate) daily_limit: AtomicU64,
     /// Largest page served (runtime-adjustable copy of `EmulatorConfig::batch_size`).
     pub(crate) batch_size: AtomicU64,
+    /// Child rows returned inline per parent (runtime-adjustable copy of
+    /// `EmulatorConfig::child_batch_size`).
+    pub(crate) child_batch_size: AtomicU64,
+    /// Longest request URI (path and query) served; longer → 414 (copy of
+    /// `EmulatorConfig::max_uri_bytes`).
+    pub(crate) max_uri_bytes: AtomicU64,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) clock_offset_ms: AtomicI64,
     pub(crate) login_url: String,
@@ -267,7 +306,15 @@ impl std::fmt::Debug for Org {
 
 impl Org {
     pub(crate) fn new(cfg: EmulatorConfig, login_url: String, instance_urls: Vec<String>) -> Org {
-        let ds = Dataset::new(cfg.seed, cfg.contacts as u64, cfg.deals as u64, cfg.notes as u64);
+        let ds = Dataset::with_volumes(cfg.seed, Volumes {
+            contacts: cfg.contacts as u64,
+            deals: cfg.deals as u64,
+            notes: cfg.notes as u64,
+            leads: cfg.leads as u64,
+            tasks: cfg.tasks as u64,
+            events: cfg.events as u64,
+            wide_rows: cfg.wide_rows as u64,
+        });
         let user_id = ds.login_user_id();
         Org {
             auth: Mutex::new(Auth {
@@ -283,6 +330,8 @@ impl Org {
             }),
             daily_limit: AtomicU64::new(cfg.daily_api_limit),
             batch_size: AtomicU64::new(cfg.batch_size.clamp(1, 2000) as u64),
+            child_batch_size: AtomicU64::new(cfg.child_batch_size.clamp(1, 2000) as u64),
+            max_uri_bytes: AtomicU64::new(cfg.max_uri_bytes as u64),
             ds,
             ov: RwLock::new(Overlay::default()),
             cursors: Mutex::new(Cursors::default()),
