@@ -626,8 +626,11 @@ fn progress_fn(p: Option<HostProgress>) -> Option<Box<dyn Fn(Progress) + Send + 
 }
 
 /// Exports every record of `request` into the file at `path` in `format` (an `sfcrm_export_format`
-/// value). The file is written beside `path` under a temporary name, synced, and renamed over
-/// `path` only on success: a failed export leaves any existing file untouched.
+/// value). `path` is checked before the first request: it must be a regular file (replaced) or not
+/// exist yet, in an existing directory; a symbolic link, directory, FIFO, socket or device is
+/// refused with `SFCRM_RESULT_IO` and left as it is. The file is written beside `path` under an
+/// unpredictable temporary name (created exclusively), synced, and renamed over `path` only on
+/// success: a failed export leaves any existing file untouched.
 ///
 /// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
 /// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).

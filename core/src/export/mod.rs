@@ -9,7 +9,8 @@
 //! - [`crate::Client::export_stream`]: every record of a spec as a stream of batches, with prefetch,
 //!   checkpoints (resumable across processes), recovery when the query locator dies with the
 //!   session, incremental mode (`since` a SystemModstamp), progress and cancellation.
-//! - [`RecordWriter`] and [`crate::Client::export_to_writer`] / [`crate::Client::export_to_path`]:
+//! - [`RecordWriter`], [`crate::Client::export_to_writer`] / [`crate::Client::export_to_path`] and
+//!   [`ExportFile`] (the output path's checks, a temporary file, the rename, resuming a partial file):
 //!   CSV, NDJSON and JSON output with exact strings and numbers.
 
 mod batch;
@@ -26,7 +27,7 @@ pub use batch::{Progress, RecordBatch};
 pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
 pub use request::ExportRequest;
-pub use sink::ExportSummary;
+pub use sink::{ExportFile, ExportSummary};
 pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE};
 pub use stream::{CancelHandle, ExportStream};
 pub use writer::{ExportFormat, RecordWriter, flatten_record, flatten_record_present};

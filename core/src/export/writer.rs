@@ -153,6 +153,17 @@ fn csv_text(value: Option<&Value>) -> String {
     }
 }
 
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).quote_style(csv::QuoteStyle::Necessary).from_writer(out)
+}
+
+/// The CSV header row [`RecordWriter::new`] writes for `columns`, with its CRLF.
+pub(crate) fn csv_header(columns: &[FieldPath]) -> Result<Vec<u8>> {
+    let mut w = csv_writer(Vec::new());
+    w.write_record(columns.iter().map(|c| c.as_str())).map_err(csv_error)?;
+    w.into_inner().map_err(|e| io_error(e.into_error()))
+}
+
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Ndjson(W),
@@ -177,10 +188,7 @@ impl<W: Write> RecordWriter<W> {
     pub fn new(format: ExportFormat, out: W, columns: &[FieldPath]) -> Result<Self> {
         let sink = match format {
             ExportFormat::Csv => {
-                let mut w = csv::WriterBuilder::new()
-                    .terminator(csv::Terminator::CRLF)
-                    .quote_style(csv::QuoteStyle::Necessary)
-                    .from_writer(out);
+                let mut w = csv_writer(out);
                 w.write_record(columns.iter().map(|c| c.as_str())).map_err(csv_error)?;
                 Sink::Csv(Box::new(w))
             }
@@ -192,6 +200,21 @@ impl<W: Write> RecordWriter<W> {
             }
         };
         Ok(RecordWriter { sink, columns: columns.to_vec(), keep_attributes: false, records: 0 })
+    }
+
+    /// A writer that continues an output another `RecordWriter` of the same `format` and
+    /// `columns` wrote, positioned where its next record goes: no CSV header, no opening `[`.
+    /// For JSON, `out` must be positioned before the closing `]` the earlier writer's `finish`
+    /// wrote (after its last record, with no newline), and `has_records` says whether that
+    /// output holds a record (so the next one is preceded by `,`). Used by
+    /// [`crate::export::ExportFile::record_writer`] to resume into a kept partial file.
+    pub fn continuing(format: ExportFormat, out: W, columns: &[FieldPath], has_records: bool) -> Self {
+        let sink = match format {
+            ExportFormat::Csv => Sink::Csv(Box::new(csv_writer(out))),
+            ExportFormat::Ndjson => Sink::Ndjson(out),
+            ExportFormat::Json => Sink::Json { w: out, first: !has_records },
+        };
+        RecordWriter { sink, columns: columns.to_vec(), keep_attributes: false, records: 0 }
     }
 
     /// Keep Salesforce's `attributes` objects in NDJSON/JSON output (dropped by default).
