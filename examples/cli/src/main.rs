@@ -6,9 +6,15 @@
 //! - `sfcrm login | export | status | disconnect`: the same SDK against a real org, configured from
 //!   the environment (`SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`, `SALESFORCE_REDIRECT_URL`, …;
 //!   see `sfcrm login --help`). Tokens live in a file store, sealed with XChaCha20-Poly1305.
+//!
+//! Text from outside (the org's messages, stored fields, paths) is printed with its control
+//! characters escaped ([`term`]). Exit status: 0 on success, 1 on an error, 3 from `sfcrm status`
+//! when the connection is missing or needs a new login.
 
 mod demo;
+mod export;
 mod real;
+mod term;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,8 +35,8 @@ enum Command {
     /// Connect an org: print the authorize URL and receive the callback on the redirect URL's port.
     Login(ConnectionArgs),
     /// Export one type (contacts, deals, notes) or any sObject to a file.
-    Export(real::ExportArgs),
-    /// Show the stored connection (no secrets).
+    Export(export::ExportArgs),
+    /// Show the stored connection (no secrets); exits 3 when not connected (or a new login is needed).
     Status(ConnectionArgs),
     /// Revoke the connection at Salesforce and delete it locally.
     Disconnect(ConnectionArgs),
@@ -50,10 +56,33 @@ pub struct ConnectionArgs {
     owner: Option<String>,
 }
 
+/// A command's error, with what to do next when the command knows better than the error's kind.
+pub struct Failure {
+    error: sfcrm_core::Error,
+    hint: Option<String>,
+}
+
+impl Failure {
+    /// `error` with its own `hint` (printed instead of the kind's).
+    pub fn with_hint(error: sfcrm_core::Error, hint: impl Into<String>) -> Self {
+        Failure { error, hint: Some(hint.into()) }
+    }
+}
+
+impl From<sfcrm_core::Error> for Failure {
+    fn from(error: sfcrm_core::Error) -> Self {
+        Failure { error, hint: None }
+    }
+}
+
+/// Exit status of `sfcrm status` when the connection is missing or needs a new login.
+const NOT_CONNECTED: u8 = 3;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("SFCRM_LOG"))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -64,22 +93,24 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        let done = ExitCode::SUCCESS;
         match cli.command {
-            Command::Demo(args) => demo::run(args).await,
-            Command::Login(args) => real::login(args).await,
-            Command::Export(args) => real::export(args).await,
-            Command::Status(args) => real::status(args).await,
-            Command::Disconnect(args) => real::disconnect(args).await,
+            Command::Demo(args) => demo::run(args).await.map(|()| done).map_err(Failure::from),
+            Command::Login(args) => real::login(args).await.map(|()| done),
+            Command::Export(args) => export::run(args).await.map(|()| done),
+            Command::Status(args) => real::status(args).await.map(|ok| if ok { done } else { ExitCode::from(NOT_CONNECTED) }),
+            Command::Disconnect(args) => real::disconnect(args).await.map(|()| done),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(code) => code,
+        Err(Failure { error, hint }) => {
             // Salesforce's SOQL errors start with a newline so that the query excerpt and its `^`
-            // line up: keep them at the start of a line.
-            let message = e.to_string();
+            // line up: keep them at the start of a line (and keep their newlines).
+            let message = error.to_string();
+            let message = term::lines(&message);
             eprintln!("error:{}{message}", if message.starts_with('\n') { "" } else { " " });
-            if let Some(hint) = hint_for(&e) {
+            if let Some(hint) = hint.as_deref().or(hint_for(&error)) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE

@@ -5,58 +5,25 @@
 //! `SALESFORCE_AUTH_SCOPES`, plus `SALESFORCE_LOGIN_URL` for sandboxes and My Domains). Two values
 //! a one-shot command line does not need to share with anyone get defaults here: the state signing
 //! secret (random per run: the state only has to verify inside this process) and the forward-URL
-//! allow-list (the redirect URL's own origin, where this command serves a "done" page).
+//! allow-list. The redirect URL's own origin, where this command serves a "done" page, is always
+//! allowed: added to `SFCRM_FORWARD_ORIGINS` when that is set (as in the README's emulator shell).
 //!
 //! Tokens are kept in a [`FileStore`] under `--store` (default `~/.config/sfcrm`), sealed with the
 //! keys in `SFCRM_SEALING_KEYS` (`kid:base64key,...`), else with a key generated on first use into
 //! `<store>/sealing.key` (mode 0600).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use sfcrm_core::client::{CallbackOutcome, CallbackParams};
-use sfcrm_core::export::{Checkpoint, ExportFormat, ExportRequest, ExportSpec, RecordWriter};
 use sfcrm_core::store::{FileStore, SealedStore, SealingKey, SealingKeyring, TokenStore};
 use sfcrm_core::{Client, Config, ConnectionKey, Error, ErrorKind, Result};
 
-use crate::ConnectionArgs;
+use crate::{ConnectionArgs, Failure, term};
 
-/// Options of `sfcrm export`.
-#[derive(Args)]
-pub struct ExportArgs {
-    /// contacts, deals or notes (the seed's types); omit with --sobject.
-    #[arg(required_unless_present = "sobject")]
-    r#type: Option<String>,
-    /// Export any sObject instead of a built-in type (with --fields).
-    #[arg(long, requires = "fields", conflicts_with = "type")]
-    sobject: Option<String>,
-    /// Comma-separated field API names, relationship paths allowed (Account.Name).
-    #[arg(long, value_delimiter = ',')]
-    fields: Vec<String>,
-    /// csv, ndjson or json.
-    #[arg(long, default_value = "ndjson")]
-    format: String,
-    /// Output file (written to a temporary file beside it and renamed on success).
-    #[arg(long)]
-    out: PathBuf,
-    /// Incremental: only records whose SystemModstamp is at or after this instant (inclusive, e.g. 2024-01-01T00:00:00Z).
-    #[arg(long)]
-    since: Option<String>,
-    /// Resume after this checkpoint token (printed by an export that stopped on an error or Ctrl-C;
-    /// the records before it are in that run's `<out>.partial`).
-    #[arg(long)]
-    checkpoint: Option<String>,
-    /// Include deleted and archived records (queryAll).
-    #[arg(long)]
-    include_deleted: bool,
-    #[command(flatten)]
-    connection: ConnectionArgs,
-}
-
-fn store_dir(args: &ConnectionArgs) -> Result<PathBuf> {
+pub(crate) fn store_dir(args: &ConnectionArgs) -> Result<PathBuf> {
     if let Some(dir) = &args.store {
         return Ok(dir.clone());
     }
@@ -114,23 +81,37 @@ fn open_store(args: &ConnectionArgs) -> Result<Arc<dyn TokenStore>> {
 fn config_from_env() -> Result<Config> {
     let state_secret: [u8; 32] = rand::random();
     let state_secret = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, state_secret);
-    let redirect = std::env::var("SALESFORCE_REDIRECT_URL").ok();
-    Config::from_lookup(|name| match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(_) => match name {
-            "SFCRM_STATE_SECRET" => Some(state_secret.clone()),
-            "SFCRM_FORWARD_ORIGINS" => redirect.as_deref().and_then(|r| url::Url::parse(r).ok()).map(|u| u.origin().ascii_serialization()),
-            _ => None,
-        },
+    let own_origin = std::env::var("SALESFORCE_REDIRECT_URL")
+        .ok()
+        .and_then(|r| url::Url::parse(&r).ok())
+        .map(|u| u.origin().ascii_serialization());
+    Config::from_lookup(|name| match (name, std::env::var(name)) {
+        ("SFCRM_FORWARD_ORIGINS", set) => forward_origins(set.ok(), own_origin.as_deref()),
+        (_, Ok(v)) => Some(v),
+        ("SFCRM_STATE_SECRET", Err(_)) => Some(state_secret.clone()),
+        _ => None,
     })
 }
 
-fn client_for(args: &ConnectionArgs) -> Result<(Client, ConnectionKey)> {
+/// `SFCRM_FORWARD_ORIGINS` (`set`) with the redirect URL's own origin added: `login` forwards the
+/// browser there, so it is always allowed.
+fn forward_origins(set: Option<String>, own: Option<&str>) -> Option<String> {
+    match (set, own) {
+        (Some(list), _) if list.trim() == "*" => Some(list),
+        (Some(list), Some(own)) => Some(format!("{list},{own}")),
+        (list, own) => list.or_else(|| own.map(str::to_owned)),
+    }
+}
+
+pub(crate) fn client_for(args: &ConnectionArgs) -> Result<(Client, ConnectionKey)> {
     Ok((Client::new(config_from_env()?, open_store(args)?)?, connection_key(args)))
 }
 
 /// `sfcrm login`: serves the redirect URL's port, prints the authorize URL, finishes the callback.
-pub async fn login(args: ConnectionArgs) -> Result<()> {
+/// Callbacks whose state does not verify (not from this login: a forged or stale request from
+/// anything that can reach the port) are answered 400, reported on stderr and ignored; the
+/// command keeps waiting for the browser's.
+pub async fn login(args: ConnectionArgs) -> std::result::Result<(), Failure> {
     let (client, key) = client_for(&args)?;
     let redirect = url::Url::parse(client.config().redirect_uri())
         .map_err(|e| Error::config(format!("SALESFORCE_REDIRECT_URL: {e}")))?;
@@ -138,46 +119,34 @@ pub async fn login(args: ConnectionArgs) -> Result<()> {
     let port = redirect.port_or_known_default().unwrap_or(80);
     let forward = format!("{}/sfcrm-done", redirect.origin().ascii_serialization());
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await.map_err(|e| {
-        Error::config(format!("cannot listen on {host}:{port} (the port of SALESFORCE_REDIRECT_URL): {e}"))
+        let error = Error::new(ErrorKind::Io, format!("cannot listen on {host}:{port} (the port of SALESFORCE_REDIRECT_URL): {e}"));
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            "another process listens on this port (an earlier `sfcrm login` still waiting?): stop it, or set \
+             SALESFORCE_REDIRECT_URL to a free loopback port that is also registered as a callback URL on the connected app"
+        } else {
+            "SALESFORCE_REDIRECT_URL must be a loopback URL (e.g. http://127.0.0.1:8799/callback) on a port this user may listen on"
+        };
+        Failure::with_hint(error, hint)
     })?;
     let started = client.login(&key, Some(&forward)).await?;
     if started.already_connected {
-        println!("already connected ({key}); run `sfcrm disconnect` first to connect again");
+        println!("already connected ({}); run `sfcrm disconnect` first to connect again", term::line(&key.to_string()));
         return Ok(());
     }
-    println!("Open this URL in a browser and approve access:\n\n  {}\n", started.url);
-    println!("Waiting for the callback on {} ...", redirect);
+    println!("Open this URL in a browser and approve access:\n\n  {}\n", term::line(&started.url));
+    println!("Waiting for the callback on {} ...", term::line(redirect.as_str()));
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String>>(1);
-    let callback_path = redirect.path().to_owned();
     let app = axum::Router::new().route(
-        &callback_path,
-        axum::routing::get(move |axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>| {
-            let client = client.clone();
-            let tx = tx.clone();
+        redirect.path(),
+        axum::routing::get(move |axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>| {
+            let (client, tx) = (client.clone(), tx.clone());
             async move {
-                let params = CallbackParams {
-                    code: q.get("code").cloned(),
-                    state: q.get("state").cloned(),
-                    error: q.get("error").cloned(),
-                    error_description: q.get("error_description").cloned(),
-                };
-                let result = client.callback(&params).await;
-                let page = match &result {
-                    Ok(r) if r.outcome == CallbackOutcome::Success => "Connected. You can close this tab.".to_owned(),
-                    Ok(r) => match &r.outcome {
-                        CallbackOutcome::Error { reason } => format!("Not connected: {reason}. See the terminal for what to do."),
-                        CallbackOutcome::Success => "Connected. You can close this tab.".to_owned(),
-                    },
-                    Err(e) => format!("Not connected: {e}. See the terminal for what to do."),
-                };
-                let _ = tx
-                    .send(result.and_then(|r| match r.outcome {
-                        CallbackOutcome::Success => Ok(r.url),
-                        CallbackOutcome::Error { reason } => Err(Error::new(ErrorKind::OAuth, reason)),
-                    }))
-                    .await;
-                page
+                let (outcome, status, page) = receive_callback(&client, &q).await;
+                if let Some(outcome) = outcome {
+                    let _ = tx.send(outcome).await;
+                }
+                (status, page)
             }
         }),
     );
@@ -189,143 +158,81 @@ pub async fn login(args: ConnectionArgs) -> Result<()> {
     };
     server.abort();
     outcome?;
-    println!("connected: {key} (tokens sealed in {})", store_dir(&args)?.display());
+    let store = store_dir(&args)?;
+    println!("connected: {} (tokens sealed in {})", term::line(&key.to_string()), term::line(&store.display().to_string()));
     Ok(())
 }
 
-/// `sfcrm export`: streams to a file with a progress bar on stderr.
-pub async fn export(args: ExportArgs) -> Result<()> {
-    let (client, key) = client_for(&args.connection)?;
-    let spec = match (&args.r#type, &args.sobject) {
-        (_, Some(sobject)) => ExportSpec::custom(sobject, &args.fields)?,
-        (Some(t), None) if !args.fields.is_empty() => {
-            let builtin = ExportSpec::builtin(t)?;
-            ExportSpec::custom(builtin.sobject().as_str(), &args.fields)?
-        }
-        (Some(t), None) => ExportSpec::builtin(t)?,
-        (None, None) => return Err(Error::invalid_argument("name a type or --sobject")),
+/// One request to the callback path: the login's outcome (`None` when the request is ignored
+/// because its state does not verify), and the status and text of the page for the browser.
+async fn receive_callback(client: &Client, q: &HashMap<String, String>) -> (Option<Result<String>>, axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    let params = CallbackParams {
+        code: q.get("code").cloned(),
+        state: q.get("state").cloned(),
+        error: q.get("error").cloned(),
+        error_description: q.get("error_description").cloned(),
     };
-    let format = ExportFormat::parse(&args.format)?;
-    let mut request = ExportRequest::new(spec).include_deleted(args.include_deleted);
-    if let Some(since) = &args.since {
-        request = request.since(since.clone());
-    }
-    if let Some(token) = &args.checkpoint {
-        request = request.resume_from(Checkpoint::from_token(token)?);
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} records {per_sec} [{elapsed_precise}] {wide_bar}")
-            .expect("static template"),
-    );
-    let resumed_from = request.resume_from.as_ref().map(Checkpoint::records).unwrap_or(0);
-    // Written to `<out>.partial`, renamed over `--out` only when complete. On an error or Ctrl-C
-    // the partial file keeps every record delivered so far and the checkpoint after them is
-    // printed, so `--checkpoint TOKEN --out NEXT` continues without losing or repeating a record.
-    let partial = partial_path(&args.out);
-    let file = std::fs::File::create(&partial)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot create {}: {e}", partial.display())))?;
-    let mut stream = client.export_stream(&key, request);
-    let mut writer = RecordWriter::new(format, std::io::BufWriter::new(file), stream.fields())?;
-    let mut failure: Option<Error> = None;
-    loop {
-        let next = tokio::select! {
-            r = stream.next_batch() => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, "interrupted")),
-        };
-        match next {
-            Ok(Some(batch)) => {
-                if let Err(e) = batch.records.iter().try_for_each(|r| writer.write_raw(r)) {
-                    failure = Some(e);
-                    break;
-                }
-                let p = stream.progress();
-                if let Some(total) = p.total_size {
-                    bar.set_length(total);
-                }
-                bar.set_position(p.records);
+    match client.callback(&params).await {
+        Err(e) if e.kind() == ErrorKind::InvalidState => {
+            eprintln!("ignored a callback whose state does not verify (not from this login); still waiting for the browser's");
+            let page = "Ignored: this request's state does not verify, so it is not the answer to this login. sfcrm login is still waiting.";
+            (None, StatusCode::BAD_REQUEST, page.to_owned())
+        }
+        Ok(r) => match r.outcome {
+            CallbackOutcome::Success => (Some(Ok(r.url)), StatusCode::OK, "Connected. You can close this tab.".to_owned()),
+            CallbackOutcome::Error { reason } => {
+                let page = format!("Not connected: {reason}. See the terminal for what to do.");
+                (Some(Err(Error::new(ErrorKind::OAuth, reason))), StatusCode::OK, page)
             }
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
+        },
+        Err(e) => {
+            let page = format!("Not connected: {e}. See the terminal for what to do.");
+            (Some(Err(e)), StatusCode::OK, page)
         }
     }
-    bar.finish_and_clear();
-    let records = writer.records();
-    let finished = writer.finish().and_then(|w| {
-        let file = w.into_inner().map_err(|e| Error::new(ErrorKind::Io, format!("writing the export failed: {}", e.error())))?;
-        file.sync_all().map_err(|e| Error::new(ErrorKind::Io, format!("writing the export failed: {e}")))
-    });
-    if let Some(e) = failure.or(finished.err()) {
-        let checkpoint = stream.checkpoint();
-        if records == 0 {
-            // Nothing was delivered: there is nothing to keep or resume, only the error to fix.
-            let _ = std::fs::remove_file(&partial);
-        } else {
-            eprintln!(
-                "stopped after {} records ({} in {}); continue with: --checkpoint {} --out <another file>",
-                checkpoint.records(),
-                records,
-                partial.display(),
-                checkpoint.to_token()
-            );
-        }
-        return Err(e);
-    }
-    std::fs::rename(&partial, &args.out)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot rename {} to {}: {e}", partial.display(), args.out.display())))?;
-    let checkpoint = stream.checkpoint();
-    let mut summary = format!("{} records -> {} ({} API calls", records, args.out.display(), stream.api_calls());
-    if resumed_from > 0 {
-        summary.push_str(&format!("; {} records in all with the runs before --checkpoint", resumed_from + records));
-    }
-    summary.push(')');
-    // The newest SystemModstamp is tracked only by incremental (--since) exports, which read in
-    // SystemModstamp order; with no new record, the same --since still applies.
-    match (checkpoint.last_modstamp(), &args.since) {
-        (Some(modstamp), _) => summary.push_str(&format!("; next incremental run: --since {modstamp}")),
-        (None, Some(since)) => summary.push_str(&format!("; no record changed: the next incremental run uses --since {since} again")),
-        (None, None) => summary.push_str("; for incremental runs, export once with --since 1970-01-01T00:00:00Z and reuse the instant it prints"),
-    }
-    eprintln!("{summary}");
-    Ok(())
 }
 
-/// `<out>.partial`, beside `out`.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "export".into());
-    name.push(".partial");
-    out.with_file_name(name)
-}
-
-/// `sfcrm status`.
-pub async fn status(args: ConnectionArgs) -> Result<()> {
+/// `sfcrm status`: the stored connection; `Ok(false)` when there is none or it needs a new login
+/// (the command then exits 3).
+pub async fn status(args: ConnectionArgs) -> std::result::Result<bool, Failure> {
     let (client, key) = client_for(&args)?;
+    let key_text = key.to_string();
     match client.connection_info(&key).await? {
-        None => println!("not connected ({key})"),
-        Some(info) => println!(
-            "{key}: instance_url {}  scope {}  issued_at {}  invalidated {}",
-            info.instance_url,
-            info.scope.unwrap_or_default(),
-            issued_at_text(&info.issued_at),
-            info.token_invalidated
-        ),
+        None => {
+            println!("not connected ({})", term::line(&key_text));
+            eprintln!("hint: run `sfcrm login` to connect");
+            Ok(false)
+        }
+        Some(info) => {
+            println!(
+                "{}: instance_url {}  scope {}  issued_at {}  invalidated {}",
+                term::line(&key_text),
+                term::line(&info.instance_url),
+                term::line(info.scope.as_deref().unwrap_or_default()),
+                term::line(&issued_at_text(&info.issued_at)),
+                info.token_invalidated
+            );
+            if info.token_invalidated {
+                eprintln!("hint: the org revoked or expired this connection: run `sfcrm login` again");
+            }
+            Ok(!info.token_invalidated)
+        }
     }
-    Ok(())
 }
 
 /// `sfcrm disconnect`.
-pub async fn disconnect(args: ConnectionArgs) -> Result<()> {
+pub async fn disconnect(args: ConnectionArgs) -> std::result::Result<(), Failure> {
     let (client, key) = client_for(&args)?;
+    let key_text = key.to_string();
     let d = client.disconnect(&key).await?;
     if d.revoked {
-        println!("disconnected {key}: revoked at Salesforce and deleted locally");
+        println!("disconnected {}: revoked at Salesforce and deleted locally", term::line(&key_text));
     } else {
         println!(
-            "deleted {key} locally; the revoke at Salesforce failed: {}",
-            d.revoke_error.unwrap_or_else(|| "unknown reason".into())
+            "deleted {} locally; the revoke at Salesforce failed: {}",
+            term::line(&key_text),
+            term::line(d.revoke_error.as_deref().unwrap_or("unknown reason"))
         );
     }
     Ok(())
@@ -346,5 +253,16 @@ mod tests {
     fn issued_at_is_shown_as_a_date() {
         assert_eq!(super::issued_at_text("1732950000000"), "Sat, 30 Nov 2024 07:00:00 GMT");
         assert_eq!(super::issued_at_text(""), "");
+    }
+
+    #[test]
+    fn the_redirect_origin_is_always_a_forward_origin() {
+        let own = Some("http://127.0.0.1:8799");
+        let f = |set: Option<&str>, own| super::forward_origins(set.map(str::to_owned), own);
+        assert_eq!(f(None, own).as_deref(), own);
+        assert_eq!(f(Some("https://app.example.com"), own).as_deref(), Some("https://app.example.com,http://127.0.0.1:8799"));
+        assert_eq!(f(Some(" * "), own).as_deref(), Some(" * "));
+        assert_eq!(f(Some("https://app.example.com"), None).as_deref(), Some("https://app.example.com"));
+        assert_eq!(f(None, None), None);
     }
 }

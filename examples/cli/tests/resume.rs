@@ -1,47 +1,11 @@
-//! `sfcrm export` that stops half-way (a persistent org failure) keeps what it wrote in
-//! `<out>.partial`, prints a checkpoint, and `--checkpoint` continues with no record lost or repeated.
+//! `sfcrm export` that stops half-way (a persistent org failure) keeps what it wrote in a partial
+//! file beside `--out` (named unpredictably), prints it and a checkpoint; `--checkpoint` continues
+//! with no record lost or repeated, into another file or, with `--partial`, into that file.
 
-use std::process::Command;
-use std::sync::Arc;
+mod support;
 
-use base64::Engine;
 use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind};
-use sfcrm_core::store::{FileStore, SealedStore, SealingKeyring};
-use sfcrm_core::{CallbackParams, Client, Config, ConnectionKey};
-
-const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-
-/// Connects `cli/tester` into the sealed store the command will open (same key via SFCRM_SEALING_KEYS).
-async fn connect(emulator: &Emulator, store_dir: &std::path::Path, redirect: &str) {
-    let store = SealedStore::new(
-        Arc::new(FileStore::new(store_dir.join("connections")).unwrap()),
-        SealingKeyring::from_env_value(KEYS).unwrap(),
-    );
-    let config = Config::builder()
-        .client_id("sfcrm-demo-client")
-        .client_secret("sfcrm-demo-secret")
-        .redirect_uri(redirect)
-        .login_url(emulator.login_url())
-        .state_secret(base64::engine::general_purpose::STANDARD.encode([7u8; 32]))
-        .forward_origins(["http://127.0.0.1:9"])
-        .build()
-        .unwrap();
-    let client = Client::new(config, Arc::new(store)).unwrap();
-    let key = ConnectionKey::new("cli", "tester");
-    let login = client.login(&key, Some("http://127.0.0.1:9/done")).await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let resp = http.get(&login.url).send().await.unwrap();
-    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
-    let mut p = CallbackParams::default();
-    for (k, v) in location.query_pairs() {
-        match k.as_ref() {
-            "code" => p.code = Some(v.into_owned()),
-            "state" => p.state = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    client.callback(&p).await.unwrap();
-}
+use support::{connect, printed_checkpoint, printed_partial, sfcrm};
 
 fn ndjson_ids(text: &str) -> Vec<String> {
     text.lines()
@@ -57,20 +21,7 @@ async fn an_export_that_stops_prints_a_checkpoint_and_resumes_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let redirect = "http://127.0.0.1:9/callback";
     connect(&emulator, dir.path(), redirect).await;
-    let run = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfcrm"));
-        cmd.args(args)
-            .args(["--owner", "tester"])
-            .env("SALESFORCE_CLIENT_ID", "sfcrm-demo-client")
-            .env("SALESFORCE_SECRET_ID", "sfcrm-demo-secret")
-            .env("SALESFORCE_REDIRECT_URL", redirect)
-            .env("SALESFORCE_LOGIN_URL", emulator.login_url())
-            .env("SFCRM_STORE_DIR", dir.path())
-            .env("SFCRM_SEALING_KEYS", KEYS)
-            .env("SFCRM_BATCH_SIZE", "200")
-            .env("SFCRM_MAX_RETRIES", "0");
-        cmd
-    };
+    let run = |args: &[&str]| sfcrm(&emulator, dir.path(), redirect, args);
 
     // The org fails every locator request after the first batch: the export stops.
     emulator.control().add_fault(Fault { endpoint: Endpoint::QueryMore, count: 1000, kind: FaultKind::Status500 });
@@ -79,15 +30,11 @@ async fn an_export_that_stops_prints_a_checkpoint_and_resumes_exactly() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!first.exists(), "an incomplete export is not renamed to --out");
-    let partial = dir.path().join("contacts.ndjson.partial");
+    let partial = printed_partial(&stderr);
+    assert_eq!(partial.parent(), Some(dir.path()));
     let head = ndjson_ids(&std::fs::read_to_string(&partial).unwrap());
     assert_eq!(head.len(), 200, "{stderr}");
-    let token = stderr
-        .split("--checkpoint ")
-        .nth(1)
-        .and_then(|t| t.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no checkpoint printed: {stderr}"))
-        .to_owned();
+    let token = printed_checkpoint(&stderr);
 
     // The org recovers; the resumed run writes the rest.
     emulator.control().clear_faults();
@@ -105,5 +52,43 @@ async fn an_export_that_stops_prints_a_checkpoint_and_resumes_exactly() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted, all, "every contact exactly once, in Id order");
+    emulator.shutdown().await;
+}
+
+/// A stopped CSV export is continued in its own partial file with `--partial`: the records are
+/// appended (the header is not repeated) and the result is byte for byte what an uninterrupted
+/// export writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_csv_export_is_continued_in_its_partial_file() {
+    let emulator = Emulator::start(EmulatorConfig { contacts: 1000, deals: 10, notes: 10, ..EmulatorConfig::default() })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = "http://127.0.0.1:9/callback";
+    connect(&emulator, dir.path(), redirect).await;
+    let run = |args: &[&str]| sfcrm(&emulator, dir.path(), redirect, args);
+    let whole = dir.path().join("whole.csv");
+    let out = run(&["export", "contacts", "--format", "csv", "--out", whole.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    emulator.control().add_fault(Fault { endpoint: Endpoint::QueryMore, count: 1000, kind: FaultKind::Status500 });
+    let target = dir.path().join("contacts.csv");
+    let out = run(&["export", "contacts", "--format", "csv", "--out", target.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let token = printed_checkpoint(&stderr);
+    let partial = printed_partial(&stderr);
+    assert_eq!(partial.parent(), Some(dir.path()), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&partial).unwrap().lines().count(), 201, "header and 200 rows");
+    assert!(!target.exists());
+
+    emulator.control().clear_faults();
+    let continued = ["export", "contacts", "--format", "csv", "--out", target.to_str().unwrap(), "--checkpoint", &token];
+    let out = run(&[&continued[..], &["--partial", partial.to_str().unwrap()]].concat()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("800 records") && stderr.contains("1000 records in all"), "{stderr}");
+    assert!(!partial.exists(), "the partial file became the output");
+    assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(&whole).unwrap(), "one header, every row once, in order");
     emulator.shutdown().await;
 }
