@@ -1,7 +1,8 @@
 //! What to export: an sObject, its fields, and an optional filter.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::soql::{Condition, FieldPath, SObjectName};
+use crate::query::source::RecordQuery;
+use crate::soql::{Condition, FieldPath, SObjectName, SoqlDateTime};
 
 /// The seed's message for an export type other than `contacts`, `deals`, `notes` (kept verbatim,
 /// including its wording, because callers match on it).
@@ -90,6 +91,12 @@ impl ExportSpec {
     /// The WHERE condition, if any.
     pub fn filter(&self) -> Option<&Condition> {
         self.filter.as_ref()
+    }
+
+    /// What the query layer reads for this spec: its sObject, fields and filter, incrementally
+    /// from `since` when given (see [`RecordQuery::new`] for the fields added).
+    pub(crate) fn record_query(&self, since: Option<SoqlDateTime>) -> Result<RecordQuery> {
+        RecordQuery::new(self.sobject.clone(), &self.fields, self.filter.clone(), since)
     }
 
     /// A stable text identifying the filter (for cache keys); empty without a filter.

@@ -22,7 +22,7 @@ use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch};
 use crate::query::rest::RestCursor;
-use crate::query::source::{QueryApi, QuerySource, RecordQuery, SourceBatch};
+use crate::query::source::{QueryApi, QuerySource, SourceBatch};
 use crate::query::{Position, QueryOptions, QueryPage, RawRecord};
 use crate::soql::{FieldPath, SObjectName, SoqlDateTime};
 use crate::store::ConnectionKey;
@@ -179,7 +179,7 @@ impl ExportStream {
     fn prepare(&mut self, client: &Client, key: &ConnectionKey, request: &ExportRequest) -> Result<()> {
         let spec = &request.spec;
         let since = request.since.as_deref().map(SoqlDateTime::parse).transpose()?;
-        let query = RecordQuery::new(spec.sobject().clone(), spec.fields(), spec.filter().cloned(), since)?;
+        let query = spec.record_query(since)?;
         self.fields = query.fields().to_vec();
         let (position, base) = match &request.resume_from {
             Some(cp) => (cp.resume_position(spec.sobject(), since)?, cp.records()),
