@@ -14,6 +14,7 @@
  * State` is 400; errors the seed passed to `next(error)` are JSON `{success:false, errno, message,
  * code}` with a status per error kind (see `errorStatus`).
  */
+const http = require('node:http');
 const express = require('express');
 const sfcrm = require('sfcrm');
 
@@ -36,6 +37,21 @@ function keyOf(req) {
 function q(v) {
   if (Array.isArray(v)) return typeof v[0] === 'string' ? v[0] : undefined;
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Text from outside (a callback's `error_description`, Salesforce's messages, a request path) made
+ * safe for a one-line log: backslash and every control character (C0, DEL, C1, U+2028/U+2029) are
+ * written as escapes (`\\`, `\r`, `\n`, `\t`, `\u001b`...), so a CR/LF cannot start a forged line.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function escapeLog(value) {
+  const short = { '\\': '\\\\', '\r': '\\r', '\n': '\\n', '\t': '\\t' };
+  return String(value).replace(
+    /[\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g,
+    (c) => short[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -70,12 +86,43 @@ function errorStatus(err) {
 }
 
 /**
+ * The client error (4xx) Express or its router raised before a route ran, e.g. 400 for a path
+ * parameter that does not URL-decode (`/export/%`); null for anything else.
+ * @param {unknown} err
+ * @returns {number | null}
+ */
+function frameworkClientStatus(err) {
+  if (!err || err instanceof sfcrm.SfcrmError) return null;
+  const status = /** @type {{ status?: unknown }} */ (err).status;
+  return Number.isInteger(status) && status >= 400 && status < 500 ? /** @type {number} */ (status) : null;
+}
+
+/**
+ * The JSON body of a failed route: `{success:false, errno, message, code}`. The message of a 500
+ * is generic (its detail, e.g. a store's file path, goes to the log only); `code` is the SDK's
+ * error kind, when it is an SDK error.
+ * @param {unknown} err
+ * @param {number} status
+ */
+function errorBody(err, status) {
+  const sdk = err instanceof sfcrm.SfcrmError;
+  const message = sdk && status !== 500 ? err.message : http.STATUS_CODES[status];
+  /** @type {{ success: false, errno: number, message: string, code?: string }} */
+  const body = { success: false, errno: status, message };
+  if (sdk) body.code = err.code;
+  return body;
+}
+
+/**
  * The router with the seed's routes.
  * @param {{ client: import('sfcrm').Client, log?: (msg: string, err?: unknown) => void }} options
  * @returns {import('express').Router}
  */
-function salesforceRouter({ client, log = () => {} }) {
+function salesforceRouter({ client, log: sink = () => {} }) {
   const router = express.Router();
+  // Every line this router logs holds text from outside (Salesforce's messages, a callback's
+  // error_description, a request path): escaped here, once, so no line can start another.
+  const log = (/** @type {string} */ msg, /** @type {unknown} */ err) => sink(escapeLog(msg), err);
 
   router.get('/auth/login', async (req, res) => {
     const forwardUrl = q(req.query.forward_url);
@@ -147,13 +194,13 @@ function salesforceRouter({ client, log = () => {} }) {
     }
   });
 
-  // Errors the seed sent to next(error): one JSON shape, never a stack trace or a token.
+  // Errors the seed sent to next(error), and the router's own (a path that does not decode): one
+  // JSON shape, never a stack trace, a token or a store's internals; the detail is logged, escaped.
   router.use((err, _req, res, _next) => {
-    const status = errorStatus(err);
-    log(`salesforce route failed: ${err && err.message}`, err);
-    const body = { success: false, errno: status, message: err instanceof sfcrm.SfcrmError ? err.message : 'Internal Server Error' };
-    if (err instanceof sfcrm.SfcrmError) body.code = err.code;
-    res.status(status).json(body);
+    const status = frameworkClientStatus(err) ?? errorStatus(err);
+    const kind = err instanceof sfcrm.SfcrmError ? ` (${err.code})` : '';
+    log(`salesforce route failed with ${status}${kind}: ${err && err.message}`, err);
+    res.status(status).json(errorBody(err, status));
   });
 
   return router;
@@ -173,4 +220,4 @@ function createApp({ client, jwtKey, basePath = '/v1/integrations/salesforce', l
   return app;
 }
 
-module.exports = { createApp, salesforceRouter, errorStatus, MESSAGES };
+module.exports = { createApp, salesforceRouter, errorStatus, escapeLog, MESSAGES };

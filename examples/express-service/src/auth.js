@@ -2,10 +2,20 @@
 /**
  * The platform's request authentication, as the seed's upstream middleware provides it: a JWT in
  * `Authorization: Bearer <token>`, HS256-signed with a configured key, whose payload carries
- * `account_id` and `uid`. On success `req.auth` is the payload (with both ids as strings); on any
- * failure `req.auth` stays undefined and each route answers as the seed does ("Unauthorized User").
+ * `account_id` and `uid`, both non-empty strings. On success `req.auth` is the payload; on any
+ * failure (a bad signature, an expired token, an id that is missing, empty or not a string: an
+ * array, an object or a number is never converted to one) `req.auth` stays undefined and each route
+ * answers as the seed does ("Unauthorized User": 401 on export).
  */
 const jwt = require('jsonwebtoken');
+
+/**
+ * Whether a claim is a connection id: a non-empty string (`["acc-1"]` is not `"acc-1"`).
+ * @param {unknown} v
+ */
+function isId(v) {
+  return typeof v === 'string' && v !== '';
+}
 
 /**
  * @param {string | Buffer} key the HS256 key (e.g. the platform's JWT secret)
@@ -20,10 +30,8 @@ function platformAuth(key) {
       try {
         // Only HS256 is accepted: a token with alg "none" or another algorithm is refused.
         const payload = jwt.verify(m[1], key, { algorithms: ['HS256'] });
-        if (payload && typeof payload === 'object' && payload.account_id != null && payload.uid != null) {
-          const accountId = String(payload.account_id);
-          const uid = String(payload.uid);
-          if (accountId !== '' && uid !== '') req.auth = { ...payload, account_id: accountId, uid };
+        if (payload && typeof payload === 'object' && isId(payload.account_id) && isId(payload.uid)) {
+          req.auth = { ...payload };
         }
       } catch {
         // invalid, expired or wrongly signed: unauthenticated

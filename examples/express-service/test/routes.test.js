@@ -3,68 +3,16 @@
 // compared to the seed's (seed-salesforce-integration.md; deviations per seed-defects.md).
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const jwt = require('jsonwebtoken');
-const sfcrm = require('sfcrm');
-const { createApp } = require('../src/app');
-const { startEmulator, authorize } = require('../../../bindings/node/test/support/emulator');
+const { startEmulator } = require('../../../bindings/node/test/support/emulator');
 const { seedBody, allSeedRecords } = require('../../../bindings/node/test/support/seed');
+const { STATE_SECRET, FORWARD, BASE, startService, bearer, get, consentFor: consent } = require('./support/service');
 
-const JWT_KEY = 'platform-jwt-key-for-tests';
-const STATE_SECRET = 'service-state-secret-32-bytes-or-more!!';
-const FORWARD = 'https://app.example.com/settings/integrations';
-const BASE = '/v1/integrations/salesforce';
 const CONTACTS = 2600;
 
 process.on('unhandledRejection', (e) => {
   throw new Error(`unhandled rejection: ${e && e.message}`);
 });
-
-/** Starts the service on a free port; its redirect URI points at its own callback route. */
-async function startService(emu, { store = new sfcrm.MemoryStore(), configOverrides = {} } = {}) {
-  const server = http.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  const client = new sfcrm.Client(
-    {
-      clientId: 'sfcrm-demo-client',
-      clientSecret: 'sfcrm-demo-secret',
-      redirectUri: `${origin}${BASE}/auth/callback`,
-      loginUrl: emu.loginUrl,
-      stateSecret: STATE_SECRET,
-      forwardOrigins: ['https://app.example.com'],
-      maxRetries: 1,
-      initialBackoffMs: 10,
-      ...configOverrides,
-    },
-    store,
-  );
-  const logs = [];
-  server.on('request', createApp({ client, jwtKey: JWT_KEY, log: (m) => logs.push(m) }));
-  return {
-    origin,
-    store,
-    client,
-    logs,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  };
-}
-
-function bearer(account_id, uid, key = JWT_KEY, opts = { algorithm: 'HS256' }) {
-  return { authorization: `Bearer ${jwt.sign({ account_id, uid }, key, opts)}` };
-}
-
-async function get(url, headers = {}, method = 'GET') {
-  const res = await fetch(url, { method, headers, redirect: 'manual' });
-  const text = await res.text();
-  let body = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = text;
-  }
-  return { status: res.status, location: res.headers.get('location'), body };
-}
 
 describe('express service routes', () => {
   let emu;
@@ -87,13 +35,7 @@ describe('express service routes', () => {
   });
 
   /** login → authorize (emulator consents) → the callback URL Salesforce redirects to. */
-  async function consentFor(headers, forward = FORWARD) {
-    const login = await get(`${svc.origin}${BASE}/auth/login?forward_url=${encodeURIComponent(forward)}`, headers);
-    assert.equal(login.status, 302);
-    const res = await fetch(login.location, { redirect: 'manual' });
-    assert.equal(res.status, 302);
-    return res.headers.get('location');
-  }
+  const consentFor = (headers, forward = FORWARD) => consent(svc, headers, forward);
 
   it('GET /auth/login without forward_url: 400 with the seed body (D18: success spelled right)', async () => {
     const r = await get(`${svc.origin}${BASE}/auth/login`, alice);
