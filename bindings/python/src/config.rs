@@ -18,7 +18,9 @@ pub struct Config {
 fn secs(name: &str, v: Option<f64>) -> PyResult<Option<Duration>> {
     match v {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        // Beyond `Duration`'s range saturates: the core refuses anything over its maximum with a
+        // `ConfigError` naming the setting (no panic on e.g. 1e20).
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))),
         Some(s) => Err(crate::error::ConfigError::new_err(format!(
             "{name}: must be a non-negative number of seconds, got {s}"
         ))),

@@ -4,7 +4,7 @@
 use super::{CAS_ATTEMPTS, Client, check_key, host_of, not_connected};
 use crate::error::{Error, ErrorKind, Result};
 use crate::oauth;
-use crate::store::{ConnectionDocument, ConnectionKey, DOCUMENT_SCHEMA, SaveOutcome, StoredToken, now_ms};
+use crate::store::{ConnectionDocument, ConnectionKey, DOCUMENT_SCHEMA, SaveOutcome, StoredToken, next_version, now_ms};
 
 /// Result of [`Client::login`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +223,7 @@ impl Client {
                 instance_url: tok.instance_url.clone(),
                 id: tok.id.clone(),
                 scope: tok.scope.clone(),
-                version: expected.unwrap_or(0) + 1,
+                version: next_version(expected.unwrap_or(0))?,
                 refresh_lease: None,
                 updated_at_ms: now_ms(),
             };

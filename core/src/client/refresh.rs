@@ -25,8 +25,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Decoded;
 use crate::oauth;
 use crate::secret::Secret;
-use crate::store::{ConnectionDocument, ConnectionKey, RefreshLease, SaveOutcome, now_ms};
+use crate::store::{ConnectionDocument, ConnectionKey, RefreshLease, SaveOutcome, next_version, now_ms};
 use crate::usage::CallKind;
+
+/// `now + wait`, or far in the future when that is not representable (the configuration bounds
+/// every duration by `MAX_DURATION`; this keeps a deadline from ever panicking on overflow).
+fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + crate::config::MAX_DURATION)
+}
 
 fn no_refresh_token() -> Error {
     Error::new(
@@ -110,7 +118,7 @@ impl Client {
     ) -> Result<ConnectionDocument> {
         let _lock = self.lock_connection(key).await;
         let config = &self.inner.config;
-        let deadline = Instant::now() + config.refresh_wait();
+        let deadline = deadline_after(config.refresh_wait());
         let mut poll = Duration::from_millis(20);
         loop {
             // Step 2: reload inside the lock; a token other than the failed one is already fresh.
@@ -146,9 +154,9 @@ impl Client {
             let mut leased = doc.clone();
             leased.refresh_lease = Some(RefreshLease {
                 holder: self.inner.holder.clone(),
-                expires_at_ms: now + config.refresh_lease_ttl().as_millis() as u64,
+                expires_at_ms: now.saturating_add(config.refresh_lease_ttl().as_millis().try_into().unwrap_or(u64::MAX)),
             });
-            leased.version = doc.version + 1;
+            leased.version = next_version(doc.version)?;
             leased.updated_at_ms = now;
             match self.inner.store.save(&leased, Some(doc.version)).await? {
                 SaveOutcome::Saved => {
@@ -184,7 +192,7 @@ impl Client {
         tracing::debug!(target: "sfcrm::client", key = %key, "refresh: sending refresh grant");
         // The lease was written just now with `refresh_lease_ttl`; keep a second of margin for
         // clock reads and the save that follows.
-        let lease_end = Instant::now() + config.refresh_lease_ttl().saturating_sub(Duration::from_secs(1));
+        let lease_end = deadline_after(config.refresh_lease_ttl().saturating_sub(Duration::from_secs(1)));
         match oauth::refresh_grant_until(&self.inner.transport, config, &refresh_token, Some(lease_end)).await {
             Ok(tok) => {
                 let allowed = self.instance_allowed(&tok.instance_url);
@@ -236,7 +244,7 @@ impl Client {
         mut expected: u64,
     ) -> Result<ConnectionDocument> {
         for _ in 0..CAS_ATTEMPTS {
-            doc.version = expected + 1;
+            doc.version = next_version(expected)?;
             doc.updated_at_ms = now_ms();
             match self.inner.store.save(&doc, Some(expected)).await? {
                 SaveOutcome::Saved => return Ok(doc),
@@ -287,7 +295,7 @@ impl Client {
             let mut inv = cur.clone();
             inv.token_invalidated = true;
             inv.refresh_lease = None;
-            inv.version = cur.version + 1;
+            inv.version = next_version(cur.version)?;
             inv.updated_at_ms = now_ms();
             if self.inner.store.save(&inv, Some(cur.version)).await? == SaveOutcome::Saved {
                 break;
@@ -319,7 +327,10 @@ impl Client {
             }
             let mut d = cur.clone();
             d.refresh_lease = None;
-            d.version = cur.version + 1;
+            let Ok(version) = next_version(cur.version) else {
+                return;
+            };
+            d.version = version;
             d.updated_at_ms = now_ms();
             match self.inner.store.save(&d, Some(cur.version)).await {
                 Ok(SaveOutcome::Conflict) => continue,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::{
-    Config, DEFAULT_API_VERSION, DEFAULT_INSTANCE_HOSTS, DEFAULT_LOGIN_URL, DEFAULT_SCOPES, ForwardOrigins,
+    Config, DEFAULT_API_VERSION, MAX_DURATION, DEFAULT_INSTANCE_HOSTS, DEFAULT_LOGIN_URL, DEFAULT_SCOPES, ForwardOrigins,
     HostPattern, MIN_STATE_SECRET_BYTES, RetryPolicy, is_loopback_host,
 };
 use crate::error::{Error, Result};
@@ -193,6 +193,7 @@ impl ConfigBuilder {
         let state_secret = self.valid_state()?;
         let forward_origins = self.valid_forward_origins()?;
         let instance_hosts = self.valid_instance_hosts()?;
+        self.check_duration_bounds()?;
         let token_timeout = self.valid_timeouts()?;
         self.check_retry_and_batch()?;
         Ok(Config {
@@ -360,6 +361,30 @@ impl ConfigBuilder {
                 .map(|p| HostPattern::parse(p).expect("valid default"))
                 .collect()),
         }
+    }
+
+    /// Every duration setting at most [`MAX_DURATION`] (a longer one is refused, naming it).
+    fn check_duration_bounds(&self) -> Result<()> {
+        for (value, setting, env) in [
+            (self.state_ttl, "state_ttl", "SFCRM_STATE_TTL_SECS"),
+            (self.connect_timeout, "connect_timeout", "SFCRM_CONNECT_TIMEOUT_MS"),
+            (self.request_timeout, "request_timeout", "SFCRM_REQUEST_TIMEOUT_MS"),
+            (self.token_timeout, "token_timeout", "SFCRM_TOKEN_TIMEOUT_MS"),
+            (self.retry.initial_backoff, "retry.initial_backoff", "SFCRM_INITIAL_BACKOFF_MS"),
+            (self.retry.max_backoff, "retry.max_backoff", "SFCRM_MAX_BACKOFF_MS"),
+            (self.refresh_wait, "refresh_wait", "SFCRM_REFRESH_WAIT_MS"),
+            (self.refresh_lease_ttl, "refresh_lease_ttl", "SFCRM_REFRESH_LEASE_TTL_MS"),
+            (self.count_cache_ttl, "count_cache_ttl", "SFCRM_COUNT_CACHE_TTL_SECS"),
+        ] {
+            if value > MAX_DURATION {
+                return Err(self.err(
+                    setting,
+                    env,
+                    format!("must be at most {} seconds (30 days)", MAX_DURATION.as_secs()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Positive timeouts, and a refresh lease that outlives a token request. Returns the token

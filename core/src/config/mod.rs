@@ -57,6 +57,12 @@ pub const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
 pub const DEFAULT_API_VERSION: &str = "v48.0";
 /// Minimum length of the state signing secret, in bytes.
 pub const MIN_STATE_SECRET_BYTES: usize = 32;
+/// The longest duration any setting accepts (timeouts, waits, lifetimes, backoffs): 30 days.
+/// Longer values are a `Config` error naming the setting, so that no deadline computed from a
+/// setting (`Instant + duration`, an expiry in seconds or milliseconds since the epoch) can
+/// overflow. Thirty days is far beyond any useful value and still fits a Node `u32` of
+/// milliseconds (49.7 days), so every binding reaches this check.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Default instance host patterns: Salesforce's own domains [salesforce-api.md §1] plus loopback.
 pub const DEFAULT_INSTANCE_HOSTS: &[&str] = &[
     "*.salesforce.com",

@@ -259,10 +259,12 @@ impl ExportStream {
                     self.position = Some(p);
                 }
                 self.last_batch = batch.records.clone();
-                self.progress.records += batch.records.len() as u64;
-                self.progress.batches += 1;
+                // `records` starts from the resumed checkpoint's count, which is caller input:
+                // saturate rather than overflow.
+                self.progress.records = self.progress.records.saturating_add(batch.records.len() as u64);
+                self.progress.batches = self.progress.batches.saturating_add(1);
                 if let Some(total) = batch.total_size {
-                    self.progress.total_size = Some(self.base + total);
+                    self.progress.total_size = Some(self.base.saturating_add(total));
                 }
                 Ok(Some(RecordBatch { records: batch.records }))
             }
@@ -294,7 +296,7 @@ impl ExportStream {
             self.last_batch.iter().position(|r| r.id().is_ok_and(|id| id == pos.id))
         });
         let records = match index {
-            Some(i) => self.progress.records - n + i as u64 + 1,
+            Some(i) => self.progress.records.saturating_sub(n).saturating_add(i as u64 + 1),
             None => self.progress.records,
         };
         Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
@@ -313,7 +315,7 @@ impl ExportStream {
         })?;
         let pos = Position::after(record, self.since.is_some())
             .map_err(|e| Error::invalid_argument(format!("cannot checkpoint after this record: {}", e.message())))?;
-        let records = self.progress.records - self.last_batch.len() as u64 + index as u64 + 1;
+        let records = self.progress.records.saturating_sub(self.last_batch.len() as u64).saturating_add(index as u64 + 1);
         Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
     }
 

@@ -243,7 +243,8 @@ impl Transport {
                 return Err(err);
             }
             let wait = backoff(&self.retry, attempt, None);
-            if deadline.is_some_and(|d| Instant::now() + wait + self.token_timeout >= d) {
+            let attempt_end = Instant::now().checked_add(wait.saturating_add(self.token_timeout));
+            if deadline.is_some_and(|d| attempt_end.is_none_or(|end| end >= d)) {
                 return Err(err);
             }
             tokio::time::sleep(wait).await;

@@ -64,7 +64,7 @@ pub fn sign_state(
         uid: key.owner.clone(),
         forward_url: forward_url.to_owned(),
         iat,
-        exp: iat + config.state_ttl().as_secs().max(1),
+        exp: iat.saturating_add(config.state_ttl().as_secs().max(1)),
         nonce: URL_SAFE_NO_PAD.encode(nonce),
     };
     let key = EncodingKey::from_secret(config.state_secret().expose().as_bytes()).map_err(|e| {

@@ -211,6 +211,17 @@ pub trait TokenStore: Send + Sync + 'static {
     fn delete<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<bool, Error>>;
 }
 
+/// The version a save over `version` writes (`version + 1`). A stored version of `u64::MAX`
+/// cannot be incremented: that is a typed [`crate::ErrorKind::Store`] error, never a wrap to 0
+/// (which would defeat compare-and-swap) nor a panic.
+pub(crate) fn next_version(version: u64) -> Result<u64, Error> {
+    version.checked_add(1).ok_or_else(|| {
+        Error::store(format!(
+            "the stored connection document has version {version}, which cannot be incremented; delete the connection and connect again"
+        ))
+    })
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
