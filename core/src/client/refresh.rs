@@ -36,6 +36,18 @@ fn deadline_after(wait: Duration) -> Instant {
         .unwrap_or_else(|| now + crate::config::MAX_DURATION)
 }
 
+/// Clock difference tolerated between processes sharing a store when judging a lease's expiry.
+const LEASE_CLOCK_SKEW_MS: u64 = 5_000;
+
+/// Whether another process's refresh lease still holds at `now` (ms since the epoch). A lease is
+/// taken for `refresh_lease_ttl` (`ttl_ms`), so one that ends later than that from now (plus
+/// [`LEASE_CLOCK_SKEW_MS`]) was never written by a client (a hand-edited or corrupt document, a
+/// clock years ahead): it is stale and may be taken over, rather than making every refresh wait
+/// `refresh_wait` and fail with `StoreConflict` until someone fixes the document.
+fn lease_holds(expires_at_ms: u64, now: u64, ttl_ms: u64) -> bool {
+    expires_at_ms > now && expires_at_ms <= now.saturating_add(ttl_ms).saturating_add(LEASE_CLOCK_SKEW_MS)
+}
+
 fn no_refresh_token() -> Error {
     Error::new(
         ErrorKind::SessionExpired,
@@ -135,10 +147,10 @@ impl Client {
             };
             // Step 3: a live lease of another process: wait for its result (bounded).
             let now = now_ms();
-            let foreign_lease = doc
-                .refresh_lease
-                .as_ref()
-                .is_some_and(|l| l.holder != self.inner.holder && l.expires_at_ms > now);
+            let ttl_ms = u64::try_from(config.refresh_lease_ttl().as_millis()).unwrap_or(u64::MAX);
+            let foreign_lease = doc.refresh_lease.as_ref().is_some_and(|l| {
+                l.holder != self.inner.holder && lease_holds(l.expires_at_ms, now, ttl_ms)
+            });
             if foreign_lease {
                 if Instant::now() >= deadline {
                     return Err(Error::new(
@@ -337,5 +349,21 @@ impl Client {
                 _ => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_holds_until_it_lapses_and_never_longer_than_the_ttl() {
+        let (now, ttl) = (1_700_000_000_000u64, 60_000u64);
+        assert!(lease_holds(now + 1, now, ttl));
+        assert!(lease_holds(now + ttl, now, ttl));
+        assert!(lease_holds(now + ttl + LEASE_CLOCK_SKEW_MS, now, ttl), "a clock a little ahead");
+        assert!(!lease_holds(now, now, ttl), "lapsed");
+        assert!(!lease_holds(now + ttl + LEASE_CLOCK_SKEW_MS + 1, now, ttl), "longer than any lease");
+        assert!(!lease_holds(u64::MAX, now, ttl));
     }
 }
