@@ -128,6 +128,37 @@ impl ErrorKind {
         }
     }
 
+    /// Stable exception class name of this kind, the same in every binding: Python's
+    /// `sfcrm.<class_name>` and Node's `require('sfcrm').<class_name>` are the class of this kind
+    /// (each binding's tests compare its classes with this list). The names avoid shadowing the
+    /// languages' own classes: `RequestTimeout` (not `TimeoutError`, a Python builtin),
+    /// `ExportWriteError` (not `IOError`), `Cancelled` (not `asyncio.CancelledError`).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "InvalidArgumentError",
+            ErrorKind::Config => "ConfigError",
+            ErrorKind::MissingForwardUrl => "MissingForwardUrl",
+            ErrorKind::ForwardUrlNotAllowed => "ForwardUrlNotAllowed",
+            ErrorKind::InvalidState => "InvalidState",
+            ErrorKind::UnknownExportType => "UnknownExportType",
+            ErrorKind::InvalidIdentifier => "InvalidIdentifier",
+            ErrorKind::NotConnected => "NotConnected",
+            ErrorKind::OAuth => "OAuthError",
+            ErrorKind::ReconnectRequired => "ReconnectRequired",
+            ErrorKind::SessionExpired => "SessionExpired",
+            ErrorKind::RateLimited => "RateLimited",
+            ErrorKind::Api => "ApiError",
+            ErrorKind::Network => "NetworkError",
+            ErrorKind::Timeout => "RequestTimeout",
+            ErrorKind::Protocol => "ProtocolError",
+            ErrorKind::Store => "StoreError",
+            ErrorKind::StoreConflict => "StoreConflict",
+            ErrorKind::Cancelled => "Cancelled",
+            ErrorKind::Io => "ExportWriteError",
+            ErrorKind::Internal => "InternalError",
+        }
+    }
+
     /// Every kind, in code order (for bindings that generate their exception tables).
     pub const ALL: [ErrorKind; 21] = [
         ErrorKind::InvalidArgument,
@@ -400,6 +431,16 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len());
+    }
+
+    #[test]
+    fn class_names_are_unique_identifiers() {
+        let mut names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.class_name()).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_alphanumeric())
+            && n.starts_with(|c: char| c.is_ascii_uppercase())));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
     }
 
     #[test]

@@ -128,6 +128,31 @@ impl PageArg {
     pub fn page(&self) -> Result<i64> {
         Ok(self.seed_value()?.max(1))
     }
+
+    /// The argument as a page size (the seed's `limit` / `per_page`, used as `per_page || items`):
+    /// `None` (every record) when missing, 0, empty text or text without digits (`NaN`); text is
+    /// read as `parseInt` reads it. `InvalidArgument` for a negative value, a number that is not an
+    /// integer, or one beyond [`MAX_PAGE`]. The one rule behind every binding's `limit`.
+    pub fn limit(&self) -> Result<Option<u64>> {
+        let n = match self {
+            PageArg::Missing => return Ok(None),
+            PageArg::Number(n) if n.is_nan() || *n == 0.0 => return Ok(None),
+            PageArg::Number(n) => {
+                if !n.is_finite() || n.fract() != 0.0 || !(0.0..=MAX_PAGE as f64).contains(n) {
+                    return Err(Error::invalid_argument(format!("limit {n} is not a positive integer")));
+                }
+                *n as i64
+            }
+            PageArg::Text(s) => match parse_int_js(s)? {
+                None | Some(0) => return Ok(None),
+                Some(n) => n,
+            },
+        };
+        if n < 0 {
+            return Err(Error::invalid_argument(format!("limit {n} is negative")));
+        }
+        Ok(Some(n as u64))
+    }
 }
 
 /// Computes the seed's pagination object (module docs) for `items` records, page `page`
@@ -190,6 +215,22 @@ mod tests {
         // String(0.000001) is "0.000001": parseInt gives 0, so page 1.
         assert_eq!(PageArg::Number(0.000001).seed_value().unwrap(), 1);
         assert_eq!(PageArg::Number(3.9).seed_value().unwrap(), 3);
+    }
+
+    #[test]
+    fn limit_rule() {
+        assert_eq!(PageArg::Missing.limit().unwrap(), None);
+        assert_eq!(PageArg::Text("0".into()).limit().unwrap(), None);
+        assert_eq!(PageArg::Text("".into()).limit().unwrap(), None);
+        assert_eq!(PageArg::Text("abc".into()).limit().unwrap(), None);
+        assert_eq!(PageArg::Text("100".into()).limit().unwrap(), Some(100));
+        assert_eq!(PageArg::Text(" 25px".into()).limit().unwrap(), Some(25));
+        assert_eq!(PageArg::Number(25.0).limit().unwrap(), Some(25));
+        assert_eq!(PageArg::Number(0.0).limit().unwrap(), None);
+        assert_eq!(PageArg::Number(f64::NAN).limit().unwrap(), None);
+        for bad in [PageArg::Text("-5".into()), PageArg::Number(-5.0), PageArg::Number(2.5), PageArg::Number(f64::INFINITY), PageArg::Number(1e300)] {
+            assert_eq!(bad.limit().unwrap_err().kind(), crate::ErrorKind::InvalidArgument, "{bad:?}");
+        }
     }
 
     #[test]
