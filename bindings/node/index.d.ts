@@ -11,22 +11,26 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * A streaming export: `nextBatch()` until it resolves null. Memory is bounded by the core's
- * prefetch (one batch in flight) plus the last batch kept here for `checkpointAfter`.
+ * prefetch (one batch in flight) plus the batch being handed out, which the core's stream keeps
+ * for `checkpointAt`.
  */
 export declare class ExportCursor {
   /**
    * The next batch as a JSON array text (ASCII: non-ASCII characters as `\u` escapes; numbers
    * as strings with `lossless`), or null at the end. Rejects with the export's error
-   * (`CancelledError` after `cancel()`).
+   * (`Cancelled` after `cancel()`).
    */
   nextBatch(lossless?: boolean | undefined | null): Promise<string | null>
   /** A resume token for the position after the last batch delivered. */
   checkpoint(): string
-  /** A resume token for the position right after record `index` of the last batch delivered. */
-  checkpointAfter(index: number): string
+  /**
+   * A resume token for the position right after record `index` (0-based) of the last batch
+   * delivered (the core's `checkpoint_at`). `InvalidArgument` when the batch has no such record.
+   */
+  checkpointAt(index: number): string
   /** Records and batches delivered, and the expected total. */
   progress(): ExportProgress
-  /** Cancels the export (any thread; a pending `nextBatch()` rejects with `CancelledError`). */
+  /** Cancels the export (any thread; a pending `nextBatch()` rejects with `Cancelled`). */
   cancel(): void
 }
 
@@ -111,7 +115,10 @@ export declare class NativeStore {
    * (rotation); each key is 32 bytes. A malformed value is a `ConfigError` without key material.
    */
   static sealed(inner: NativeStore, keys: string): NativeStore
-  /** The stored document JSON for (accountId, owner), or null. */
+  /**
+   * The stored document JSON for (accountId, owner), or null. A document of another key is a
+   * `StoreError` (the check every client load makes, [`ConnectionKey::check_owns`]).
+   */
   load(accountId: string, owner: string): Promise<string | null>
   /** Compare-and-swap write of a document JSON: `"saved"` or `"conflict"`. */
   save(docJson: string, expectedVersion?: number | undefined | null): Promise<string>
@@ -139,7 +146,10 @@ export interface ApiCallsObject {
   refreshes: number
 }
 
-/** API usage from the last `Sforce-Limit-Info` header (daily requests used / limit). */
+/**
+ * API usage from the last `Sforce-Limit-Info` header (daily requests used / limit)
+ * [salesforce-api.md §5].
+ */
 export interface ApiUsageObject {
   /** Requests used in the rolling 24 h window. */
   used: number
@@ -252,8 +262,12 @@ export interface DisconnectResult {
   revokeError?: string
 }
 
-/** Every error kind as `[name, code]`, in code order (`lib/errors.js` checks it has a class for each). */
-export declare function errorKinds(): Array<[string, number]>
+/**
+ * Every error kind as `[name, code, className]`, in code order: the kind's stable name, its
+ * numeric code (shared with the C ABI) and its class name (`ErrorKind::class_name`, the same in
+ * Python). `lib/errors.js` maps kinds to classes with it and the tests check every class.
+ */
+export declare function errorKinds(): Array<[string, number, string]>
 
 /** Result of `exportToFile`. */
 export interface ExportFileSummary {

@@ -53,34 +53,34 @@ export class InvalidArgumentError extends SfcrmError {
 export class ConfigError extends SfcrmError {
 }
 /** `login` without a forward URL (the seed's "Please provide forward_url"). */
-export class MissingForwardUrlError extends SfcrmError {
+export class MissingForwardUrl extends SfcrmError {
 }
 /** The forward URL is not http(s) or not in the allow-list (seed defect D11). */
-export class ForwardUrlNotAllowedError extends SfcrmError {
+export class ForwardUrlNotAllowed extends SfcrmError {
 }
 /** The export type is not contacts, deals or notes; no request was made (D13). */
-export class UnknownExportTypeError extends SfcrmError {
+export class UnknownExportType extends SfcrmError {
 }
 /** An sObject or field name fails Salesforce's identifier rules; nothing was sent. */
-export class InvalidIdentifierError extends SfcrmError {
+export class InvalidIdentifier extends SfcrmError {
 }
 /** The OAuth state is missing, tampered with or expired (the seed's "Invalid State"). */
-export class InvalidStateError extends SfcrmError {
+export class InvalidState extends SfcrmError {
 }
 /** No stored connection for this key ("Access Token Not Found" / "Api Token Not Found"). */
-export class NotConnectedError extends SfcrmError {
+export class NotConnected extends SfcrmError {
 }
 /** The token endpoint refused a request (`oauthError`, `oauthErrorDescription`). */
 export class OAuthError extends SfcrmError {
 }
 /** The refresh token is dead (`invalid_grant`) or the connection is invalidated: log in again (D8). */
-export class ReconnectRequiredError extends SfcrmError {
+export class ReconnectRequired extends SfcrmError {
 }
 /** The access token was refused and could not be renewed. */
-export class SessionExpiredError extends SfcrmError {
+export class SessionExpired extends SfcrmError {
 }
 /** 403 REQUEST_LIMIT_EXCEEDED: the org's API quota; `apiUsage` carries Sforce-Limit-Info (D9). */
-export class RateLimitedError extends SfcrmError {
+export class RateLimited extends SfcrmError {
 }
 /** Salesforce answered with an error: `status`, `errorCode`, `fields`. */
 export class ApiError extends SfcrmError {
@@ -92,55 +92,81 @@ export class ProtocolError extends SfcrmError {
 export class NetworkError extends SfcrmError {
 }
 /** A request did not complete in time, after the retries allowed. */
-export class TimeoutError extends SfcrmError {
+export class RequestTimeout extends SfcrmError {
 }
 /** The token store failed: threw, rejected, timed out, or returned something malformed. */
 export class StoreError extends SfcrmError {
 }
 /** Another process kept winning the compare-and-swap for longer than allowed. */
-export class StoreConflictError extends SfcrmError {
+export class StoreConflict extends SfcrmError {
 }
 /** Writing an export failed. */
-export class IoError extends SfcrmError {
+export class ExportWriteError extends SfcrmError {
 }
 /** The operation was cancelled by the caller. */
-export class CancelledError extends SfcrmError {
+export class Cancelled extends SfcrmError {
 }
 /** A bug inside the SDK. */
 export class InternalError extends SfcrmError {
 }
-export namespace CLASS_NAMES {
-    let invalid_argument: string;
-    let config: string;
-    let missing_forward_url: string;
-    let forward_url_not_allowed: string;
-    let unknown_export_type: string;
-    let invalid_identifier: string;
-    let invalid_state: string;
-    let not_connected: string;
-    let oauth: string;
-    let reconnect_required: string;
-    let session_expired: string;
-    let rate_limited: string;
-    let api: string;
-    let protocol: string;
-    let network: string;
-    let timeout: string;
-    let store: string;
-    let store_conflict: string;
-    let io: string;
-    let cancelled: string;
-    let internal: string;
+/** @deprecated Use {@link MissingForwardUrl} (the name every binding uses). */
+export const MissingForwardUrlError: typeof MissingForwardUrl;
+/** @deprecated Use {@link ForwardUrlNotAllowed} (the name every binding uses). */
+export const ForwardUrlNotAllowedError: typeof ForwardUrlNotAllowed;
+/** @deprecated Use {@link UnknownExportType} (the name every binding uses). */
+export const UnknownExportTypeError: typeof UnknownExportType;
+/** @deprecated Use {@link InvalidIdentifier} (the name every binding uses). */
+export const InvalidIdentifierError: typeof InvalidIdentifier;
+/** @deprecated Use {@link InvalidState} (the name every binding uses). */
+export const InvalidStateError: typeof InvalidState;
+/** @deprecated Use {@link NotConnected} (the name every binding uses). */
+export const NotConnectedError: typeof NotConnected;
+/** @deprecated Use {@link ReconnectRequired} (the name every binding uses). */
+export const ReconnectRequiredError: typeof ReconnectRequired;
+/** @deprecated Use {@link SessionExpired} (the name every binding uses). */
+export const SessionExpiredError: typeof SessionExpired;
+/** @deprecated Use {@link RateLimited} (the name every binding uses). */
+export const RateLimitedError: typeof RateLimited;
+/** @deprecated Use {@link RequestTimeout} (the name every binding uses). */
+export const TimeoutError: typeof RequestTimeout;
+/** @deprecated Use {@link StoreConflict} (the name every binding uses). */
+export const StoreConflictError: typeof StoreConflict;
+/** @deprecated Use {@link ExportWriteError} (the name every binding uses). */
+export const IoError: typeof ExportWriteError;
+/** @deprecated Use {@link Cancelled} (the name every binding uses). */
+export const CancelledError: typeof Cancelled;
+/**
+ * Kind name → class name, from the core's list (`errorKinds()` of the addon: `[kind, code,
+ * className]`).
+ * @type {Record<string, string>}
+ */
+export const CLASS_NAMES: Record<string, string>;
+export namespace DEPRECATED_NAMES {
+    let MissingForwardUrlError: string;
+    let ForwardUrlNotAllowedError: string;
+    let UnknownExportTypeError: string;
+    let InvalidIdentifierError: string;
+    let InvalidStateError: string;
+    let NotConnectedError: string;
+    let ReconnectRequiredError: string;
+    let SessionExpiredError: string;
+    let RateLimitedError: string;
+    let TimeoutError: string;
+    let StoreConflictError: string;
+    let IoError: string;
+    let CancelledError: string;
 }
 /**
  * The error class for a kind name, or undefined.
  * @param {string} kind
+ * @returns {typeof SfcrmError | undefined}
  */
-export function classForKind(kind: string): typeof SfcrmError;
+export function classForKind(kind: string): typeof SfcrmError | undefined;
 /**
- * Turns an error rejected by the native addon into the matching {@link SfcrmError} subclass.
- * Errors that did not come from the SDK's core (e.g. a napi argument conversion failure) become
- * `InvalidArgumentError` when they are argument errors, else are returned unchanged.
+ * Turns an error rejected by the native addon into the matching {@link SfcrmError} subclass: the
+ * addon builds its errors with a `sfcrmDetails` object (kind, status, errorCode, ...), read here
+ * as is. Errors that did not come from the SDK's core (e.g. a napi argument conversion failure)
+ * become `InvalidArgumentError` when they are argument errors, else are returned unchanged.
  * @param {unknown} err
  * @returns {unknown}
  */
@@ -159,21 +185,3 @@ export function call<T>(fn: () => T | Promise<T>): Promise<Awaited<T>>;
  * @returns {T}
  */
 export function callSync<T>(fn: () => T): T;
-/**
- * Error classes of the `sfcrm` package.
- *
- * Every failure of the SDK rejects with an instance of {@link SfcrmError} (a subclass of `Error`)
- * whose class tells what happened, e.g. `ReconnectRequiredError` (send the user through login
- * again) or `RateLimitedError` (the org's API quota; `apiUsage` says how much is used). Each error
- * carries:
- * - `code`: the stable kind name (`"reconnect_required"`, `"rate_limited"`, ...),
- * - `kindCode`: the stable numeric code shared with the C ABI (e.g. 203),
- * - `status`: the HTTP status of the response that caused it, or `null`,
- * - `errorCode`: the Salesforce `errorCode` (e.g. `"INVALID_SESSION_ID"`), or `null`,
- * - `fields`: the fields Salesforce named (array, maybe empty),
- * - `oauthError` / `oauthErrorDescription`: the token endpoint's `error` / `error_description`,
- * - `apiUsage`: `{ used, limit }` from `Sforce-Limit-Info`, or `null`,
- * - `retryAfterMs`: the `Retry-After` delay in milliseconds, or `null`,
- * - `rawBody`: the raw response body (cut to 64 KiB), or `null`. Never a token.
- */
-export const DETAILS_PREFIX: "sfcrm-error-details:";

@@ -10,30 +10,43 @@ declare namespace _exports {
     export { ExportIterator };
     export { paginator };
     export let version: string;
-    export let errorKinds: [string, number][];
+    export let errorKinds: [string, number, string][];
     export let convertError: typeof errors.convertError;
     export let SfcrmError: typeof errors.SfcrmError;
     export let InvalidArgumentError: typeof errors.InvalidArgumentError;
     export let ConfigError: typeof errors.ConfigError;
-    export let MissingForwardUrlError: typeof errors.MissingForwardUrlError;
-    export let ForwardUrlNotAllowedError: typeof errors.ForwardUrlNotAllowedError;
-    export let UnknownExportTypeError: typeof errors.UnknownExportTypeError;
-    export let InvalidIdentifierError: typeof errors.InvalidIdentifierError;
-    export let InvalidStateError: typeof errors.InvalidStateError;
-    export let NotConnectedError: typeof errors.NotConnectedError;
+    export let MissingForwardUrl: typeof errors.MissingForwardUrl;
+    export let ForwardUrlNotAllowed: typeof errors.ForwardUrlNotAllowed;
+    export let UnknownExportType: typeof errors.UnknownExportType;
+    export let InvalidIdentifier: typeof errors.InvalidIdentifier;
+    export let InvalidState: typeof errors.InvalidState;
+    export let NotConnected: typeof errors.NotConnected;
     export let OAuthError: typeof errors.OAuthError;
-    export let ReconnectRequiredError: typeof errors.ReconnectRequiredError;
-    export let SessionExpiredError: typeof errors.SessionExpiredError;
-    export let RateLimitedError: typeof errors.RateLimitedError;
+    export let ReconnectRequired: typeof errors.ReconnectRequired;
+    export let SessionExpired: typeof errors.SessionExpired;
+    export let RateLimited: typeof errors.RateLimited;
     export let ApiError: typeof errors.ApiError;
     export let ProtocolError: typeof errors.ProtocolError;
     export let NetworkError: typeof errors.NetworkError;
-    export let TimeoutError: typeof errors.TimeoutError;
+    export let RequestTimeout: typeof errors.RequestTimeout;
     export let StoreError: typeof errors.StoreError;
-    export let StoreConflictError: typeof errors.StoreConflictError;
-    export let IoError: typeof errors.IoError;
-    export let CancelledError: typeof errors.CancelledError;
+    export let StoreConflict: typeof errors.StoreConflict;
+    export let ExportWriteError: typeof errors.ExportWriteError;
+    export let Cancelled: typeof errors.Cancelled;
     export let InternalError: typeof errors.InternalError;
+    export { MissingForwardUrlError };
+    export { ForwardUrlNotAllowedError };
+    export { UnknownExportTypeError };
+    export { InvalidIdentifierError };
+    export { InvalidStateError };
+    export { NotConnectedError };
+    export { ReconnectRequiredError };
+    export { SessionExpiredError };
+    export { RateLimitedError };
+    export { TimeoutError };
+    export { StoreConflictError };
+    export { IoError };
+    export { CancelledError };
 }
 export = _exports;
 /**
@@ -108,7 +121,7 @@ declare class Client {
     /**
      * Starts a connection: resolves `{ url, alreadyConnected }`. `url` is Salesforce's authorize URL
      * (PKCE S256, signed state), or `forwardUrl?status=success&integration=salesforce` when the
-     * connection already exists. Rejects `MissingForwardUrlError` / `ForwardUrlNotAllowedError`.
+     * connection already exists. Rejects `MissingForwardUrl` / `ForwardUrlNotAllowed`.
      * @param {ConnectionKey} key
      * @param {string} forwardUrl
      */
@@ -116,7 +129,7 @@ declare class Client {
     /**
      * Completes a connection from the callback's query (`code`, `state`, `error`,
      * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
-     * is where to redirect the browser. Rejects `InvalidStateError` when the state does not verify.
+     * is where to redirect the browser. Rejects `InvalidState` when the state does not verify.
      * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
      */
     callback(query: {
@@ -127,13 +140,13 @@ declare class Client {
     }): Promise<native.CallbackResult>;
     /**
      * Revokes the tokens at Salesforce and deletes the stored connection: resolves
-     * `{ revoked, revokeError }`. Rejects `NotConnectedError` when there is none.
+     * `{ revoked, revokeError }`. Rejects `NotConnected` when there is none.
      * @param {ConnectionKey} key
      */
     disconnect(key: ConnectionKey): Promise<native.DisconnectResult>;
     /**
      * Refreshes the access token now (single flight): resolves the connection info (no secrets).
-     * Rejects `ReconnectRequiredError` when the refresh token is dead.
+     * Rejects `ReconnectRequired` when the refresh token is dead.
      * @param {ConnectionKey} key
      */
     refresh(key: ConnectionKey): Promise<native.ConnectionInfoObject>;
@@ -145,7 +158,7 @@ declare class Client {
     /**
      * One page in the seed's JSON body: `{ success: true, message: 'SUCCESS', data, pagination }`.
      * `page` defaults to 1 (values below 1 count as 1); without `limit` every record is returned.
-     * Rejects `UnknownExportTypeError` (no network call made), `NotConnectedError`, ...
+     * Rejects `UnknownExportType` (no network call made), `NotConnected`, ...
      * @param {ConnectionKey} key
      * @param {ExportType} type
      * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
@@ -187,8 +200,8 @@ declare class Client {
      * Resolves the parsed body (`null` for a 204 No Content); numbers are JavaScript numbers, or
      * with `lossless: true` their exact decimal text as strings. An expired session is refreshed
      * once and the request retried once (core `Client::api_get_json`).
-     * Rejects `NotConnectedError`, `SessionExpiredError` (a second 401), `ApiError` with `status`,
-     * Salesforce's `errorCode` and `rawBody` (e.g. 404 `NOT_FOUND`), `RateLimitedError`,
+     * Rejects `NotConnected`, `SessionExpired` (a second 401), `ApiError` with `status`,
+     * Salesforce's `errorCode` and `rawBody` (e.g. 404 `NOT_FOUND`), `RateLimited`,
      * `InvalidArgumentError` (an empty path, a host outside the allow-list: no token is sent), ...
      * @param {ConnectionKey} key
      * @param {string} path
@@ -309,7 +322,7 @@ declare class ExportIterator {
      * @returns {Promise<import('../index.js').ExportProgress>}
      */
     progress(): Promise<import("../index.js").ExportProgress>;
-    /** Cancels the export; a pending `next()` rejects with `CancelledError`. */
+    /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
     cancel(): void;
     /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
     [Symbol.asyncIterator](): AsyncIterator<SalesforceRecord, undefined>;
@@ -325,4 +338,30 @@ declare class ExportIterator {
  */
 declare function paginator(items: number, page?: number | string | null, perPage?: number | string | null): Pagination;
 import errors = require("./errors");
+/** @deprecated Use `MissingForwardUrl` (the name every binding uses): the same class. */
+declare const MissingForwardUrlError: typeof errors.MissingForwardUrl;
+/** @deprecated Use `ForwardUrlNotAllowed` (the name every binding uses): the same class. */
+declare const ForwardUrlNotAllowedError: typeof errors.ForwardUrlNotAllowed;
+/** @deprecated Use `UnknownExportType` (the name every binding uses): the same class. */
+declare const UnknownExportTypeError: typeof errors.UnknownExportType;
+/** @deprecated Use `InvalidIdentifier` (the name every binding uses): the same class. */
+declare const InvalidIdentifierError: typeof errors.InvalidIdentifier;
+/** @deprecated Use `InvalidState` (the name every binding uses): the same class. */
+declare const InvalidStateError: typeof errors.InvalidState;
+/** @deprecated Use `NotConnected` (the name every binding uses): the same class. */
+declare const NotConnectedError: typeof errors.NotConnected;
+/** @deprecated Use `ReconnectRequired` (the name every binding uses): the same class. */
+declare const ReconnectRequiredError: typeof errors.ReconnectRequired;
+/** @deprecated Use `SessionExpired` (the name every binding uses): the same class. */
+declare const SessionExpiredError: typeof errors.SessionExpired;
+/** @deprecated Use `RateLimited` (the name every binding uses): the same class. */
+declare const RateLimitedError: typeof errors.RateLimited;
+/** @deprecated Use `RequestTimeout` (the name every binding uses): the same class. */
+declare const TimeoutError: typeof errors.RequestTimeout;
+/** @deprecated Use `StoreConflict` (the name every binding uses): the same class. */
+declare const StoreConflictError: typeof errors.StoreConflict;
+/** @deprecated Use `ExportWriteError` (the name every binding uses): the same class. */
+declare const IoError: typeof errors.ExportWriteError;
+/** @deprecated Use `Cancelled` (the name every binding uses): the same class. */
+declare const CancelledError: typeof errors.Cancelled;
 import native = require("../index.js");

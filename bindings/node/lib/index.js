@@ -237,7 +237,7 @@ class ExportIterator {
     const cursor = await this._ensure();
     if (!this._started && this._resumeToken) return this._resumeToken;
     if (this._index > 0 && this._index < this._batch.length) {
-      return callSync(() => cursor.checkpointAfter(this._index - 1));
+      return callSync(() => cursor.checkpointAt(this._index - 1));
     }
     return callSync(() => cursor.checkpoint());
   }
@@ -250,7 +250,7 @@ class ExportIterator {
     const cursor = await this._ensure();
     return callSync(() => cursor.progress());
   }
-  /** Cancels the export; a pending `next()` rejects with `CancelledError`. */
+  /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
   cancel() {
     this._done = true;
     if (this._cursor) this._cursor.cancel();
@@ -278,7 +278,7 @@ class Client {
   /**
    * Starts a connection: resolves `{ url, alreadyConnected }`. `url` is Salesforce's authorize URL
    * (PKCE S256, signed state), or `forwardUrl?status=success&integration=salesforce` when the
-   * connection already exists. Rejects `MissingForwardUrlError` / `ForwardUrlNotAllowedError`.
+   * connection already exists. Rejects `MissingForwardUrl` / `ForwardUrlNotAllowed`.
    * @param {ConnectionKey} key
    * @param {string} forwardUrl
    */
@@ -292,7 +292,7 @@ class Client {
   /**
    * Completes a connection from the callback's query (`code`, `state`, `error`,
    * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
-   * is where to redirect the browser. Rejects `InvalidStateError` when the state does not verify.
+   * is where to redirect the browser. Rejects `InvalidState` when the state does not verify.
    * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
    */
   callback(query) {
@@ -310,7 +310,7 @@ class Client {
 
   /**
    * Revokes the tokens at Salesforce and deletes the stored connection: resolves
-   * `{ revoked, revokeError }`. Rejects `NotConnectedError` when there is none.
+   * `{ revoked, revokeError }`. Rejects `NotConnected` when there is none.
    * @param {ConnectionKey} key
    */
   disconnect(key) {
@@ -322,7 +322,7 @@ class Client {
 
   /**
    * Refreshes the access token now (single flight): resolves the connection info (no secrets).
-   * Rejects `ReconnectRequiredError` when the refresh token is dead.
+   * Rejects `ReconnectRequired` when the refresh token is dead.
    * @param {ConnectionKey} key
    */
   refresh(key) {
@@ -346,7 +346,7 @@ class Client {
   /**
    * One page in the seed's JSON body: `{ success: true, message: 'SUCCESS', data, pagination }`.
    * `page` defaults to 1 (values below 1 count as 1); without `limit` every record is returned.
-   * Rejects `UnknownExportTypeError` (no network call made), `NotConnectedError`, ...
+   * Rejects `UnknownExportType` (no network call made), `NotConnected`, ...
    * @param {ConnectionKey} key
    * @param {ExportType} type
    * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
@@ -424,8 +424,8 @@ class Client {
    * Resolves the parsed body (`null` for a 204 No Content); numbers are JavaScript numbers, or
    * with `lossless: true` their exact decimal text as strings. An expired session is refreshed
    * once and the request retried once (core `Client::api_get_json`).
-   * Rejects `NotConnectedError`, `SessionExpiredError` (a second 401), `ApiError` with `status`,
-   * Salesforce's `errorCode` and `rawBody` (e.g. 404 `NOT_FOUND`), `RateLimitedError`,
+   * Rejects `NotConnected`, `SessionExpired` (a second 401), `ApiError` with `status`,
+   * Salesforce's `errorCode` and `rawBody` (e.g. 404 `NOT_FOUND`), `RateLimited`,
    * `InvalidArgumentError` (an empty path, a host outside the allow-list: no token is sent), ...
    * @param {ConnectionKey} key
    * @param {string} path
@@ -465,6 +465,33 @@ function paginator(items, page, perPage) {
   return JSON.parse(callSync(() => native.paginator(items, page ?? null, perPage ?? null)));
 }
 
+/** @deprecated Use `MissingForwardUrl` (the name every binding uses): the same class. */
+const MissingForwardUrlError = errors.MissingForwardUrlError;
+/** @deprecated Use `ForwardUrlNotAllowed` (the name every binding uses): the same class. */
+const ForwardUrlNotAllowedError = errors.ForwardUrlNotAllowedError;
+/** @deprecated Use `UnknownExportType` (the name every binding uses): the same class. */
+const UnknownExportTypeError = errors.UnknownExportTypeError;
+/** @deprecated Use `InvalidIdentifier` (the name every binding uses): the same class. */
+const InvalidIdentifierError = errors.InvalidIdentifierError;
+/** @deprecated Use `InvalidState` (the name every binding uses): the same class. */
+const InvalidStateError = errors.InvalidStateError;
+/** @deprecated Use `NotConnected` (the name every binding uses): the same class. */
+const NotConnectedError = errors.NotConnectedError;
+/** @deprecated Use `ReconnectRequired` (the name every binding uses): the same class. */
+const ReconnectRequiredError = errors.ReconnectRequiredError;
+/** @deprecated Use `SessionExpired` (the name every binding uses): the same class. */
+const SessionExpiredError = errors.SessionExpiredError;
+/** @deprecated Use `RateLimited` (the name every binding uses): the same class. */
+const RateLimitedError = errors.RateLimitedError;
+/** @deprecated Use `RequestTimeout` (the name every binding uses): the same class. */
+const TimeoutError = errors.TimeoutError;
+/** @deprecated Use `StoreConflict` (the name every binding uses): the same class. */
+const StoreConflictError = errors.StoreConflictError;
+/** @deprecated Use `ExportWriteError` (the name every binding uses): the same class. */
+const IoError = errors.IoError;
+/** @deprecated Use `Cancelled` (the name every binding uses): the same class. */
+const CancelledError = errors.CancelledError;
+
 module.exports = {
   Client,
   Config,
@@ -479,23 +506,37 @@ module.exports = {
   SfcrmError: errors.SfcrmError,
   InvalidArgumentError: errors.InvalidArgumentError,
   ConfigError: errors.ConfigError,
-  MissingForwardUrlError: errors.MissingForwardUrlError,
-  ForwardUrlNotAllowedError: errors.ForwardUrlNotAllowedError,
-  UnknownExportTypeError: errors.UnknownExportTypeError,
-  InvalidIdentifierError: errors.InvalidIdentifierError,
-  InvalidStateError: errors.InvalidStateError,
-  NotConnectedError: errors.NotConnectedError,
+  MissingForwardUrl: errors.MissingForwardUrl,
+  ForwardUrlNotAllowed: errors.ForwardUrlNotAllowed,
+  UnknownExportType: errors.UnknownExportType,
+  InvalidIdentifier: errors.InvalidIdentifier,
+  InvalidState: errors.InvalidState,
+  NotConnected: errors.NotConnected,
   OAuthError: errors.OAuthError,
-  ReconnectRequiredError: errors.ReconnectRequiredError,
-  SessionExpiredError: errors.SessionExpiredError,
-  RateLimitedError: errors.RateLimitedError,
+  ReconnectRequired: errors.ReconnectRequired,
+  SessionExpired: errors.SessionExpired,
+  RateLimited: errors.RateLimited,
   ApiError: errors.ApiError,
   ProtocolError: errors.ProtocolError,
   NetworkError: errors.NetworkError,
-  TimeoutError: errors.TimeoutError,
+  RequestTimeout: errors.RequestTimeout,
   StoreError: errors.StoreError,
-  StoreConflictError: errors.StoreConflictError,
-  IoError: errors.IoError,
-  CancelledError: errors.CancelledError,
+  StoreConflict: errors.StoreConflict,
+  ExportWriteError: errors.ExportWriteError,
+  Cancelled: errors.Cancelled,
   InternalError: errors.InternalError,
+  // Deprecated aliases: the same classes under the names this package used before.
+  MissingForwardUrlError,
+  ForwardUrlNotAllowedError,
+  UnknownExportTypeError,
+  InvalidIdentifierError,
+  InvalidStateError,
+  NotConnectedError,
+  ReconnectRequiredError,
+  SessionExpiredError,
+  RateLimitedError,
+  TimeoutError,
+  StoreConflictError,
+  IoError,
+  CancelledError,
 };

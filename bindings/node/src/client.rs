@@ -2,15 +2,17 @@
 //! run on napi's tokio runtime; results are plain objects (no secrets), errors go through
 //! [`crate::error`].
 
+use napi::Env;
 use napi_derive::napi;
-use sfcrm_core::client::{CallbackOutcome, CallbackParams, ConnectionInfo};
 use sfcrm_core::export::{ExportFormat, PageRequest};
-use sfcrm_core::Client;
+use sfcrm_core::{CallbackOutcome, CallbackParams, Client, ConnectionInfo, Error};
 
 use crate::config::NativeConfig;
-use crate::error::IntoNapi;
+use crate::error::{IntoJs, Settled};
 use crate::export::{ExportCursor, ExportStreamOptions, NumOrText, limit_arg, page_arg};
-use crate::store::{NativeStore, parse_key};
+use crate::rawjson::numbers_to_strings;
+use crate::store::{NativeStore, key};
+use crate::usage::{ApiCallsObject, ApiUsageObject};
 
 /// Result of `login`.
 #[napi(object)]
@@ -104,36 +106,6 @@ impl From<ConnectionInfo> for ConnectionInfoObject {
     }
 }
 
-/// API usage from the last `Sforce-Limit-Info` header (daily requests used / limit).
-#[napi(object)]
-pub struct ApiUsageObject {
-    /// Requests used in the rolling 24 h window.
-    pub used: i64,
-    /// The org's daily limit.
-    pub limit: i64,
-}
-
-/// Counters of the HTTP requests the client made since it was created.
-#[napi(object)]
-pub struct ApiCallsObject {
-    /// Requests to the instance (every attempt): what the org's daily API quota counts.
-    pub api_requests: i64,
-    /// Of which `query` / `queryAll`.
-    pub query: i64,
-    /// Of which `nextRecordsUrl` (query locator) follow-ups.
-    pub query_more: i64,
-    /// Of which other API requests.
-    pub other_api: i64,
-    /// POSTs to the token endpoint (code and refresh grants, every attempt).
-    pub token_requests: i64,
-    /// POSTs to the revoke endpoint.
-    pub revoke_requests: i64,
-    /// Attempts that retried an earlier failed attempt.
-    pub retries: i64,
-    /// Refresh-token grants sent.
-    pub refreshes: i64,
-}
-
 /// Result of `exportToFile`.
 #[napi(object)]
 pub struct ExportFileSummary {
@@ -157,65 +129,70 @@ pub struct NativeClient {
 impl NativeClient {
     /// A client over `config` and `store`.
     #[napi(constructor)]
-    pub fn new(config: &NativeConfig, store: &NativeStore) -> napi::Result<Self> {
-        Ok(NativeClient { inner: Client::new(config.inner.clone(), store.inner.clone()).napi()? })
+    pub fn new(env: Env, config: &NativeConfig, store: &NativeStore) -> napi::Result<Self> {
+        Ok(NativeClient { inner: Client::new(config.inner.clone(), store.inner.clone()).js(&env)? })
     }
 
     /// The seed's getLogin: the authorize URL, or the success redirect when already connected.
-    #[napi]
-    pub async fn login(&self, account_id: String, owner: String, forward_url: Option<String>) -> napi::Result<LoginResult> {
-        let key = parse_key(account_id, owner)?;
-        let r = self.inner.login(&key, forward_url.as_deref()).await.napi()?;
-        Ok(LoginResult { url: r.url, already_connected: r.already_connected })
+    #[napi(ts_return_type = "Promise<LoginResult>")]
+    pub async fn login(&self, account_id: String, owner: String, forward_url: Option<String>) -> Settled<LoginResult> {
+        let login = async {
+            let r = self.inner.login(&key(account_id, owner)?, forward_url.as_deref()).await?;
+            Ok(LoginResult { url: r.url, already_connected: r.already_connected })
+        };
+        Settled(login.await)
     }
 
     /// The seed's callback: verifies the state, exchanges the code, stores the connection.
-    #[napi]
-    pub async fn callback(&self, params: CallbackInput) -> napi::Result<CallbackResult> {
+    #[napi(ts_return_type = "Promise<CallbackResult>")]
+    pub async fn callback(&self, params: CallbackInput) -> Settled<CallbackResult> {
         let p = CallbackParams {
             code: params.code,
             state: params.state,
             error: params.error,
             error_description: params.error_description,
         };
-        let r = self.inner.callback(&p).await.napi()?;
-        let (outcome, reason) = match r.outcome {
-            CallbackOutcome::Success => ("success".to_string(), None),
-            CallbackOutcome::Error { reason } => ("error".to_string(), Some(reason)),
-        };
-        Ok(CallbackResult {
-            url: r.url,
-            outcome,
-            reason,
-            key: r.key.map(|k| KeyObject { account_id: k.account_id, owner: k.owner }),
-        })
+        Settled(self.inner.callback(&p).await.map(|r| {
+            let (outcome, reason) = match r.outcome {
+                CallbackOutcome::Success => ("success".to_string(), None),
+                CallbackOutcome::Error { reason } => ("error".to_string(), Some(reason)),
+            };
+            CallbackResult {
+                url: r.url,
+                outcome,
+                reason,
+                key: r.key.map(|k| KeyObject { account_id: k.account_id, owner: k.owner }),
+            }
+        }))
     }
 
     /// Revokes at Salesforce, then deletes the stored connection.
-    #[napi]
-    pub async fn disconnect(&self, account_id: String, owner: String) -> napi::Result<DisconnectResult> {
-        let key = parse_key(account_id, owner)?;
-        let r = self.inner.disconnect(&key).await.napi()?;
-        Ok(DisconnectResult { revoked: r.revoked, revoke_error: r.revoke_error })
+    #[napi(ts_return_type = "Promise<DisconnectResult>")]
+    pub async fn disconnect(&self, account_id: String, owner: String) -> Settled<DisconnectResult> {
+        let disconnect = async {
+            let r = self.inner.disconnect(&key(account_id, owner)?).await?;
+            Ok(DisconnectResult { revoked: r.revoked, revoke_error: r.revoke_error })
+        };
+        Settled(disconnect.await)
     }
 
     /// Refreshes the access token now (single flight in-process and across processes).
-    #[napi]
-    pub async fn refresh(&self, account_id: String, owner: String) -> napi::Result<ConnectionInfoObject> {
-        let key = parse_key(account_id, owner)?;
-        Ok(self.inner.refresh(&key).await.napi()?.into())
+    #[napi(ts_return_type = "Promise<ConnectionInfoObject>")]
+    pub async fn refresh(&self, account_id: String, owner: String) -> Settled<ConnectionInfoObject> {
+        let refresh = async { Ok(self.inner.refresh(&key(account_id, owner)?).await?.into()) };
+        Settled(refresh.await)
     }
 
     /// The stored connection without secrets, or null.
-    #[napi]
-    pub async fn connection_info(&self, account_id: String, owner: String) -> napi::Result<Option<ConnectionInfoObject>> {
-        let key = parse_key(account_id, owner)?;
-        Ok(self.inner.connection_info(&key).await.napi()?.map(Into::into))
+    #[napi(ts_return_type = "Promise<ConnectionInfoObject | null>")]
+    pub async fn connection_info(&self, account_id: String, owner: String) -> Settled<Option<ConnectionInfoObject>> {
+        let info = async { Ok(self.inner.connection_info(&key(account_id, owner)?).await?.map(Into::into)) };
+        Settled(info.await)
     }
 
     /// One page in the seed's JSON body, as JSON text. `page` and `limit` take numbers or
     /// query-string text with the seed's `parseInt` semantics.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub async fn export_page(
         &self,
         account_id: String,
@@ -224,31 +201,34 @@ impl NativeClient {
         #[napi(ts_arg_type = "number | string | null")] page: Option<NumOrText>,
         #[napi(ts_arg_type = "number | string | null")] limit: Option<NumOrText>,
         lossless: Option<bool>,
-    ) -> napi::Result<String> {
-        // D13: the type is checked before the key and before any request.
-        let spec = spec.to_spec().napi()?;
-        let key = parse_key(account_id, owner)?;
-        let req = PageRequest { page: page_arg(page).napi()?, limit: limit_arg(limit).napi()? };
-        let page = self.inner.export_page(&key, &spec, req).await.napi()?;
-        let mut body = page.to_seed_json();
-        if lossless.unwrap_or(false)
-            && let Some(data) = body.get_mut("data")
-        {
-            crate::export::numbers_to_strings(data);
-        }
-        Ok(body.to_string())
+    ) -> Settled<String> {
+        let export_page = async {
+            // D13: the type is checked before the key and before any request.
+            let spec = spec.to_spec()?;
+            let key = key(account_id, owner)?;
+            let req = PageRequest { page: page_arg(page)?, limit: limit_arg(limit)? };
+            let page = self.inner.export_page(&key, &spec, req).await?;
+            let mut body = page.to_seed_json();
+            if lossless.unwrap_or(false)
+                && let Some(data) = body.get_mut("data")
+            {
+                numbers_to_strings(data);
+            }
+            Ok(body.to_string())
+        };
+        Settled(export_page.await)
     }
 
     /// Starts a streaming export (requests start with the first `nextBatch()`).
     #[napi]
-    pub fn export_stream(&self, account_id: String, owner: String, options: ExportStreamOptions) -> napi::Result<ExportCursor> {
-        let key = parse_key(account_id, owner)?;
-        let request = options.to_request().napi()?;
+    pub fn export_stream(&self, env: Env, account_id: String, owner: String, options: ExportStreamOptions) -> napi::Result<ExportCursor> {
+        let key = key(account_id, owner).js(&env)?;
+        let request = options.to_request().js(&env)?;
         Ok(ExportCursor::new(self.inner.export_stream(&key, request)))
     }
 
     /// Streams an export into `path` (`csv`, `ndjson` or `json`), written atomically.
-    #[napi]
+    #[napi(ts_return_type = "Promise<ExportFileSummary>")]
     pub async fn export_to_file(
         &self,
         account_id: String,
@@ -256,17 +236,20 @@ impl NativeClient {
         options: ExportStreamOptions,
         path: String,
         format: String,
-    ) -> napi::Result<ExportFileSummary> {
-        let key = parse_key(account_id, owner)?;
-        let request = options.to_request().napi()?;
-        let format = ExportFormat::parse(&format).napi()?;
-        let s = self.inner.export_to_path(&key, request, format, &path, None).await.napi()?;
-        Ok(ExportFileSummary {
-            records: s.records as i64,
-            api_calls: s.api_calls as i64,
-            checkpoint: s.checkpoint.to_token(),
-            path,
-        })
+    ) -> Settled<ExportFileSummary> {
+        let export = async {
+            let key = key(account_id, owner)?;
+            let request = options.to_request()?;
+            let format = ExportFormat::parse(&format)?;
+            let s = self.inner.export_to_path(&key, request, format, &path, None).await?;
+            Ok::<_, Error>(ExportFileSummary {
+                records: s.records as i64,
+                api_calls: s.api_calls as i64,
+                checkpoint: s.checkpoint.to_token(),
+                path: path.clone(),
+            })
+        };
+        Settled(export.await)
     }
 
     /// Authenticated GET of any JSON resource: a path relative to the stored `instance_url`
@@ -277,35 +260,27 @@ impl NativeClient {
     /// Errors as every call: `not_connected`, `session_expired` (a second 401), `api` (status,
     /// Salesforce's `errorCode`, raw body), `rate_limited`, `invalid_argument` (an empty path, a
     /// host outside the allow-list), ...
-    #[napi]
-    pub async fn api_get(&self, account_id: String, owner: String, path: String, lossless: Option<bool>) -> napi::Result<String> {
-        let key = parse_key(account_id, owner)?;
-        let mut body = self.inner.api_get_json(&key, &path).await.napi()?;
-        if lossless.unwrap_or(false) {
-            crate::export::numbers_to_strings(&mut body);
-        }
-        Ok(body.to_string())
+    #[napi(ts_return_type = "Promise<string>")]
+    pub async fn api_get(&self, account_id: String, owner: String, path: String, lossless: Option<bool>) -> Settled<String> {
+        let get = async {
+            let mut body = self.inner.api_get_json(&key(account_id, owner)?, &path).await?;
+            if lossless.unwrap_or(false) {
+                numbers_to_strings(&mut body);
+            }
+            Ok(body.to_string())
+        };
+        Settled(get.await)
     }
 
     /// The last `Sforce-Limit-Info` seen, or null.
     #[napi]
     pub fn api_usage(&self) -> Option<ApiUsageObject> {
-        self.inner.api_usage().map(|u| ApiUsageObject { used: u.used as i64, limit: u.limit as i64 })
+        self.inner.api_usage().as_ref().map(ApiUsageObject::from)
     }
 
     /// Request counters since this client was created.
     #[napi]
     pub fn api_calls(&self) -> ApiCallsObject {
-        let c = self.inner.api_calls();
-        ApiCallsObject {
-            api_requests: c.api_requests as i64,
-            query: c.query as i64,
-            query_more: c.query_more as i64,
-            other_api: c.other_api as i64,
-            token_requests: c.token_requests as i64,
-            revoke_requests: c.revoke_requests as i64,
-            retries: c.retries as i64,
-            refreshes: c.refreshes as i64,
-        }
+        self.inner.api_calls().into()
     }
 }

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use napi::Env;
 use napi_derive::napi;
 use sfcrm_core::config::{Config, RetryPolicy};
 use sfcrm_core::Secret;
 
-use crate::error::IntoNapi;
+use crate::error::IntoJs;
 
 /// Options for `new Config(options)`. Durations are in the unit their name says (ms or secs).
 /// Required: `clientId`, `clientSecret`, `redirectUri`, `stateSecret` (≥ 32 bytes),
@@ -72,7 +73,7 @@ impl NativeConfig {
     /// Builds and validates a configuration; a missing or malformed option is a `ConfigError`
     /// naming the option.
     #[napi(constructor)]
-    pub fn new(options: ConfigOptions) -> napi::Result<Self> {
+    pub fn new(js: Env, options: ConfigOptions) -> napi::Result<Self> {
         let o = options;
         let mut b = Config::builder()
             .client_id(o.client_id)
@@ -93,7 +94,7 @@ impl NativeConfig {
             b = b.state_ttl(Duration::from_secs(u64::from(v)));
         }
         if let Some(v) = o.instance_hosts {
-            b = b.instance_hosts(v).napi()?;
+            b = b.instance_hosts(v).js(&js)?;
         }
         if let Some(v) = o.connect_timeout_ms {
             b = b.connect_timeout(ms(v));
@@ -124,18 +125,18 @@ impl NativeConfig {
         if o.batch_size.is_some() {
             b = b.batch_size(o.batch_size);
         }
-        Ok(NativeConfig { inner: b.build().napi()? })
+        Ok(NativeConfig { inner: b.build().js(&js)? })
     }
 
     /// Loads from environment variables (the seed's `SALESFORCE_*` names plus `SFCRM_*`); when
     /// `env` is given it is read instead of `process.env`. Errors name the variable.
     #[napi(factory)]
-    pub fn from_env(env: Option<std::collections::HashMap<String, String>>) -> napi::Result<Self> {
+    pub fn from_env(js: Env, env: Option<std::collections::HashMap<String, String>>) -> napi::Result<Self> {
         let inner = match env {
             Some(map) => Config::from_lookup(|k| map.get(k).cloned()),
             None => Config::from_env(),
         };
-        Ok(NativeConfig { inner: inner.napi()? })
+        Ok(NativeConfig { inner: inner.js(&js)? })
     }
 
     /// The login host in use (no secret).

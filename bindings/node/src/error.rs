@@ -1,74 +1,104 @@
 //! The one place where core errors become JavaScript errors.
 //!
-//! napi-rs can only reject a Promise with an `Error` built from a status and a message, so a core
-//! [`sfcrm_core::Error`] crosses as:
-//! - `message`: the core error's display text (short, never a token or secret), and
-//! - `cause`: an `Error` whose message is [`DETAILS_PREFIX`] followed by a JSON object
-//!   `{kind, kindCode, status, errorCode, oauthError, oauthErrorDescription, fields, apiUsage,
-//!   retryAfterMs, rawBody}`.
+//! A core [`sfcrm_core::Error`] reaches JavaScript as an `Error` object built here, on the
+//! JavaScript thread, from the error's fields (no text to parse back):
+//! - `message`: the core error's display text (short, never a token or secret);
+//! - `code`: the kind's stable name (`reconnect_required`, as Node errors carry a `code`);
+//! - `sfcrmDetails`: a plain object `{kind, kindCode, className, message, status, errorCode,
+//!   oauthError, oauthErrorDescription, fields, apiUsage, retryAfterMs, rawBody}` of strings,
+//!   numbers, arrays and nulls.
 //!
-//! `lib/errors.js` turns that into an instance of the matching `SfcrmError` subclass
-//! (`ReconnectRequiredError`, `RateLimitedError`, ...). Errors raised by the JS token store travel
-//! the other way in [`store_error_from_js`].
+//! `lib/errors.js` turns it into an instance of the kind's class (`className`, the name
+//! [`ErrorKind::class_name`] gives every binding). Errors raised by the JS token store travel the
+//! other way in [`store_error_from_js`].
+//!
+//! Two ways in, because building a JavaScript value needs the JavaScript thread:
+//! - synchronous functions take napi's [`Env`] and map with [`to_js`] (the error thrown is the
+//!   object built here);
+//! - `async fn`s, whose errors appear on a tokio worker, return [`Settled<T>`]: it carries the
+//!   core result to the JavaScript thread, where resolving the Promise builds the error object and
+//!   rejects with it.
 
-use napi::Status;
-use serde_json::{Map, Value, json};
+use napi::bindgen_prelude::{Object, ToNapiValue, TypeName};
+use napi::{Env, JsValue, Status, sys};
 use sfcrm_core::{Error, ErrorKind};
 
-/// Prefix of the `cause.message` that carries the structured details (see the module docs).
-pub const DETAILS_PREFIX: &str = "sfcrm-error-details:";
+use crate::usage::ApiUsageObject;
 
-/// The structured details of a core error, as the JSON object described in the module docs.
-pub fn details_json(err: &Error) -> Value {
-    let mut m = Map::new();
-    m.insert("kind".into(), json!(err.kind().name()));
-    m.insert("kindCode".into(), json!(err.kind().code()));
-    m.insert("message".into(), json!(err.message()));
-    m.insert("status".into(), json!(err.status()));
-    m.insert("errorCode".into(), json!(err.error_code()));
-    m.insert("oauthError".into(), json!(err.oauth_error()));
-    m.insert("oauthErrorDescription".into(), json!(err.oauth_error_description()));
-    m.insert("fields".into(), json!(err.fields()));
-    m.insert(
-        "apiUsage".into(),
-        match err.api_usage() {
-            Some(u) => json!({ "used": u.used, "limit": u.limit }),
-            None => Value::Null,
-        },
-    );
-    m.insert(
-        "retryAfterMs".into(),
-        json!(err.retry_after().map(|d| d.as_millis() as u64)),
-    );
-    m.insert("rawBody".into(), json!(err.raw_body()));
-    Value::Object(m)
+/// The name of the details property (see the module docs).
+pub const DETAILS_PROPERTY: &str = "sfcrmDetails";
+
+/// Builds the JavaScript error object of `err` (see the module docs).
+fn build<'env>(env: &'env Env, err: &Error) -> napi::Result<Object<'env>> {
+    let mut details = Object::new(env)?;
+    let kind = err.kind();
+    details.set("kind", kind.name())?;
+    details.set("kindCode", kind.code())?;
+    details.set("className", kind.class_name())?;
+    details.set("message", err.message())?;
+    details.set("status", err.status().map(u32::from))?;
+    details.set("errorCode", err.error_code())?;
+    details.set("oauthError", err.oauth_error())?;
+    details.set("oauthErrorDescription", err.oauth_error_description())?;
+    details.set("fields", err.fields().to_vec())?;
+    details.set("apiUsage", err.api_usage().map(ApiUsageObject::from))?;
+    details.set("retryAfterMs", err.retry_after().map(|d| d.as_millis() as f64))?;
+    details.set("rawBody", err.raw_body())?;
+    let mut e = env.create_error(napi::Error::new(Status::GenericFailure, err.to_string()))?;
+    e.set("code", kind.name())?;
+    e.set(DETAILS_PROPERTY, details)?;
+    Ok(e)
 }
 
-/// Converts a core error into the napi error that `lib/errors.js` recognises.
-pub fn to_napi(err: Error) -> napi::Error {
-    let mut e = napi::Error::new(Status::GenericFailure, err.to_string());
-    e.set_cause(napi::Error::new(
-        Status::GenericFailure,
-        format!("{DETAILS_PREFIX}{}", details_json(&err)),
-    ));
-    e
-}
-
-/// Shorthand: `core_result.map_err(to_napi)`.
-pub trait IntoNapi<T> {
-    /// Maps the error with [`to_napi`].
-    fn napi(self) -> napi::Result<T>;
-}
-
-impl<T> IntoNapi<T> for Result<T, Error> {
-    fn napi(self) -> napi::Result<T> {
-        self.map_err(to_napi)
+/// The napi error that throws (or rejects with) the JavaScript error object of `err`.
+pub fn to_js(env: &Env, err: &Error) -> napi::Error {
+    match build(env, err) {
+        Ok(obj) => napi::Error::from(obj.to_unknown()),
+        // Out of memory or a dying environment: the message alone.
+        Err(e) => napi::Error::new(Status::GenericFailure, format!("{err} ({e})")),
     }
 }
 
-/// A caller argument that does not have the documented shape (a typed `InvalidArgument`).
-pub fn invalid_argument(message: impl Into<String>) -> napi::Error {
-    to_napi(Error::invalid_argument(message))
+/// Shorthand for synchronous functions: `core_result.map_err(|e| to_js(env, &e))`.
+pub trait IntoJs<T> {
+    /// Maps the error with [`to_js`].
+    fn js(self, env: &Env) -> napi::Result<T>;
+}
+
+impl<T> IntoJs<T> for Result<T, Error> {
+    fn js(self, env: &Env) -> napi::Result<T> {
+        self.map_err(|e| to_js(env, &e))
+    }
+}
+
+/// The result of an `async fn`: `T` resolves the Promise, a core error rejects it with the error
+/// object of [`to_js`], built when the result reaches the JavaScript thread. Declare the method
+/// with `ts_return_type = "Promise<T>"` (napi's typings do not know this wrapper).
+pub struct Settled<T>(pub Result<T, Error>);
+
+impl<T> From<Result<T, Error>> for Settled<T> {
+    fn from(r: Result<T, Error>) -> Self {
+        Settled(r)
+    }
+}
+
+impl<T: TypeName> TypeName for Settled<T> {
+    fn type_name() -> &'static str {
+        T::type_name()
+    }
+    fn value_type() -> napi::ValueType {
+        T::value_type()
+    }
+}
+
+impl<T: ToNapiValue> ToNapiValue for Settled<T> {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        match val.0 {
+            // SAFETY: napi calls this on the JavaScript thread with its live `env`.
+            Ok(v) => unsafe { T::to_napi_value(env, v) },
+            Err(e) => Err(to_js(&Env::from_raw(env), &e)),
+        }
+    }
 }
 
 /// A failure of the JavaScript token store (`operation` is `load`, `save` or `delete`): a rejected
@@ -78,35 +108,4 @@ pub fn store_error_from_js(operation: &str, err: napi::Error) -> Error {
     let reason = err.reason.trim();
     let reason = if reason.is_empty() { err.status.as_ref() } else { reason };
     Error::new(ErrorKind::Store, format!("the token store's {operation}() failed: {reason}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn details_carry_every_field() {
-        let e = Error::new(ErrorKind::Api, "Field does not exist")
-            .with_status(400)
-            .with_error_code("INVALID_FIELD")
-            .with_fields(vec!["Foo__c".into()]);
-        let d = details_json(&e);
-        assert_eq!(d["kind"], "api");
-        assert_eq!(d["kindCode"], 301);
-        assert_eq!(d["status"], 400);
-        assert_eq!(d["errorCode"], "INVALID_FIELD");
-        assert_eq!(d["fields"][0], "Foo__c");
-        assert!(d["apiUsage"].is_null());
-    }
-
-    #[test]
-    fn napi_error_has_message_and_cause() {
-        let e = to_napi(Error::new(ErrorKind::ReconnectRequired, "reconnect").with_oauth("invalid_grant", None));
-        assert_eq!(e.reason, "reconnect (invalid_grant)");
-        let cause = e.cause.as_ref().expect("cause");
-        assert!(cause.reason.starts_with(DETAILS_PREFIX));
-        let v: Value = serde_json::from_str(&cause.reason[DETAILS_PREFIX.len()..]).unwrap();
-        assert_eq!(v["kind"], "reconnect_required");
-        assert_eq!(v["oauthError"], "invalid_grant");
-    }
 }

@@ -1,12 +1,15 @@
 //! # sfcrm-node
 //!
 //! The native half of the `sfcrm` npm package: napi-rs glue over `sfcrm-core`, one concern per
-//! file (the same names as the other bindings):
-//! - [`error`]: core errors → JavaScript errors (details for `lib/errors.js`).
-//! - [`store`]: `NativeStore`: core stores and the bridge to a JavaScript store object.
+//! file, with the same file names as the Python binding (`bindings/python/src`):
+//! - [`client`]: `NativeClient`: login, callback, disconnect, refresh, exportPage, apiGet.
 //! - [`config`]: `NativeConfig` from an options object or the environment.
-//! - [`client`]: `NativeClient`: login, callback, disconnect, refresh, exportPage, API usage.
-//! - [`export`]: streaming exports (`ExportCursor`), export to file, record conversion.
+//! - [`error`]: core errors → JavaScript errors (built from the error's fields for `lib/errors.js`).
+//! - [`export`]: streaming exports (`ExportCursor`), page/limit arguments, the seed paginator.
+//! - [`rawjson`]: record JSON text for JavaScript (ASCII batches, lossless numbers).
+//! - [`runtime`]: where tokio workers and the JavaScript thread meet (awaiting JS Promises).
+//! - [`store`]: `NativeStore`: core stores and the bridge to a JavaScript store object.
+//! - [`usage`]: `apiUsage()` / `apiCalls()` objects.
 //!
 //! Every operation that touches the network or the store is an `async fn` (a Promise in
 //! JavaScript) running on napi's tokio runtime; nothing blocks the JavaScript thread. The
@@ -16,7 +19,10 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod rawjson;
+pub mod runtime;
 pub mod store;
+pub mod usage;
 
 use napi_derive::napi;
 
@@ -26,8 +32,13 @@ pub fn version() -> String {
     sfcrm_core::VERSION.to_string()
 }
 
-/// Every error kind as `[name, code]`, in code order (`lib/errors.js` checks it has a class for each).
+/// Every error kind as `[name, code, className]`, in code order: the kind's stable name, its
+/// numeric code (shared with the C ABI) and its class name (`ErrorKind::class_name`, the same in
+/// Python). `lib/errors.js` maps kinds to classes with it and the tests check every class.
 #[napi]
-pub fn error_kinds() -> Vec<(String, u32)> {
-    sfcrm_core::ErrorKind::ALL.iter().map(|k| (k.name().to_string(), k.code())).collect()
+pub fn error_kinds() -> Vec<(String, u32, String)> {
+    sfcrm_core::ErrorKind::ALL
+        .iter()
+        .map(|k| (k.name().to_string(), k.code(), k.class_name().to_string()))
+        .collect()
 }

@@ -11,21 +11,23 @@
 //! event loop alive on its own (toolchain-notes Gotcha 3), and `CalleeHandled = false`, so JS gets
 //! plain arguments. Calls use `call_async_catch`: a synchronous throw, a non-Promise return value, a
 //! rejected Promise, a result of the wrong type, a garbage document and a Promise that does not
-//! settle within the configured timeout all become a typed [`ErrorKind::Store`] error (never a
-//! crash, an unhandled rejection or a hung process).
+//! settle within the configured timeout all become a typed `Store` error (never a crash, an
+//! unhandled rejection or a hung process). A document of another key is refused by the client
+//! (the core's `ConnectionKey::check_owns`, applied to every store's load).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use napi::Status;
-use napi::bindgen_prelude::{FnArgs, FromNapiValue, Promise};
+use napi::bindgen_prelude::{FnArgs, Promise};
+use napi::{Env, Status};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use sfcrm_core::store::{FileStore, MemoryStore, SealedStore, SealingKeyring};
-use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, ErrorKind, SaveOutcome, TokenStore};
+use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, SaveOutcome, TokenStore};
 
-use crate::error::{IntoNapi, invalid_argument, store_error_from_js, to_napi};
+use crate::error::{IntoJs, Settled};
+use crate::runtime::call_js;
 
 /// `load(keyJson)`: resolves to the document JSON or null.
 type LoadFn = ThreadsafeFunction<String, Promise<Option<String>>, String, Status, false, true>;
@@ -53,29 +55,6 @@ struct JsStore {
     timeout: Duration,
 }
 
-impl JsStore {
-    async fn settle<T, F>(&self, operation: &'static str, fut: F) -> Result<T, Error>
-    where
-        F: std::future::Future<Output = napi::Result<Promise<T>>>,
-        T: FromNapiValue + Send + 'static,
-    {
-        let run = async {
-            let promise = fut.await.map_err(|e| store_error_from_js(operation, e))?;
-            promise.await.map_err(|e| store_error_from_js(operation, e))
-        };
-        match tokio::time::timeout(self.timeout, run).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::new(
-                ErrorKind::Store,
-                format!(
-                    "the token store's {operation}() did not settle within {} ms",
-                    self.timeout.as_millis()
-                ),
-            )),
-        }
-    }
-}
-
 fn key_json(key: &ConnectionKey) -> String {
     serde_json::json!({ "account_id": key.account_id, "owner": key.owner }).to_string()
 }
@@ -83,15 +62,10 @@ fn key_json(key: &ConnectionKey) -> String {
 impl TokenStore for JsStore {
     fn load<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<Option<ConnectionDocument>, Error>> {
         Box::pin(async move {
-            let text = self.settle("load", self.load.call_async_catch(key_json(key))).await?;
+            let text = call_js("load", self.timeout, self.load.call_async_catch(key_json(key))).await?;
             let Some(text) = text else { return Ok(None) };
+            // The client checks that the document is this key's (`ConnectionKey::check_owns`).
             let doc = ConnectionDocument::from_json(&text)?;
-            if doc.account_id != key.account_id || doc.owner != key.owner {
-                return Err(Error::store(format!(
-                    "the token store's load() for {key} returned the document of {}",
-                    doc.key()
-                )));
-            }
             Ok(Some(doc))
         })
     }
@@ -103,7 +77,7 @@ impl TokenStore for JsStore {
     ) -> BoxFuture<'a, Result<SaveOutcome, Error>> {
         Box::pin(async move {
             let expected = expected_version.map(|v| v as i64);
-            let outcome = self.settle("save", self.save.call_async_catch((doc.to_json(), expected).into())).await?;
+            let outcome = call_js("save", self.timeout, self.save.call_async_catch((doc.to_json(), expected).into())).await?;
             match outcome.as_str() {
                 "saved" => Ok(SaveOutcome::Saved),
                 "conflict" => Ok(SaveOutcome::Conflict),
@@ -115,7 +89,7 @@ impl TokenStore for JsStore {
     }
 
     fn delete<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<bool, Error>> {
-        Box::pin(async move { self.settle("delete", self.delete.call_async_catch(key_json(key))).await })
+        Box::pin(async move { call_js("delete", self.timeout, self.delete.call_async_catch(key_json(key))).await })
     }
 }
 
@@ -127,12 +101,10 @@ pub struct NativeStore {
     pub(crate) inner: Arc<dyn TokenStore>,
 }
 
-/// Parses `{"account_id": "...", "owner": "..."}`.
-pub(crate) fn parse_key(account_id: String, owner: String) -> napi::Result<ConnectionKey> {
-    if account_id.is_empty() || owner.is_empty() {
-        return Err(invalid_argument("a connection key needs a non-empty account_id and owner"));
-    }
-    Ok(ConnectionKey::new(account_id, owner))
+/// The connection key of (accountId, owner): the core's one rule ([`ConnectionKey::parse`]),
+/// `InvalidArgument` when either part is empty or only whitespace.
+pub(crate) fn key(account_id: String, owner: String) -> Result<ConnectionKey, Error> {
+    ConnectionKey::parse(account_id, owner)
 }
 
 #[napi]
@@ -145,8 +117,8 @@ impl NativeStore {
 
     /// One JSON file per connection under `dir` (created if missing; files mode 0600).
     #[napi(factory)]
-    pub fn file(dir: String) -> napi::Result<Self> {
-        Ok(NativeStore { inner: Arc::new(FileStore::new(dir).napi()?) })
+    pub fn file(env: Env, dir: String) -> napi::Result<Self> {
+        Ok(NativeStore { inner: Arc::new(FileStore::new(dir).js(&env)?) })
     }
 
     /// A store whose operations are the given JavaScript functions (see the module docs for the
@@ -167,37 +139,48 @@ impl NativeStore {
     /// it. `keys` is `kid:base64key[,kid:base64key…]`: the first key seals, the others only open
     /// (rotation); each key is 32 bytes. A malformed value is a `ConfigError` without key material.
     #[napi(factory)]
-    pub fn sealed(inner: &NativeStore, keys: String) -> napi::Result<Self> {
-        let keyring = SealingKeyring::from_env_value(&keys).napi()?;
+    pub fn sealed(env: Env, inner: &NativeStore, keys: String) -> napi::Result<Self> {
+        let keyring = SealingKeyring::from_env_value(&keys).js(&env)?;
         Ok(NativeStore { inner: Arc::new(SealedStore::new(inner.inner.clone(), keyring)) })
     }
 
-    /// The stored document JSON for (accountId, owner), or null.
-    #[napi]
-    pub async fn load(&self, account_id: String, owner: String) -> napi::Result<Option<String>> {
-        let key = parse_key(account_id, owner)?;
-        Ok(self.inner.load(&key).await.napi()?.map(|d| d.to_json()))
+    /// The stored document JSON for (accountId, owner), or null. A document of another key is a
+    /// `StoreError` (the check every client load makes, [`ConnectionKey::check_owns`]).
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub async fn load(&self, account_id: String, owner: String) -> Settled<Option<String>> {
+        let load = async {
+            let key = key(account_id, owner)?;
+            let doc = self.inner.load(&key).await?;
+            if let Some(d) = &doc {
+                key.check_owns(d)?;
+            }
+            Ok(doc.map(|d| d.to_json()))
+        };
+        Settled(load.await)
     }
 
     /// Compare-and-swap write of a document JSON: `"saved"` or `"conflict"`.
-    #[napi]
-    pub async fn save(&self, doc_json: String, expected_version: Option<i64>) -> napi::Result<String> {
-        let doc = ConnectionDocument::from_json(&doc_json).map_err(to_napi)?;
-        let expected = match expected_version {
-            Some(v) if v < 0 => return Err(invalid_argument("expectedVersion must be >= 0 or null")),
-            Some(v) => Some(v as u64),
-            None => None,
+    #[napi(ts_return_type = "Promise<string>")]
+    pub async fn save(&self, doc_json: String, expected_version: Option<i64>) -> Settled<String> {
+        let save = async {
+            let doc = ConnectionDocument::from_json(&doc_json)?;
+            let expected = match expected_version {
+                Some(v) if v < 0 => return Err(Error::invalid_argument("expectedVersion must be >= 0 or null")),
+                Some(v) => Some(v as u64),
+                None => None,
+            };
+            Ok(match self.inner.save(&doc, expected).await? {
+                SaveOutcome::Saved => "saved".to_string(),
+                SaveOutcome::Conflict => "conflict".to_string(),
+            })
         };
-        Ok(match self.inner.save(&doc, expected).await.napi()? {
-            SaveOutcome::Saved => "saved".into(),
-            SaveOutcome::Conflict => "conflict".into(),
-        })
+        Settled(save.await)
     }
 
     /// Removes the document; whether one existed.
-    #[napi]
-    pub async fn delete(&self, account_id: String, owner: String) -> napi::Result<bool> {
-        let key = parse_key(account_id, owner)?;
-        self.inner.delete(&key).await.napi()
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub async fn delete(&self, account_id: String, owner: String) -> Settled<bool> {
+        let delete = async { self.inner.delete(&key(account_id, owner)?).await };
+        Settled(delete.await)
     }
 }

@@ -129,7 +129,7 @@ describe('JavaScript store bridge', () => {
     ['a rejection with a non-Error', async () => Promise.reject('just a string'), /load\(\) failed/],
     ['a non-object document', async () => 42, /document object or null/],
     ['a document of the wrong shape', async () => ({ hello: 'world' }), /not a valid connection document/],
-    ['the document of another key', async () => doc(1), /returned the document of acc\/usr/],
+    ['the document of another key', async () => doc(1), /returned the document of another connection \(acc\/usr\)/],
   ]) {
     it(`load: ${name} is a StoreError`, async () => {
       await assert.rejects(failing({ ...base, load }), (e) => {
@@ -182,6 +182,26 @@ describe('JavaScript store bridge', () => {
         return true;
       });
     }
+  });
+
+  it('the document of another key is a StoreError on a direct native load too (the core rule)', async () => {
+    const h = native.NativeStore.fromCallbacks(async () => JSON.stringify(doc(1)), async () => 'saved', async () => true, 1000);
+    await assert.rejects(h.load('x', 'y'), (e) => {
+      const c = sfcrm.convertError(e);
+      assert.ok(c instanceof sfcrm.StoreError, `${c.constructor.name}: ${c.message}`);
+      assert.match(c.message, /returned the document of another connection \(acc\/usr\)/);
+      return true;
+    });
+    assert.equal(JSON.parse(await h.load('acc', 'usr')).account_id, 'acc');
+  });
+
+  it('connection keys follow the core rule: empty or blank parts are InvalidArgumentError', async () => {
+    const client = new sfcrm.Client(testConfig(emu), new sfcrm.MemoryStore());
+    for (const key of [{ account_id: '', owner: 'o' }, { account_id: 'a', owner: '  ' }, { account_id: '\t', owner: 'o' }]) {
+      await assert.rejects(client.connectionInfo(key), sfcrm.InvalidArgumentError);
+      await assert.rejects(new sfcrm.MemoryStore().load(key), sfcrm.InvalidArgumentError);
+    }
+    assert.equal(await client.connectionInfo({ account_id: ' a', owner: 'o ' }), null);
   });
 
   it('a store object without the methods is refused at construction', () => {

@@ -134,8 +134,8 @@ function salesforceRouter({ client, log: sink = () => {} }) {
       const r = await client.login(keyOf(req), forwardUrl);
       return res.redirect(302, r.url);
     } catch (err) {
-      if (err instanceof sfcrm.ForwardUrlNotAllowedError || err instanceof sfcrm.MissingForwardUrlError) {
-        const message = err instanceof sfcrm.MissingForwardUrlError ? MESSAGES.missingForwardUrl : MESSAGES.forwardUrlNotAllowed;
+      if (err instanceof sfcrm.ForwardUrlNotAllowed || err instanceof sfcrm.MissingForwardUrl) {
+        const message = err instanceof sfcrm.MissingForwardUrl ? MESSAGES.missingForwardUrl : MESSAGES.forwardUrlNotAllowed;
         return res.status(400).json({ success: false, errno: 400, message });
       }
       throw err;
@@ -153,7 +153,7 @@ function salesforceRouter({ client, log: sink = () => {} }) {
       if (r.outcome !== 'success') log(`salesforce callback failed: ${r.reason}`);
       return res.redirect(302, r.url);
     } catch (err) {
-      if (err instanceof sfcrm.InvalidStateError) {
+      if (err instanceof sfcrm.InvalidState) {
         return res.status(400).json({ success: false, message: MESSAGES.invalidState });
       }
       throw err;
@@ -167,7 +167,7 @@ function salesforceRouter({ client, log: sink = () => {} }) {
       if (!r.revoked) log(`salesforce revoke failed (connection deleted anyway): ${r.revokeError}`);
       return res.status(200).json({ success: true, message: 'SUCCESS' });
     } catch (err) {
-      if (err instanceof sfcrm.NotConnectedError) {
+      if (err instanceof sfcrm.NotConnected) {
         return res.status(404).json({ success: false, errno: 404, message: MESSAGES.accessTokenNotFound });
       }
       throw err;
@@ -184,10 +184,10 @@ function salesforceRouter({ client, log: sink = () => {} }) {
       });
       return res.status(200).json(body);
     } catch (err) {
-      if (err instanceof sfcrm.UnknownExportTypeError) {
+      if (err instanceof sfcrm.UnknownExportType) {
         return res.status(400).json({ success: false, errno: 400, message: MESSAGES.invalidType });
       }
-      if (err instanceof sfcrm.NotConnectedError) {
+      if (err instanceof sfcrm.NotConnected) {
         return res.status(400).json({ success: false, errno: 400, message: MESSAGES.apiTokenNotFound });
       }
       throw err;
