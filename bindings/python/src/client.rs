@@ -1,97 +1,17 @@
 //! `sfcrm.Client`: the core [`sfcrm_core::Client`] with blocking methods that release the GIL.
 
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use sfcrm_core as core;
-use sfcrm_core::store::ConnectionKey;
-
 use std::path::PathBuf;
 
+use pyo3::prelude::*;
+use sfcrm_core as core;
 use sfcrm_core::export::ExportFormat;
 
 use crate::config::Config;
-use crate::export::{ExportArgs, ExportIterator, ExportSummary};
-use crate::convert::ToPy;
 use crate::error::IntoPyResult;
-use crate::runtime;
-
-/// API usage parsed from `Sforce-Limit-Info` (`api-usage=used/limit`) [salesforce-api.md §5].
-#[pyclass(module = "sfcrm._native", name = "ApiUsage", frozen, get_all)]
-#[derive(Clone)]
-pub struct ApiUsage {
-    /// API requests used in the org's rolling 24 h window.
-    pub used: u64,
-    /// The org's daily API request limit.
-    pub limit: u64,
-    /// `api-bursts=used/limit` as a tuple, when sent.
-    pub bursts: Option<(u64, u64)>,
-    /// The header value as received.
-    pub raw: String,
-}
-
-impl ApiUsage {
-    pub(crate) fn from_core(u: &sfcrm_core::ApiUsage) -> Self {
-        ApiUsage { used: u.used, limit: u.limit, bursts: u.bursts, raw: u.raw.clone() }
-    }
-}
-
-#[pymethods]
-impl ApiUsage {
-    /// Requests left in the window (`limit - used`, never negative).
-    #[getter]
-    fn remaining(&self) -> u64 {
-        self.limit.saturating_sub(self.used)
-    }
-    fn __repr__(&self) -> String {
-        format!("ApiUsage(used={}, limit={})", self.used, self.limit)
-    }
-}
-
-/// Request counters of one client since it was created ([`sfcrm_core::ApiCallCounts`]).
-#[pyclass(module = "sfcrm._native", name = "ApiCalls", frozen, get_all)]
-#[derive(Clone)]
-pub struct ApiCalls {
-    /// Requests to the instance (every attempt, retries included): what the daily API quota counts.
-    pub api_requests: u64,
-    /// Of which `query` / `queryAll` requests.
-    pub query: u64,
-    /// Of which `nextRecordsUrl` (query locator) requests.
-    pub query_more: u64,
-    /// Of which other API requests.
-    pub other_api: u64,
-    /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
-    pub token_requests: u64,
-    /// POSTs to `/services/oauth2/revoke`.
-    pub revoke_requests: u64,
-    /// Attempts that were retries of an earlier failed attempt.
-    pub retries: u64,
-    /// Refresh-token grants sent (a subset of `token_requests`).
-    pub refreshes: u64,
-}
-
-#[pymethods]
-impl ApiCalls {
-    /// The counters as a dict (subtract two snapshots to cost one operation).
-    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("api_requests", self.api_requests)?;
-        d.set_item("query", self.query)?;
-        d.set_item("query_more", self.query_more)?;
-        d.set_item("other_api", self.other_api)?;
-        d.set_item("token_requests", self.token_requests)?;
-        d.set_item("revoke_requests", self.revoke_requests)?;
-        d.set_item("retries", self.retries)?;
-        d.set_item("refreshes", self.refreshes)?;
-        Ok(d)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
-            self.api_requests, self.query, self.query_more, self.other_api, self.token_requests,
-            self.revoke_requests, self.retries, self.refreshes
-        )
-    }
-}
+use crate::export::{ExportArgs, ExportIterator, ExportSummary};
+use crate::store::key;
+use crate::usage::{ApiCalls, ApiUsage};
+use crate::{rawjson, runtime};
 
 /// Result of `Client.login`: where to send the user's browser.
 #[pyclass(module = "sfcrm._native", name = "LoginRedirect", frozen, get_all)]
@@ -205,16 +125,6 @@ impl ConnectionInfo {
     }
 }
 
-/// Builds the core key; empty parts are `InvalidArgumentError`.
-pub(crate) fn key(account_id: &str, owner: &str) -> PyResult<ConnectionKey> {
-    if account_id.trim().is_empty() || owner.trim().is_empty() {
-        return Err(crate::error::to_py(sfcrm_core::Error::invalid_argument(
-            "account_id and owner must be non-empty",
-        )));
-    }
-    Ok(ConnectionKey::new(account_id, owner))
-}
-
 /// Connects users' Salesforce orgs (OAuth 2.0 web-server flow with PKCE) and exports their CRM
 /// data. Every method blocks the calling thread with the GIL released; one client may be used from
 /// many threads at once (it is cheap to share, and clones share connections and counters).
@@ -316,33 +226,25 @@ impl Client {
         let k = key(account_id, owner)?;
         let c = self.inner.clone();
         let v = run(py, async move { c.api_get_json(&k, &path).await })?;
-        ToPy::new(py, lossless)?.value(&v)
+        rawjson::value(py, &v, lossless)
     }
 
     /// The last `Sforce-Limit-Info` usage seen on any response, or None.
     fn api_usage(&self) -> Option<ApiUsage> {
-        self.inner.api_usage().as_ref().map(ApiUsage::from_core)
+        self.inner.api_usage().as_ref().map(ApiUsage::from)
     }
 
     /// Request counters since this client was created.
     fn api_calls(&self) -> ApiCalls {
-        let c = self.inner.api_calls();
-        ApiCalls {
-            api_requests: c.api_requests,
-            query: c.query,
-            query_more: c.query_more,
-            other_api: c.other_api,
-            token_requests: c.token_requests,
-            revoke_requests: c.revoke_requests,
-            retries: c.retries,
-            refreshes: c.refreshes,
-        }
+        self.inner.api_calls().into()
     }
 
     /// One page in the seed's JSON body: `{"success": True, "message": "SUCCESS", "data": [...],
-    /// "pagination": {...}}` (`GET /export/:type?page=&limit=`). `page` may be an int or the
-    /// query-string text (JavaScript `parseInt` semantics; below 1 means 1); `limit` None or 0 = all.
-    /// Raises `UnknownExportType` (no request made), `NotConnected`, `ApiError`, ...
+    /// "pagination": {...}}` (`GET /export/:type?page=&limit=`). `page` and `limit` may be ints or
+    /// the query-string text (JavaScript `parseInt` semantics, as in Node): pages below 1 mean 1;
+    /// `limit` None, 0 or text without digits = all. A negative `limit` or a bool for either is
+    /// `InvalidArgumentError`. Raises `UnknownExportType` (no request made), `NotConnected`,
+    /// `ApiError`, ...
     #[pyo3(signature = (account_id, owner, r#type, page=None, limit=None, *, fields=None, lossless=false))]
     #[allow(clippy::too_many_arguments)]
     fn export_page<'py>(
@@ -352,16 +254,17 @@ impl Client {
         owner: &str,
         r#type: &str,
         page: Option<&Bound<'py, PyAny>>,
-        limit: Option<u64>,
+        limit: Option<&Bound<'py, PyAny>>,
         fields: Option<Vec<String>>,
         lossless: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let k = key(account_id, owner)?;
         let spec = crate::export::spec(r#type, fields)?;
-        let page = crate::export::page_arg(page)?.page().py_err()?;
+        let page = crate::export::page_arg("page", page)?.page().py_err()?;
+        let limit = crate::export::page_arg("limit", limit)?.limit().py_err()?;
         let c = self.inner.clone();
         let p = run(py, async move { c.export_page(&k, &spec, core::export::PageRequest { page, limit }).await })?;
-        ToPy::new(py, lossless)?.value(&p.to_seed_json())
+        rawjson::value(py, &p.to_seed_json(), lossless)
     }
 
     /// Streams every record of `type` (`contacts`, `deals`, `notes`, or any sObject with
@@ -391,14 +294,7 @@ impl Client {
         include_deleted: bool,
         batch_size: Option<u32>,
     ) -> PyResult<ExportIterator> {
-        let args = ExportArgs {
-            key: key(account_id, owner)?,
-            spec: crate::export::spec(r#type, fields)?,
-            since,
-            checkpoint,
-            include_deleted,
-            batch_size,
-        };
+        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
         ExportIterator::start(&self.inner, args, lossless, progress)
     }
 
@@ -421,19 +317,13 @@ impl Client {
         include_deleted: bool,
         batch_size: Option<u32>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs {
-            key: key(account_id, owner)?,
-            spec: crate::export::spec(r#type, fields)?,
-            since,
-            checkpoint,
-            include_deleted,
-            batch_size,
-        };
+        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
     }
 
     /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
-    /// dropped, numbers with Salesforce's exact digits), natively. See `export_to_csv`.
+    /// dropped, numbers with Salesforce's exact digits), natively. Otherwise as `export_to_csv`
+    /// (the same implementation with another format).
     #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_ndjson(
@@ -450,14 +340,7 @@ impl Client {
         include_deleted: bool,
         batch_size: Option<u32>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs {
-            key: key(account_id, owner)?,
-            spec: crate::export::spec(r#type, fields)?,
-            since,
-            checkpoint,
-            include_deleted,
-            batch_size,
-        };
+        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
     }
 

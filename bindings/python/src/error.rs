@@ -158,7 +158,7 @@ fn build(py: Python<'_>, err: &Error) -> PyErr {
     set(
         "api_usage",
         err.api_usage()
-            .and_then(|u| Bound::new(py, crate::client::ApiUsage::from_core(u)).ok())
+            .and_then(|u| Bound::new(py, crate::usage::ApiUsage::from(u)).ok())
             .map(|b| b.into_any())
             .unwrap_or_else(none),
     );
@@ -194,6 +194,8 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
 }
 
 /// Registers every exception class on the module (and `ERROR_KINDS`: name → (code, class)).
+/// Fails the import when a kind's class is not named [`ErrorKind::class_name`] (the name every
+/// binding gives that kind), so the table above cannot drift from the core.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     macro_rules! add {
@@ -208,10 +210,25 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     );
     let kinds = pyo3::types::PyDict::new(py);
     for kind in ErrorKind::ALL {
-        kinds.set_item(kind.name(), (kind.code(), class_for(py, kind)))?;
+        let cls = class_for(py, kind);
+        let name = cls.name()?;
+        if name.to_str()? != kind.class_name() {
+            return Err(pyo3::exceptions::PySystemError::new_err(format!(
+                "sfcrm: the class of error kind {kind} is {name}, the core names it {}",
+                kind.class_name()
+            )));
+        }
+        kinds.set_item(kind.name(), (kind.code(), cls))?;
     }
     m.add("ERROR_KINDS", kinds)?;
     Ok(())
+}
+
+/// The core's error kinds as `(name, code, class_name)`, in code order (the tests compare the
+/// exception classes with it).
+#[pyfunction]
+pub fn _core_error_kinds() -> Vec<(&'static str, u32, &'static str)> {
+    ErrorKind::ALL.iter().map(|k| (k.name(), k.code(), k.class_name())).collect()
 }
 
 /// Raises the exception of `kind` (by stable name) with `message`; used by the tests to check every

@@ -17,18 +17,17 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString};
+use sfcrm_core::RawRecord;
 use sfcrm_core::export::{
     CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress as CoreProgress,
-    RawRecord,
 };
 use sfcrm_core::paginator::PageArg;
-use sfcrm_core::store::ConnectionKey;
+use sfcrm_core::ConnectionKey;
 use sfcrm_core::{Error, ErrorKind};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::convert::ToPy;
-use crate::rawjson::{KeyCache, RawToPy};
 use crate::error::{IntoPyResult, to_py};
+use crate::rawjson::{self, KeyCache, RawToPy};
 use crate::runtime;
 
 /// How long an interrupted export may take to wind down (stop its prefetch, remove its temporary
@@ -55,39 +54,51 @@ pub fn spec(type_name: &str, fields: Option<Vec<String>>) -> PyResult<ExportSpec
     }
 }
 
-/// A Python page argument: None, an int, a float, or query-string text.
-pub fn page_arg(page: Option<&Bound<'_, PyAny>>) -> PyResult<PageArg> {
-    let Some(p) = page else { return Ok(PageArg::Missing) };
+/// A Python page or limit argument (`name` in messages): None, an int, a float, or query-string
+/// text, read by the core's `PageArg` rules (`page()`, `limit()`), the same as Node's. A bool is
+/// `InvalidArgumentError` (it is an int in Python, but never a page or a size).
+pub fn page_arg(name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<PageArg> {
+    let Some(p) = value else { return Ok(PageArg::Missing) };
     if p.is_none() {
         return Ok(PageArg::Missing);
     }
     if p.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(to_py(Error::invalid_argument("page must be an int or a string, not a bool")));
+        return Err(to_py(Error::invalid_argument(format!("{name} must be an int or a string, not a bool"))));
     }
     if let Ok(s) = p.cast::<PyString>() {
         return Ok(PageArg::Text(s.to_string()));
     }
     if p.is_instance_of::<PyInt>() {
-        let n: i128 = p.extract()?;
-        return Ok(PageArg::Number(n as f64));
+        // Beyond i128 the value is far out of range either way: +-infinity then fails the rule.
+        let n = p.extract::<i128>().map(|n| n as f64).unwrap_or_else(|_| {
+            if p.lt(0).unwrap_or(false) { f64::NEG_INFINITY } else { f64::INFINITY }
+        });
+        return Ok(PageArg::Number(n));
     }
     if let Ok(f) = p.cast::<PyFloat>() {
         return Ok(PageArg::Number(f.value()));
     }
-    Err(to_py(Error::invalid_argument("page must be an int or a string")))
+    Err(to_py(Error::invalid_argument(format!("{name} must be an int or a string"))))
 }
 
 /// The seed's `paginator(items, page, per_page)` as the SDK computes it (the core's
 /// `paginator::paginate`): a dict with the keys `page, per_page, total, total_pages, next_page,
 /// prev_page, offsetValue`, in that order. `page` follows JavaScript `parseInt` for strings; pages
-/// below 1 are 1 and zero items give `total_pages` 0 (seed defect D14).
+/// below 1 are 1 and zero items give `total_pages` 0 (seed defect D14). `per_page` follows the
+/// `limit` rule of `Client.export_page`.
 #[pyfunction]
 #[pyo3(signature = (items, page=None, per_page=None))]
-pub fn paginator<'py>(py: Python<'py>, items: u64, page: Option<&Bound<'py, PyAny>>, per_page: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
-    let page = page_arg(page)?.page().py_err()?;
+pub fn paginator<'py>(
+    py: Python<'py>,
+    items: u64,
+    page: Option<&Bound<'py, PyAny>>,
+    per_page: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let page = page_arg("page", page)?.page().py_err()?;
+    let per_page = page_arg("per_page", per_page)?.limit().py_err()?;
     let p = sfcrm_core::paginator::paginate(items, page, per_page);
     let v = serde_json::to_value(&p).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
-    ToPy::new(py, false)?.value(&v)
+    rawjson::value(py, &v, false)
 }
 
 /// Progress of an export.
@@ -154,6 +165,29 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
+    /// The arguments of an export call: the key (`ConnectionKey::parse`) and the spec (see
+    /// [`spec`]) are checked here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        account_id: &str,
+        owner: &str,
+        type_name: &str,
+        fields: Option<Vec<String>>,
+        since: Option<String>,
+        checkpoint: Option<String>,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> PyResult<Self> {
+        Ok(ExportArgs {
+            key: crate::store::key(account_id, owner)?,
+            spec: spec(type_name, fields)?,
+            since,
+            checkpoint,
+            include_deleted,
+            batch_size,
+        })
+    }
+
     fn request(self) -> PyResult<(ConnectionKey, ExportRequest)> {
         let mut r = ExportRequest::new(self.spec).include_deleted(self.include_deleted);
         if let Some(s) = self.since {
@@ -229,14 +263,12 @@ impl ExportIterator {
         }
     }
 
-    /// The checkpoint token after the last record handed out.
+    /// The checkpoint token after the last record handed out: the core's `checkpoint_at` on the
+    /// batch being handed out (the stream keeps it), or the token from before the batch.
     fn checkpoint_of(st: &State) -> PyResult<String> {
-        if st.pos == 0 {
-            return Ok(st.base.clone());
-        }
         match &st.stream {
-            Some(s) => Ok(s.checkpoint_after(&st.batch[st.pos - 1]).py_err()?.to_token()),
-            None => Ok(st.base.clone()),
+            Some(s) if st.pos > 0 => Ok(s.checkpoint_at(st.pos - 1).py_err()?.to_token()),
+            _ => Ok(st.base.clone()),
         }
     }
 
@@ -384,11 +416,11 @@ impl ExportIterator {
     /// (used by the asyncio wrapper, which hands out records of a batch one by one).
     fn _checkpoint_at(&self, py: Python<'_>, index: usize) -> PyResult<String> {
         let st = self.lock(py);
-        let Some(r) = st.batch.get(index) else {
+        if index >= st.batch.len() {
             return Err(pyo3::exceptions::PyIndexError::new_err("no such record in the current batch"));
-        };
+        }
         match &st.stream {
-            Some(s) => Ok(s.checkpoint_after(r).py_err()?.to_token()),
+            Some(s) => Ok(s.checkpoint_at(index).py_err()?.to_token()),
             None => Ok(st.base.clone()),
         }
     }

@@ -1,9 +1,14 @@
 //! `sfcrm._native`: the pyo3 glue between the Rust core (`sfcrm_core`) and the pure-Python package
-//! `sfcrm` (bindings/python/python/sfcrm). One file per concern, as in the other bindings:
-//! `client.rs`, `config.rs`, `error.rs` (the only place core errors become Python exceptions),
-//! `export.rs`, `store.rs`; plus `convert.rs` (JSON values ↔ Python), `rawjson.rs` (record JSON
-//! text → Python objects, for the export iterator) and `runtime.rs` (the shared tokio runtime and
-//! GIL-free waiting).
+//! `sfcrm` (bindings/python/python/sfcrm). One file per concern, with the same file names as the
+//! Node binding (`bindings/node/src`):
+//! - [`client`]: `Client` (login, callback, disconnect, refresh, export_page, api_get, exports);
+//! - [`config`]: `Config` from arguments or the environment;
+//! - [`error`]: the only place core errors become Python exceptions;
+//! - [`export`]: the export iterator, file exports, page/limit arguments, the seed paginator;
+//! - [`rawjson`]: JSON text → Python objects (records, bodies, documents) and back;
+//! - [`runtime`]: the shared tokio runtime, GIL-free waiting, Python callbacks off the workers;
+//! - [`store`]: the Python store bridge, `MemoryStore`, `FileStore`, the connection key rule;
+//! - [`usage`]: `ApiUsage` / `ApiCalls`.
 
 // The core's `Error` is deliberately rich (status, errorCode, fields, usage, raw body); results
 // carrying it are large by design.
@@ -13,21 +18,22 @@ use pyo3::prelude::*;
 
 pub mod client;
 pub mod config;
-pub mod convert;
 pub mod error;
 pub mod export;
 pub mod rawjson;
 pub mod runtime;
 pub mod store;
+pub mod usage;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", sfcrm_core::VERSION)?;
     error::register(m)?;
     m.add_function(wrap_pyfunction!(error::_raise_core_error, m)?)?;
+    m.add_function(wrap_pyfunction!(error::_core_error_kinds, m)?)?;
     m.add_class::<config::Config>()?;
-    m.add_class::<client::ApiUsage>()?;
-    m.add_class::<client::ApiCalls>()?;
+    m.add_class::<usage::ApiUsage>()?;
+    m.add_class::<usage::ApiCalls>()?;
     m.add_class::<client::LoginRedirect>()?;
     m.add_class::<client::CallbackResult>()?;
     m.add_class::<client::Disconnected>()?;

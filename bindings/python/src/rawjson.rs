@@ -1,16 +1,21 @@
-//! Python objects straight from a record's JSON text (the core's [`RawRecord`]), with no
-//! intermediate `serde_json::Value`.
+//! JSON and Python objects: every JSON value the binding hands to Python (records, seed page
+//! bodies, `api_get` bodies, store documents) is built here from JSON text, in one pass with no
+//! intermediate `serde_json::Value` (a record's text is the core's [`sfcrm_core::RawRecord`]);
+//! [`dumps`] goes the other way for documents a Python store hands back.
 //!
-//! One pass over the text builds `dict` / `list` / `str` / `int` / `float` / `bool` / `None`
-//! (and `decimal.Decimal` in lossless mode) with the same semantics as [`crate::convert::ToPy`]
-//! on the decoded record:
+//! The pass builds `dict` / `list` / `str` / `int` / `float` / `bool` / `None` (and
+//! `decimal.Decimal` in lossless mode):
 //! - objects keep the text's key order (`dict` insertion order); a repeated key keeps its first
 //!   position and takes the last value (as `serde_json`'s order-preserving map does);
 //! - default mode: a number without fraction or exponent is an `int` (exact at any size), any
 //!   other number a `float` (correctly rounded); lossless mode: every number is
-//!   `decimal.Decimal(text)` from the exact digits sent (`-0` stays `Decimal('-0')`);
+//!   `decimal.Decimal(text)` from the exact digits sent (`-0` stays `Decimal('-0')`), e.g. an
+//!   18-digit `Amount` of `123456789012345678.25`;
 //! - strings: JSON escapes decoded, surrogate pairs combined; a lone surrogate or a raw control
 //!   character is an error, as `serde_json` reports it.
+//!
+//! A decoded [`serde_json::Value`] (the core keeps every number's text: `arbitrary_precision`) is
+//! converted through its text by [`value`], so every path follows the same rules.
 //!
 //! Object keys are interned in a [`KeyCache`] that lives as long as the export iterator, so the
 //! ~15 keys of a Contact are created once per export instead of once per record.
@@ -22,6 +27,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use sfcrm_core::{Error, ErrorKind};
 
@@ -115,7 +121,7 @@ impl<'py, 'c> RawToPy<'py, 'c> {
     /// A converter; `lossless` selects `decimal.Decimal` for every number. `keys` interns object
     /// keys across calls.
     pub fn new(py: Python<'py>, lossless: bool, keys: &'c mut KeyCache) -> PyResult<Self> {
-        let decimal = crate::convert::decimal_class(py, lossless)?;
+        let decimal = decimal_class(py, lossless)?;
         Ok(RawToPy { py, decimal, keys, scratch: String::new() })
     }
 
@@ -449,6 +455,42 @@ fn hex4(raw: &[u8], at: usize) -> Result<u32, &'static str> {
         v = v * 16 + d;
     }
     Ok(v)
+}
+
+static DECIMAL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static JSON_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `decimal.Decimal` when `lossless`, imported once per interpreter.
+fn decimal_class(py: Python<'_>, lossless: bool) -> PyResult<Option<Bound<'_, PyAny>>> {
+    if !lossless {
+        return Ok(None);
+    }
+    let d = DECIMAL.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
+    })?;
+    Ok(Some(d.bind(py).clone()))
+}
+
+/// One JSON value's text (a page body, a stored document) as a Python object; see the module docs.
+pub fn loads<'py>(py: Python<'py>, text: &str, lossless: bool) -> PyResult<Bound<'py, PyAny>> {
+    let mut keys = KeyCache::default();
+    RawToPy::new(py, lossless, &mut keys)?.convert(text)
+}
+
+/// A decoded JSON value (a seed page body, an `api_get` body) as a Python object, through its
+/// exact text (numbers keep the digits Salesforce sent).
+pub fn value<'py>(py: Python<'py>, v: &serde_json::Value, lossless: bool) -> PyResult<Bound<'py, PyAny>> {
+    loads(py, &v.to_string(), lossless)
+}
+
+/// Serializes a Python object (dict/list/str/int/float/bool/None) to JSON text
+/// with `json.dumps`.
+pub fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = obj.py();
+    let f = JSON_DUMPS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("json")?.getattr("dumps")?.unbind())
+    })?;
+    f.bind(py).call1((obj,))?.extract()
 }
 
 /// Decodes record texts (each one JSON value) in order with one key cache, as the export

@@ -7,7 +7,7 @@
 //!   on a channel **with the GIL released** (`py.detach`), in slices of [`SLICE`]; between slices
 //!   it re-takes the GIL for `py.check_signals()`, so Ctrl-C raises `KeyboardInterrupt` within
 //!   about [`SLICE`] (well under a second).
-//! - Python callbacks (token store methods) never run on a worker thread: the store bridge moves
+//! - Python callbacks (token store methods) never run on a worker thread: [`call_python`] moves
 //!   them to tokio's blocking pool (`spawn_blocking`) and takes the GIL there only for the call,
 //!   so a slow or GIL-starved callback cannot stall the workers other requests need.
 
@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use sfcrm_core::Error;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
@@ -102,5 +103,22 @@ where
                 }
             }
         }
+    }
+}
+
+/// Runs a Python callback `f` from core code: on tokio's blocking pool with the GIL taken for the
+/// call only (inline when no runtime is current). A task that cannot complete (the runtime shutting
+/// down) is a `Store` error: the only callbacks are token store methods.
+pub async fn call_python<T, F>(f: F) -> Result<T, Error>
+where
+    F: FnOnce(Python<'_>) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(move || Python::attach(f))
+            .await
+            .map_err(|e| Error::store(format!("the Python token store call did not complete: {e}")))?,
+        Err(_) => Python::attach(f),
     }
 }

@@ -11,19 +11,21 @@
 //! - `delete(account_id: str, owner: str) -> bool`: True if a document existed.
 //!
 //! Calls arrive on tokio's blocking pool (`spawn_blocking`), never on a runtime worker, with the GIL
-//! taken only for the duration of the call. A method that raises becomes a `StoreError` whose
-//! `__cause__` is the original exception (see `error.rs`).
+//! taken only for the duration of the call (`runtime::call_python`). A method that raises becomes a
+//! `StoreError` whose `__cause__` is the original exception (see `error.rs`). A `load` that returns
+//! another connection's document is refused by the client, as for every store (the core's
+//! `ConnectionKey::check_owns`).
 
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use sfcrm_core::store::{ConnectionDocument, ConnectionKey, SaveOutcome, TokenStore};
-use sfcrm_core::{Error, ErrorKind};
+use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, SaveOutcome, TokenStore};
 
-use crate::convert;
 use crate::error::PyCallbackError;
+use crate::rawjson;
+use crate::runtime::call_python;
 
 /// A Python object implementing the store protocol, seen by the core as a [`TokenStore`].
 pub struct PyStore {
@@ -52,21 +54,6 @@ fn raised(py: Python<'_>, method: &str, e: PyErr) -> Error {
     Error::store(format!("the Python token store's `{method}` raised {shown}")).with_source(shown)
 }
 
-/// Runs `f` with the GIL on the blocking pool (or inline when no runtime is current).
-async fn call_python<T, F>(f: F) -> Result<T, Error>
-where
-    F: FnOnce(Python<'_>) -> Result<T, Error> + Send + 'static,
-    T: Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle
-            .spawn_blocking(move || Python::attach(f))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Store, format!("the Python token store call did not complete: {e}")))?,
-        Err(_) => Python::attach(f),
-    }
-}
-
 fn parse_loaded(method: &str, v: &Bound<'_, PyAny>) -> Result<Option<ConnectionDocument>, Error> {
     if v.is_none() {
         return Ok(None);
@@ -74,7 +61,7 @@ fn parse_loaded(method: &str, v: &Bound<'_, PyAny>) -> Result<Option<ConnectionD
     let text = if let Ok(s) = v.cast::<PyString>() {
         s.to_string()
     } else if v.is_instance_of::<PyDict>() || v.hasattr("keys").unwrap_or(false) {
-        convert::dumps(v).map_err(|e| raised(v.py(), method, e))?
+        rawjson::dumps(v).map_err(|e| raised(v.py(), method, e))?
     } else {
         return Err(Error::store(format!(
             "the Python token store's `{method}` returned {}; expected a dict, a JSON string or None",
@@ -105,7 +92,7 @@ impl TokenStore for PyStore {
         let obj = self.obj.clone();
         let text = doc.to_json();
         Box::pin(call_python(move |py| {
-            let dict = convert::loads(py, &text, false).map_err(|e| raised(py, "save", e))?;
+            let dict = rawjson::loads(py, &text, false).map_err(|e| raised(py, "save", e))?;
             let r = obj
                 .bind(py)
                 .call_method1("save", (dict, expected_version))
@@ -157,7 +144,11 @@ pub fn from_py(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<dyn TokenStore>> 
     Ok(Arc::new(PyStore::new(obj)?))
 }
 
-use crate::client::key;
+/// The connection key of (account_id, owner): the core's one rule ([`ConnectionKey::parse`]),
+/// `InvalidArgumentError` when either part is empty or only whitespace (kept as given).
+pub(crate) fn key(account_id: &str, owner: &str) -> PyResult<ConnectionKey> {
+    ConnectionKey::parse(account_id, owner).map_err(crate::error::to_py)
+}
 
 /// The Python-facing `load`/`save`/`delete` of a built-in store (same protocol as a Python store).
 macro_rules! native_store_methods {
@@ -166,22 +157,27 @@ macro_rules! native_store_methods {
         impl $ty {
             $($extra)*
 
-            /// The stored connection document for the key, as a dict, or None.
+            /// The stored connection document for the key, as a dict, or None. A document of
+            /// another key is a `StoreError` (the check every client load makes).
             fn load<'py>(&self, py: Python<'py>, account_id: &str, owner: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
                 let k = key(account_id, owner)?;
                 let store = self.inner.clone();
                 let doc = crate::runtime::wait(py, async move {
-                    store.load(&k).await
+                    let doc = store.load(&k).await?;
+                    if let Some(d) = &doc {
+                        k.check_owns(d)?;
+                    }
+                    Ok::<_, Error>(doc)
                 })?
                 .map_err(crate::error::to_py)?;
-                doc.map(|d| convert::loads(py, &d.to_json(), false)).transpose()
+                doc.map(|d| rawjson::loads(py, &d.to_json(), false)).transpose()
             }
 
             /// Compare-and-swap write: True when written, False when the stored version is not
             /// `expected_version` (None: only if absent).
             #[pyo3(signature = (document, expected_version))]
             fn save(&self, py: Python<'_>, document: &Bound<'_, PyAny>, expected_version: Option<u64>) -> PyResult<bool> {
-                let text = if let Ok(s) = document.cast::<PyString>() { s.to_string() } else { convert::dumps(document)? };
+                let text = if let Ok(s) = document.cast::<PyString>() { s.to_string() } else { rawjson::dumps(document)? };
                 let doc = ConnectionDocument::from_json(&text).map_err(crate::error::to_py)?;
                 let store = self.inner.clone();
                 let out = crate::runtime::wait(py, async move {

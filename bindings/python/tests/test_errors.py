@@ -43,6 +43,18 @@ def test_every_core_kind_has_its_own_class():
     assert len(classes) == len(EXPECTED)
 
 
+def test_classes_are_the_cores_class_names():
+    """The core names every kind's class (`ErrorKind::class_name`); Node exports the same names."""
+    core = _native._core_error_kinds()
+    assert [k for k, _c, _n in core] == list(_native.ERROR_KINDS)
+    for kind, code, class_name in core:
+        cls = getattr(sfcrm, class_name)
+        assert _native.ERROR_KINDS[kind] == (code, cls)
+        assert cls.__name__ == class_name
+        assert EXPECTED[kind] == (class_name, code)
+        assert class_name in exc.__all__
+
+
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_raised_instance_carries_kind_code_and_details(kind):
     with pytest.raises(sfcrm.SfcrmError) as ei:

@@ -52,6 +52,33 @@ def test_export_page_without_limit_returns_everything(connected, emulator):
     assert len(body["data"]) == n and body["pagination"]["per_page"] == n
 
 
+def test_limit_follows_the_same_rules_as_node(connected, emulator):
+    """`limit` is read by the core's rule (Node's too): ints or query-string text, None / 0 / no
+    digits = all, negative or bool = InvalidArgumentError (never OverflowError)."""
+    n = emulator_count(emulator, "Note")
+    assert len(connected.export_page(ACC, OWNER, "notes", 1, "2")["data"]) == 2
+    assert connected.export_page(ACC, OWNER, "notes", 1, " 3px")["pagination"]["per_page"] == 3
+    for everything in (0, "0", "", "abc", None, 0.0):
+        assert connected.export_page(ACC, OWNER, "notes", 1, everything)["pagination"]["per_page"] == n
+    before = connected.api_calls().api_requests
+    for bad in (-1, "-5", -(2**70), 2**70, 2.5, True, False):
+        with pytest.raises(sfcrm.InvalidArgumentError) as ei:
+            connected.export_page(ACC, OWNER, "notes", 1, bad)
+        assert ei.value.kind == "invalid_argument"
+    with pytest.raises(sfcrm.InvalidArgumentError, match="limit must be an int or a string, not a bool"):
+        connected.export_page(ACC, OWNER, "notes", 1, True)
+    with pytest.raises(sfcrm.InvalidArgumentError, match="page must be an int or a string, not a bool"):
+        connected.export_page(ACC, OWNER, "notes", True, 5)
+    with pytest.raises(sfcrm.InvalidArgumentError):
+        connected.export_page(ACC, OWNER, "notes", 1, [5])
+    assert connected.api_calls().api_requests == before  # refused before any request
+    with pytest.raises(sfcrm.InvalidArgumentError):
+        sfcrm.paginator(10, 1, -2)
+    with pytest.raises(sfcrm.InvalidArgumentError):
+        sfcrm.paginator(10, 1, True)
+    assert sfcrm.paginator(10, 1, "5")["per_page"] == 5
+
+
 def test_unknown_type_is_refused_before_any_request(connected):
     before = connected.api_calls().api_requests
     with pytest.raises(sfcrm.UnknownExportType) as ei:

@@ -236,3 +236,44 @@ def test_bad_sealing_keys_are_config_errors(tmp_path):
         sfcrm.FileStore(tmp_path, sealing_keys="nonsense")
     with pytest.raises(sfcrm.ConfigError):
         sfcrm.FileStore(tmp_path, sealing_keys=[])
+
+
+def test_store_returning_another_keys_document_is_a_store_error(config):
+    """A Python store's load() that hands back another connection's document is refused by the
+    client (the core's check, as for Node and C stores): never user A's tokens for user B."""
+    store = DictStore()
+    client = sfcrm.Client(config, store=store)
+    acc, owner = fresh_key()
+    connect(client, acc, owner)
+
+    class WrongKey(DictStore):
+        def load(self, account_id, owner):
+            return next(iter(store.docs.values()))
+
+    wrong = sfcrm.Client(config, store=WrongKey())
+    for call in (
+        lambda: wrong.connection_info("someone", "else"),
+        lambda: wrong.export_page("someone", "else", "contacts", 1, 5),
+        lambda: wrong.login("someone", "else", FORWARD_URL),
+        lambda: next(iter(wrong.export("someone", "else", "contacts"))),
+    ):
+        with pytest.raises(sfcrm.StoreError) as ei:
+            call()
+        e = ei.value
+        assert e.kind == "store" and type(e) is sfcrm.StoreError
+        assert f"returned the document of another connection ({acc}/{owner})" in str(e)
+    # The store's own key still works through the same client.
+    assert wrong.connection_info(acc, owner).account_id == acc
+
+
+def test_connection_keys_follow_the_core_rule(config):
+    client = sfcrm.Client(config)
+    for acc, owner in [("", "o"), ("a", ""), ("  ", "o"), ("a", "\t\n")]:
+        with pytest.raises(sfcrm.InvalidArgumentError):
+            client.connection_info(acc, owner)
+        with pytest.raises(sfcrm.InvalidArgumentError):
+            sfcrm.MemoryStore().load(acc, owner)
+        with pytest.raises(sfcrm.InvalidArgumentError):
+            client.export(acc, owner, "contacts")
+    # Kept as given (not trimmed): " a" names another document than "a".
+    assert client.connection_info(" a", "o ") is None

@@ -175,7 +175,7 @@ class AsyncClient:
         owner: str,
         type: str,
         page: Union[int, str, None] = None,
-        limit: Optional[int] = None,
+        limit: Union[int, str, None] = None,
         *,
         fields: Optional[Sequence[str]] = None,
         lossless: bool = False,
