@@ -311,10 +311,6 @@ typedef struct sfcrm_api_calls {
   uint64_t refreshes;
 } sfcrm_api_calls;
 
-// Progress callback: called after each batch with the records and batches delivered so far and
-// the expected total (`UINT64_MAX` while unknown). Called on an `sfcrm-worker` thread.
-typedef void (*sfcrm_progress_fn)(void *user_data, uint64_t records, uint64_t batches, uint64_t total_size);
-
 // Result of a finished export to a file or callback.
 typedef struct sfcrm_export_summary {
   // Records written by this run.
@@ -327,6 +323,10 @@ typedef struct sfcrm_export_summary {
 // (CSV / NDJSON / JSON text, UTF-8) and returns 0 on success; any other value stops the export
 // with `SFCRM_RESULT_IO`. Called on an `sfcrm-worker` thread while the export call blocks.
 typedef int32_t (*sfcrm_write_fn)(void *user_data, const uint8_t *data, size_t len);
+
+// Progress callback: called after each batch with the records and batches delivered so far and
+// the expected total (`UINT64_MAX` while unknown). Called on an `sfcrm-worker` thread.
+typedef void (*sfcrm_progress_fn)(void *user_data, uint64_t records, uint64_t batches, uint64_t total_size);
 
 // A token store implemented by the host. Passed by pointer to `sfcrm_store_new_callbacks`, which
 // copies it.
@@ -593,41 +593,25 @@ sfcrm_result sfcrm_client_export_page(const struct sfcrm_client *client, const c
 // A page beyond the supported range is `SFCRM_RESULT_INVALID_ARGUMENT`. Does not block.
 sfcrm_result sfcrm_paginator(uint64_t items, const char *page, uint64_t per_page, char **json, size_t *len, struct sfcrm_error **error);
 
-// A request for a built-in export type: `contacts` (Contact: Name, Account.Name, Title, Phone,
-// Email, Owner.Alias), `deals` (Opportunity) or `notes` (Note), the seed's field lists.
-// `SFCRM_RESULT_UNKNOWN_EXPORT_TYPE` otherwise.
-sfcrm_result sfcrm_export_request_new(const char *export_type, struct sfcrm_export_request **out, struct sfcrm_error **error);
+// Exports every record of `request` into the file at `path` in `format` (an `sfcrm_export_format`
+// value). `path` is checked before the first request: it must be a regular file (replaced) or not
+// exist yet, in an existing directory; a symbolic link, directory, FIFO, socket or device is
+// refused with `SFCRM_RESULT_IO` and left as it is. The file is written beside `path` under an
+// unpredictable temporary name (created exclusively), synced, and renamed over `path` only on
+// success: a failed export leaves any existing file untouched.
+//
+// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
+// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).
+// Errors: `SFCRM_RESULT_IO` for file errors, and those of `sfcrm_export_cursor_next`. Blocking; the
+// request's progress callback runs on an `sfcrm-worker` thread.
+sfcrm_result sfcrm_client_export_to_path(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, const char *path, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
 
-// A request for any sObject with the given fields: `fields` is a comma-separated list of field
-// paths (`Id,Name,Account.Name`). Every identifier is validated (`SFCRM_RESULT_INVALID_IDENTIFIER`
-// naming the bad one; nothing is sent); at least one field, none twice.
-sfcrm_result sfcrm_export_request_new_custom(const char *sobject, const char *fields, struct sfcrm_export_request **out, struct sfcrm_error **error);
-
-// Incremental mode: only records with `SystemModstamp >= since` (Salesforce's
-// `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
-// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`).
-sfcrm_result sfcrm_export_request_set_since(struct sfcrm_export_request *request, const char *since, struct sfcrm_error **error);
-
-// Resume after a checkpoint token (from `sfcrm_export_cursor_checkpoint` or an export summary),
-// possibly taken in another process; NULL clears it. A malformed token is
-// `SFCRM_RESULT_INVALID_ARGUMENT` now; a token for another sObject or mode fails when the export
-// starts.
-sfcrm_result sfcrm_export_request_set_resume_from(struct sfcrm_export_request *request, const char *checkpoint, struct sfcrm_error **error);
-
-// Include soft-deleted and archived rows (`queryAll`) [salesforce-api.md §4].
-sfcrm_result sfcrm_export_request_set_include_deleted(struct sfcrm_export_request *request, bool include_deleted, struct sfcrm_error **error);
-
-// Requested records per batch (`Sforce-Query-Options: batchSize`, 200..=2000; Salesforce may return
-// fewer); 0 uses the client's default. Out of range is `SFCRM_RESULT_INVALID_ARGUMENT`.
-sfcrm_result sfcrm_export_request_set_batch_size(struct sfcrm_export_request *request, uint32_t batch_size, struct sfcrm_error **error);
-
-// Progress callback for `sfcrm_client_export_to_path` / `sfcrm_client_export_to_callback` with
-// this request (called after each batch on an `sfcrm-worker` thread; `user_data` is borrowed and
-// must stay valid while the request is used). NULL `progress` removes it.
-sfcrm_result sfcrm_export_request_set_progress(struct sfcrm_export_request *request, sfcrm_progress_fn progress, void *user_data, struct sfcrm_error **error);
-
-// Frees an export request. NULL or an already-freed request is a no-op.
-void sfcrm_export_request_free(struct sfcrm_export_request *request);
+// Exports every record of `request` in `format` through `write` (required), which receives the
+// output in chunks with `user_data` (borrowed for the duration of the call). A non-zero return
+// from `write` stops the export with `SFCRM_RESULT_IO`. Otherwise as
+// `sfcrm_client_export_to_path`. Blocking; `write` and the progress callback run on an
+// `sfcrm-worker` thread (one at a time, in order).
+sfcrm_result sfcrm_client_export_to_callback(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, sfcrm_write_fn write, void *user_data, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
 
 // Opens a streaming export of `request` for (`account_id`, `owner`). Nothing is requested until the
 // first `sfcrm_export_cursor_next`; request errors (bad `since`, a checkpoint for another sObject)
@@ -672,25 +656,41 @@ sfcrm_result sfcrm_export_cursor_cancel(const struct sfcrm_export_cursor *cursor
 // Frees a cursor (stopping its prefetch). NULL or an already-freed cursor is a no-op.
 void sfcrm_export_cursor_free(struct sfcrm_export_cursor *cursor);
 
-// Exports every record of `request` into the file at `path` in `format` (an `sfcrm_export_format`
-// value). `path` is checked before the first request: it must be a regular file (replaced) or not
-// exist yet, in an existing directory; a symbolic link, directory, FIFO, socket or device is
-// refused with `SFCRM_RESULT_IO` and left as it is. The file is written beside `path` under an
-// unpredictable temporary name (created exclusively), synced, and renamed over `path` only on
-// success: a failed export leaves any existing file untouched.
-//
-// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
-// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).
-// Errors: `SFCRM_RESULT_IO` for file errors, and those of `sfcrm_export_cursor_next`. Blocking; the
-// request's progress callback runs on an `sfcrm-worker` thread.
-sfcrm_result sfcrm_client_export_to_path(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, const char *path, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
+// A request for a built-in export type: `contacts` (Contact: Name, Account.Name, Title, Phone,
+// Email, Owner.Alias), `deals` (Opportunity) or `notes` (Note), the seed's field lists.
+// `SFCRM_RESULT_UNKNOWN_EXPORT_TYPE` otherwise.
+sfcrm_result sfcrm_export_request_new(const char *export_type, struct sfcrm_export_request **out, struct sfcrm_error **error);
 
-// Exports every record of `request` in `format` through `write` (required), which receives the
-// output in chunks with `user_data` (borrowed for the duration of the call). A non-zero return
-// from `write` stops the export with `SFCRM_RESULT_IO`. Otherwise as
-// `sfcrm_client_export_to_path`. Blocking; `write` and the progress callback run on an
-// `sfcrm-worker` thread (one at a time, in order).
-sfcrm_result sfcrm_client_export_to_callback(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, sfcrm_write_fn write, void *user_data, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
+// A request for any sObject with the given fields: `fields` is a comma-separated list of field
+// paths (`Id,Name,Account.Name`). Every identifier is validated (`SFCRM_RESULT_INVALID_IDENTIFIER`
+// naming the bad one; nothing is sent); at least one field, none twice.
+sfcrm_result sfcrm_export_request_new_custom(const char *sobject, const char *fields, struct sfcrm_export_request **out, struct sfcrm_error **error);
+
+// Incremental mode: only records with `SystemModstamp >= since` (Salesforce's
+// `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
+// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`).
+sfcrm_result sfcrm_export_request_set_since(struct sfcrm_export_request *request, const char *since, struct sfcrm_error **error);
+
+// Resume after a checkpoint token (from `sfcrm_export_cursor_checkpoint` or an export summary),
+// possibly taken in another process; NULL clears it. A malformed token is
+// `SFCRM_RESULT_INVALID_ARGUMENT` now; a token for another sObject or mode fails when the export
+// starts.
+sfcrm_result sfcrm_export_request_set_resume_from(struct sfcrm_export_request *request, const char *checkpoint, struct sfcrm_error **error);
+
+// Include soft-deleted and archived rows (`queryAll`) [salesforce-api.md §4].
+sfcrm_result sfcrm_export_request_set_include_deleted(struct sfcrm_export_request *request, bool include_deleted, struct sfcrm_error **error);
+
+// Requested records per batch (`Sforce-Query-Options: batchSize`, 200..=2000; Salesforce may return
+// fewer); 0 uses the client's default. Out of range is `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_export_request_set_batch_size(struct sfcrm_export_request *request, uint32_t batch_size, struct sfcrm_error **error);
+
+// Progress callback for `sfcrm_client_export_to_path` / `sfcrm_client_export_to_callback` with
+// this request (called after each batch on an `sfcrm-worker` thread; `user_data` is borrowed and
+// must stay valid while the request is used). NULL `progress` removes it.
+sfcrm_result sfcrm_export_request_set_progress(struct sfcrm_export_request *request, sfcrm_progress_fn progress, void *user_data, struct sfcrm_error **error);
+
+// Frees an export request. NULL or an already-freed request is a no-op.
+void sfcrm_export_request_free(struct sfcrm_export_request *request);
 
 // The stable snake_case name of a result code (`"ok"`, `"store"`, `"null_pointer"`, ...), or
 // `"unknown"` for a value this library does not define.

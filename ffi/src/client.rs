@@ -2,7 +2,7 @@
 //! authenticated GET of any JSON resource (`sfcrm_client_api_get`).
 //!
 //! Every call here blocks the calling thread while the operation runs on the client's runtime
-//! (see `rt.rs`): store callbacks run on `sfcrm-worker` threads meanwhile.
+//! (see `runtime.rs`): store callbacks run on `sfcrm-worker` threads meanwhile.
 
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::config::sfcrm_config;
 use crate::error::{FfiError, sfcrm_error};
 use crate::ptr::{self, Handle};
 use crate::result::sfcrm_result;
-use crate::rt::Rt;
+use crate::runtime::Rt;
 use crate::store::sfcrm_store;
 
 /// An SDK client: one connected app configuration plus a token store, serving any number of
@@ -42,14 +42,16 @@ impl Handle for sfcrm_client {
     const C_NAME: &'static str = "sfcrm_client";
 }
 
-/// The (account_id, owner) key from two required, non-empty strings.
+/// The (account_id, owner) key from two required strings, checked by the core's one rule
+/// (`ConnectionKey::parse`: `SFCRM_RESULT_INVALID_ARGUMENT` when either is empty or only
+/// whitespace; kept as given). Used by every client and store function.
 pub(crate) fn key_arg(
     account_id: *const c_char,
     owner: *const c_char,
 ) -> Result<ConnectionKey, FfiError> {
     let account_id = ptr::str_arg(account_id, "account_id")?;
     let owner = ptr::str_arg(owner, "owner")?;
-    Ok(ConnectionKey::new(account_id, owner))
+    Ok(ConnectionKey::parse(account_id, owner)?)
 }
 
 /// Creates a client from a config (validated and copied) and a store (the client keeps its own
@@ -66,7 +68,7 @@ pub extern "C" fn sfcrm_client_new(
         let config = ptr::handle(config, "config")?;
         let store = ptr::handle(store, "store")?;
         let out = ptr::out(out, "out")?;
-        crate::rt::check_not_reentrant()?;
+        crate::runtime::check_not_reentrant()?;
         let config = config.build()?;
         let rt = Rt::new()?;
         // Client::new builds the HTTP client; do it inside the runtime so nothing it creates

@@ -1,6 +1,6 @@
 //! Calling into the host: the C callback structs and the only place their function pointers are
 //! called. Everything that interprets what a callback returned is safe code elsewhere (`store.rs`,
-//! `export.rs`).
+//! `export.rs`, `export_request.rs`).
 //!
 //! Threads: the SDK calls these callbacks on its runtime threads (named `sfcrm-worker`), possibly
 //! several at once, never on the thread that made the `sfcrm_*` call. `user_data` must be usable

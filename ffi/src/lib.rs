@@ -20,10 +20,12 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod export_cursor;
+pub mod export_request;
 mod host;
 mod ptr;
 pub mod result;
-mod rt;
+mod runtime;
 pub mod store;
 
 use std::ffi::c_char;

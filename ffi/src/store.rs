@@ -2,8 +2,10 @@
 //! bridged to the core's `TokenStore` trait, and the core's built-in stores.
 //!
 //! What a callback returns is never trusted: an unknown status, `OK` without a document, bytes that
-//! are not UTF-8, JSON that is not a connection document of a supported schema, or a document for
-//! another key all become `SFCRM_RESULT_STORE` errors naming the callback and the problem.
+//! are not UTF-8, or JSON that is not a connection document of a supported schema become
+//! `SFCRM_RESULT_STORE` errors naming the callback and the problem. A document for another key is
+//! refused by the core's `ConnectionKey::check_owns`: the client applies it to every load, and
+//! `sfcrm_store_load` does too.
 
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use sfcrm_core::{ConnectionDocument, ConnectionKey, Error, SaveOutcome, TokenStore};
 
+use crate::client::key_arg;
 use crate::error::{FfiError, sfcrm_error};
 use crate::host::{
     self, HostStore, ReplyData, SharedHostStore, sfcrm_store_callbacks, sfcrm_store_reply,
@@ -79,7 +82,6 @@ async fn run_host<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// Interprets a load reply.
 pub(crate) fn interpret_load(
-    key: &ConnectionKey,
     status: u32,
     reply: ReplyData,
 ) -> Result<Option<ConnectionDocument>, Error> {
@@ -101,14 +103,7 @@ pub(crate) fn interpret_load(
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let doc = ConnectionDocument::from_json(&text)?;
-    if doc.account_id != key.account_id || doc.owner != key.owner {
-        return Err(Error::store(format!(
-            "the token store's load callback for {key} returned the document of another connection ({}/{})",
-            doc.account_id, doc.owner
-        )));
-    }
-    Ok(Some(doc))
+    Ok(Some(ConnectionDocument::from_json(&text)?))
 }
 
 /// Interprets a save reply.
@@ -145,7 +140,7 @@ impl TokenStore for CallbackStore {
                 host.call_load(&a, &o)
             })
             .await?;
-            interpret_load(&key, status, reply)
+            interpret_load(status, reply)
         })
     }
 
@@ -319,19 +314,8 @@ fn run_store_op<T: Send + 'static>(
     fut: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, FfiError> {
     // Checked before the runtime exists: a runtime must not be dropped on one of its own threads.
-    crate::rt::check_not_reentrant()?;
-    crate::rt::Rt::new()?.block_on(async move { Ok(fut.await?) })
-}
-
-fn key_args(account_id: *const c_char, owner: *const c_char) -> Result<ConnectionKey, FfiError> {
-    let account_id = ptr::str_arg(account_id, "account_id")?;
-    let owner = ptr::str_arg(owner, "owner")?;
-    if account_id.is_empty() || owner.is_empty() {
-        return Err(FfiError::invalid_argument(
-            "account_id and owner must not be empty",
-        ));
-    }
-    Ok(ConnectionKey::new(account_id, owner))
+    crate::runtime::check_not_reentrant()?;
+    crate::runtime::Rt::new()?.block_on(async move { Ok(fut.await?) })
 }
 
 /// Reads the stored connection document of (`account_id`, `owner`) directly from a store (for
@@ -352,13 +336,20 @@ pub extern "C" fn sfcrm_store_load(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let store = ptr::handle(store, "store")?;
-        let key = key_args(account_id, owner)?;
+        let key = key_arg(account_id, owner)?;
         let (found, doc_out) = (
             ptr::out(found, "found")?,
             ptr::out(document_json, "document_json")?,
         );
         let s = Arc::clone(&store);
-        let doc = run_store_op(async move { s.load(&key).await })?;
+        let doc = run_store_op(async move {
+            let doc = s.load(&key).await?;
+            if let Some(d) = &doc {
+                // The check every client load makes: never another connection's tokens.
+                key.check_owns(d)?;
+            }
+            Ok(doc)
+        })?;
         found.write(doc.is_some());
         doc_out.write(doc.map_or(std::ptr::null_mut(), |d| ptr::give_string(&d.to_json()).0));
         Ok(())
@@ -406,7 +397,7 @@ pub extern "C" fn sfcrm_store_delete(
 ) -> sfcrm_result {
     ffi_result!(error, {
         let store = ptr::handle(store, "store")?;
-        let key = key_args(account_id, owner)?;
+        let key = key_arg(account_id, owner)?;
         let removed = ptr::out(removed, "removed")?;
         let s = Arc::clone(&store);
         let r = run_store_op(async move { s.delete(&key).await })?;

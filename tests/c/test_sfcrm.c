@@ -568,6 +568,8 @@ static void test_store_roundtrip_and_cas(void) {
   EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_save(store, "{\"not\":\"a document\"}", false, 0, &saved, &err));
   EXPECT_ERR(SFCRM_RESULT_INVALID_UTF8, sfcrm_store_load(store, "acc\xff", "user-1", &found, &doc, &err));
   EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_load(store, "", "user-1", &found, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_load(store, "  ", "user-1", &found, &doc, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_store_delete(store, "acc-1", " \n", &removed, &err));
   EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_load(store, "a", NULL, &found, &doc, &err));
   EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_load(store, "a", "o", NULL, &doc, &err));
   EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_store_save(store, NULL, false, 0, &saved, &err));
@@ -962,6 +964,33 @@ static void test_store_failure_through_client(void) {
   EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err));
   s.mode = MODE_BAD_STATUS;
   EXPECT_ERR(SFCRM_RESULT_STORE, sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err));
+  /* a load that returns another connection's document: the client's check (the core's), typed STORE */
+  s.mode = MODE_WRONG_KEY;
+  {
+    sfcrm_error *err = NULL;
+    bool found = true;
+    sfcrm_connection_info info;
+    CHECK(sfcrm_client_login(c, "acc-9", "user-9", FORWARD, &url, &already, &err) == SFCRM_RESULT_STORE);
+    CHECK(sfcrm_error_code(err) == SFCRM_RESULT_STORE && strcmp(sfcrm_error_kind_name(err), "store") == 0);
+    CHECK(contains(sfcrm_error_message(err), "returned the document of another connection (someone-else/user-9)"));
+    sfcrm_error_free(err);
+    err = NULL;
+    CHECK(sfcrm_client_connection_info(c, "acc-9", "user-9", &found, &info, &err) == SFCRM_RESULT_STORE);
+    CHECK(contains(sfcrm_error_message(err), "another connection"));
+    CHECK(found); /* untouched on failure */
+    sfcrm_error_free(err);
+  }
+  /* the one key rule (ConnectionKey::parse): blank parts are refused before the store is called */
+  s.mode = MODE_NORMAL;
+  {
+    int loads = s.loads;
+    bool found = false;
+    sfcrm_connection_info info;
+    EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_login(c, " ", "user-9", FORWARD, &url, &already, &err));
+    EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_connection_info(c, "acc-9", "\t", &found, &info, &err));
+    EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_login(c, "", "user-9", FORWARD, &url, &already, &err));
+    CHECK(s.loads == loads);
+  }
   /* a save that fails during the callback: store error, the token is not silently dropped */
   s.mode = MODE_NORMAL;
   {
