@@ -27,7 +27,11 @@ class TokenStore(Protocol):
     """Structural type of a token store (see the module docstring)."""
 
     def load(self, account_id: str, owner: str) -> Optional[Union[Mapping[str, Any], str]]:
-        """The stored document for the key (a dict or JSON text), or None."""
+        """The stored document for the key (a dict or JSON text), or None.
+
+        A document whose ``account_id`` / ``owner`` are not the key's is refused with
+        :class:`sfcrm.StoreError` (every store is checked, as in the Node and C bindings).
+        """
         ...
 
     def save(self, document: dict[str, Any], expected_version: Optional[int]) -> bool:
