@@ -63,6 +63,13 @@ pub struct CallbackRedirect {
     pub key: Option<ConnectionKey>,
     /// Success or error (with its reason).
     pub outcome: CallbackOutcome,
+    /// When this callback replaced a stored connection (a second tab, parallel flows), its refresh
+    /// token is revoked at Salesforce so that no replaced grant stays valid (a refresh token
+    /// revokes itself and its access tokens [salesforce-api.md §3]). `Some(reason)` when that
+    /// revoke failed: the new connection is stored anyway and the old grant may still be valid
+    /// at Salesforce (the user can revoke it under Connected Apps OAuth Usage). `None` when
+    /// nothing was replaced or the revoke succeeded. Never contains a token.
+    pub replaced_revoke_error: Option<String>,
 }
 
 /// Result of [`Client::disconnect`].
@@ -159,6 +166,7 @@ impl Client {
             url: oauth::error_redirect(&forward, &reason),
             key: Some(key.clone()),
             outcome: CallbackOutcome::Error { reason },
+            replaced_revoke_error: None,
         };
         let non_empty = |o: &Option<String>| {
             o.as_deref()
@@ -194,17 +202,49 @@ impl Client {
                 host_of(&tok.instance_url)
             )));
         }
-        self.store_new_connection(&key, &tok).await?;
+        let replaced = self.store_new_connection(&key, &tok).await?;
         tracing::debug!(target: "sfcrm::client", key = %key, "callback: connection stored");
+        let replaced_revoke_error = self.revoke_replaced(&key, replaced, &tok).await;
         Ok(CallbackRedirect {
             url: oauth::success_redirect(&forward),
             key: Some(key),
             outcome: CallbackOutcome::Success,
+            replaced_revoke_error,
         })
     }
 
+    /// Revokes the grant of the document a callback replaced (its refresh token, else its access
+    /// token), unless it is the new grant's token or already known dead (`token_invalidated`).
+    /// Each replaced document is revoked by the callback whose compare-and-swap replaced it, so
+    /// after any number of parallel callbacks only the stored grant is live, and `disconnect`
+    /// revokes that one. Returns why the revoke failed (reported, never an error).
+    async fn revoke_replaced(
+        &self,
+        key: &ConnectionKey,
+        replaced: Option<ConnectionDocument>,
+        tok: &oauth::TokenResponse,
+    ) -> Option<String> {
+        let old = replaced.filter(|d| !d.token_invalidated)?;
+        let token = old.token.refresh_token.clone().unwrap_or_else(|| old.token.access_token.clone());
+        if Some(&token) == tok.refresh_token.as_ref() || token == tok.access_token {
+            return None;
+        }
+        match oauth::revoke(&self.inner.transport, &self.inner.config, &token).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(target: "sfcrm::client", key = %key, kind = %e.kind(), "callback: revoking the replaced connection failed");
+                Some(e.to_string())
+            }
+        }
+    }
+
     /// The callback's compare-and-swap of a new connection document (version +1 over any stored).
-    async fn store_new_connection(&self, key: &ConnectionKey, tok: &oauth::TokenResponse) -> Result<()> {
+    /// Returns the document it replaced, if any.
+    async fn store_new_connection(
+        &self,
+        key: &ConnectionKey,
+        tok: &oauth::TokenResponse,
+    ) -> Result<Option<ConnectionDocument>> {
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -228,7 +268,7 @@ impl Client {
                 updated_at_ms: now_ms(),
             };
             match self.inner.store.save(&doc, expected).await? {
-                SaveOutcome::Saved => return Ok(()),
+                SaveOutcome::Saved => return Ok(current),
                 SaveOutcome::Conflict if attempts < CAS_ATTEMPTS => continue,
                 SaveOutcome::Conflict => {
                     return Err(Error::new(
