@@ -37,6 +37,12 @@ impl Position {
         };
         Ok(Position { id, modstamp })
     }
+
+    /// The keyset order of positions: `(SystemModstamp, Id)` in incremental order, `Id` in full
+    /// order (where `modstamp` is `None` for every position).
+    pub(crate) fn is_after(&self, other: &Position) -> bool {
+        (self.modstamp, &self.id) > (other.modstamp, &other.id)
+    }
 }
 
 #[cfg(test)]

@@ -114,7 +114,8 @@ impl RestCursor {
 
     /// Takes one page: its records become a batch, its `nextRecordsUrl` the next state.
     fn take(&mut self, mut page: QueryPage) -> Result<SourceBatch> {
-        let total = self.before_query + page.total_size;
+        let total = self.before_query.saturating_add(page.total_size);
+        self.check_order(&page)?;
         if let Some(last) = page.records.last() {
             self.position = Some(Position::after(last, self.query.is_incremental())?);
         }
@@ -131,6 +132,41 @@ impl RestCursor {
             }
         };
         Ok(SourceBatch { records: page.records, total_size: Some(total), last_position })
+    }
+
+    /// Every query this cursor sends orders by its keyset (`Id`, or `SystemModstamp, Id`) and
+    /// starts after the last record fetched, so a page's first record must come strictly after
+    /// the last one fetched (`self.position`), and its last record strictly after its first. A
+    /// page that does not (a `nextRecordsUrl` page repeating an earlier Id) is a `Protocol`
+    /// error: never a duplicate delivered, never a checkpoint moved backwards (issue 16 item 3).
+    /// Only the first and last records are decoded (decoding every record would cost most of an
+    /// export's CPU, BENCHMARKS.md); a repeat inside one page is not detected.
+    fn check_order(&self, page: &QueryPage) -> Result<()> {
+        let incremental = self.query.is_incremental();
+        let (Some(first), Some(last)) = (page.records.first(), page.records.last()) else {
+            return Ok(());
+        };
+        let first = Position::after(first, incremental)?;
+        let last = Position::after(last, incremental)?;
+        let out_of_order = |pos: &Position, prev: &Position| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "Salesforce returned record {} out of the query's order (not after {}): a repeated or unordered record; restart from the last checkpoint",
+                    pos.id.as_str(),
+                    prev.id.as_str()
+                ),
+            )
+        };
+        if let Some(prev) = &self.position
+            && !first.is_after(prev)
+        {
+            return Err(out_of_order(&first, prev));
+        }
+        if page.records.len() > 1 && !last.is_after(&first) {
+            return Err(out_of_order(&last, &first));
+        }
+        Ok(())
     }
 
     /// Starts the next keyset query (after the last record fetched).
@@ -298,5 +334,27 @@ mod tests {
         let order = "ORDER BY SystemModstamp ASC, Id ASC";
         assert_eq!(asked[0], format!("{head} SystemModstamp = 2024-02-01T00:00:00Z AND Id > '{}' {order}", id(4)));
         assert_eq!(asked[1], format!("{head} SystemModstamp > 2024-02-01T00:00:00Z {order}"));
+    }
+
+    #[tokio::test]
+    async fn a_page_repeating_an_earlier_id_is_a_protocol_error() {
+        let script = Arc::new(Script::default());
+        script.replies.lock().unwrap().extend([
+            page(4, &[1, 2], "2024-01-01T00:00:00Z", Some("/next-1")),
+            page(4, &[2, 3], "2024-01-01T00:00:00Z", None),
+        ]);
+        let (mut c, _) = cursor(&script, None, None);
+        c.next_batch().await.unwrap().unwrap();
+        let e = c.next_batch().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert_eq!(c.position.as_ref().unwrap().id.as_str(), id(2), "the position never moves backwards");
+        // An unordered page, and a page starting before a resumed position.
+        script.replies.lock().unwrap().push_back(page(2, &[3, 1], "2024-01-01T00:00:00Z", None));
+        let (mut c, _) = cursor(&script, None, None);
+        assert_eq!(c.next_batch().await.unwrap_err().kind(), ErrorKind::Protocol);
+        script.replies.lock().unwrap().push_back(page(2, &[4, 5], "2024-01-01T00:00:00Z", None));
+        let after = Position { id: SalesforceId::new(id(5)).unwrap(), modstamp: None };
+        let (mut c, _) = cursor(&script, None, Some(after));
+        assert_eq!(c.next_batch().await.unwrap_err().kind(), ErrorKind::Protocol);
     }
 }
