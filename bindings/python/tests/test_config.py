@@ -67,6 +67,14 @@ def test_negative_duration_is_a_config_error():
         sfcrm.Config(**BASE, request_timeout=-1)
 
 
+@pytest.mark.parametrize("setting", ["request_timeout", "refresh_wait", "state_ttl", "max_backoff"])
+def test_huge_duration_is_a_config_error_not_a_panic(setting):
+    # 1e20 s is beyond Rust's Duration; 1e7 s is beyond the core's 30-day maximum.
+    for value in (1e20, 1e7):
+        with pytest.raises(sfcrm.ConfigError, match=setting):
+            sfcrm.Config(**BASE, **{setting: value})
+
+
 def test_from_env_mapping():
     c = sfcrm.Config.from_env(ENV)
     assert c.client_id == "cid"
