@@ -46,7 +46,7 @@ pub async fn versions(State(inst): State<Instance>, ConnectInfo(conn): ConnectIn
 }
 
 /// Resolve the `vNN.N` / `latest` path segment; `Err` is the response to send.
-fn version(org: &Org, seg: &str) -> Result<String, Response<Body>> {
+pub(crate) fn version(org: &Org, seg: &str) -> Result<String, Response<Body>> {
     let served = &org.cfg.api_versions;
     if seg == "latest" {
         return Ok(format!("v{}.0", served.end()));
@@ -66,12 +66,13 @@ fn version(org: &Org, seg: &str) -> Result<String, Response<Body>> {
     }
 }
 
-fn not_found() -> Response<Body> {
+/// 404 `NOT_FOUND` "The requested resource does not exist" [salesforce-api.md §5].
+pub(crate) fn not_found() -> Response<Body> {
     rest_error(StatusCode::NOT_FOUND, "NOT_FOUND", "The requested resource does not exist")
 }
 
 /// Common gate for authenticated data calls: session, instance binding, daily limit, counting.
-fn authenticate(inst: &Instance, headers: &HeaderMap) -> Result<(String, u64), Response<Body>> {
+pub(crate) fn authenticate(inst: &Instance, headers: &HeaderMap) -> Result<(String, u64), Response<Body>> {
     let org = &inst.org;
     let Some((tok, s)) = crate::oauth::session_for(org, headers) else {
         return Err(with_limit_info(invalid_session(), org));

@@ -107,6 +107,20 @@ impl Control {
         n
     }
 
+    /// Child rows a parent carries inline per subquery from now on, and the page size of child
+    /// cursors minted from now on (1..=2000; clamped). Returns the value in effect.
+    pub fn set_child_batch_size(&self, n: u64) -> u64 {
+        let n = n.clamp(1, 2000);
+        self.org.child_batch_size.store(n, Ordering::Relaxed);
+        n
+    }
+
+    /// Longest request URI (path plus query, bytes) served from now on; longer → 414, URI plus
+    /// headers longer → 431.
+    pub fn set_max_uri_bytes(&self, n: u64) {
+        self.org.max_uri_bytes.store(n, Ordering::Relaxed);
+    }
+
     /// Set the daily API request limit (the `LIMIT` of `api-usage=N/LIMIT`).
     pub fn set_daily_limit(&self, limit: u64) {
         self.org.daily_limit.store(limit, Ordering::Relaxed);
@@ -226,6 +240,8 @@ impl Control {
             "counts": crate::data::ALL_SOBJECTS.iter().map(|o| (o.name().to_string(), json!(self.org.ds.count(*o)))).collect::<serde_json::Map<_, _>>(),
             "api_versions": [self.org.cfg.api_versions.start(), self.org.cfg.api_versions.end()],
             "batch_size": self.org.batch_size.load(Ordering::Relaxed),
+            "child_batch_size": self.org.child_batch_size.load(Ordering::Relaxed),
+            "max_uri_bytes": self.org.max_uri_bytes.load(Ordering::Relaxed),
             "api_usage": {"used": self.org.api_used.load(Ordering::Relaxed), "limit": self.org.daily_limit.load(Ordering::Relaxed)},
         })
     }
@@ -266,6 +282,10 @@ struct InstanceBody {
 #[derive(Deserialize)]
 struct Size {
     size: u64,
+}
+#[derive(Deserialize)]
+struct Bytes {
+    bytes: u64,
 }
 #[derive(Deserialize)]
 struct Secs {
@@ -353,6 +373,15 @@ pub fn router(c: Control) -> Router {
         .route("/__emulator/batch_size", post(|State(c): State<Control>, b: String| async move {
             let s = body_or_bad!(Size, b);
             ok(json!({"size": c.set_batch_size(s.size)}))
+        }))
+        .route("/__emulator/child_batch_size", post(|State(c): State<Control>, b: String| async move {
+            let s = body_or_bad!(Size, b);
+            ok(json!({"size": c.set_child_batch_size(s.size)}))
+        }))
+        .route("/__emulator/max_uri_bytes", post(|State(c): State<Control>, b: String| async move {
+            let s = body_or_bad!(Bytes, b);
+            c.set_max_uri_bytes(s.bytes);
+            ok(json!({"bytes": s.bytes}))
         }))
         .route("/__emulator/session_lifetime", post(|State(c): State<Control>, b: String| async move {
             let s = body_or_bad!(Secs, b);

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -155,6 +157,35 @@ pub fn with_limit_info(mut r: Response<Body>, org: &Org) -> Response<Body> {
         r.headers_mut().insert("sforce-limit-info", v);
     }
     r
+}
+
+/// Refuse over-long requests before routing, as Salesforce's edge does: a URI (path and query)
+/// longer than the org's `max_uri_bytes` (default 16,384) → 414 URI Too Long; a URI plus headers
+/// longer than that → 431 Request Header Fields Too Large [salesforce-api.md §5 "HTTP codes";
+/// help article 000386264]. Not an API call. The bodies are plain HTML (Salesforce's are
+/// UNCONFIRMED).
+pub async fn uri_limit(State(org): State<Arc<Org>>, req: Request, next: Next) -> Response<Body> {
+    let limit = org.max_uri_bytes.load(Ordering::Relaxed) as usize;
+    let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let headers: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let refused = if uri > limit {
+        Some((StatusCode::URI_TOO_LONG, "414 URI Too Long"))
+    } else if uri + headers > limit {
+        Some((StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "431 Request Header Fields Too Large"))
+    } else {
+        None
+    };
+    match refused {
+        None => next.run(req).await,
+        Some((status, title)) => {
+            org.count(|c| c.uri_too_long += 1);
+            Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "text/html;charset=UTF-8")
+                .body(Body::from(format!("<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")))
+                .expect("response")
+        }
+    }
 }
 
 /// Apply a pending fault: `None` means "handle normally" (after any delay).

@@ -17,12 +17,15 @@
 //! ```
 
 #![warn(missing_docs)]
+// serde_json::json! recurses per key: the describe field objects have about 60.
+#![recursion_limit = "256"]
 // Handlers pass ready-made error responses around in `Result::Err`; boxing them buys nothing here.
 #![allow(clippy::result_large_err)]
 
 pub mod api;
 pub mod control;
 pub mod data;
+pub mod describe;
 pub mod http;
 pub mod ids;
 pub mod oauth;
@@ -192,11 +195,16 @@ fn instance_router(org: Arc<Org>, index: usize) -> Router {
         .route("/services/data/{v}/queryAll", get(api::query_all))
         .route("/services/data/{v}/queryAll/", get(api::query_all))
         .route("/services/data/{v}/query/{locator}", get(api::query_more))
+        .route("/services/data/{v}/sobjects", get(describe::describe_global))
+        .route("/services/data/{v}/sobjects/", get(describe::describe_global))
+        .route("/services/data/{v}/sobjects/{sobject}/describe", get(describe::describe_sobject))
+        .route("/services/data/{v}/sobjects/{sobject}/describe/", get(describe::describe_sobject))
         .route("/services/data/{v}/sobjects/{sobject}/{id}", get(api::retrieve))
         .route("/services/data/{v}/queryAll/{locator}", get(api::query_more))
         .fallback(api::data_not_found)
         .with_state(inst)
-        .merge(Router::new().route("/services/oauth2/userinfo", get(oauth::userinfo)).with_state(org))
+        .merge(Router::new().route("/services/oauth2/userinfo", get(oauth::userinfo)).with_state(org.clone()))
+        .layer(axum::middleware::from_fn_with_state(org, http::uri_limit))
 }
 
 use state::Org;

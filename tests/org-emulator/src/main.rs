@@ -25,6 +25,24 @@ struct Args {
     /// Number of Notes.
     #[arg(long, default_value_t = 320)]
     notes: usize,
+    /// Number of Leads.
+    #[arg(long, default_value_t = 200)]
+    leads: usize,
+    /// Number of Tasks.
+    #[arg(long, default_value_t = 600)]
+    tasks: usize,
+    /// Number of Events.
+    #[arg(long, default_value_t = 300)]
+    events: usize,
+    /// Number of Wide_Object__c rows.
+    #[arg(long, default_value_t = 250)]
+    wide_rows: usize,
+    /// Child rows returned inline per parent and subquery (the rest behind the child's nextRecordsUrl).
+    #[arg(long, default_value_t = 200)]
+    child_batch_size: usize,
+    /// Longest request URI in bytes (longer: 414 URI Too Long).
+    #[arg(long, default_value_t = 16_384)]
+    max_uri_bytes: usize,
     /// Data/token seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -76,6 +94,12 @@ async fn main() -> std::io::Result<()> {
         contacts: a.contacts,
         deals: a.deals,
         notes: a.notes,
+        leads: a.leads,
+        tasks: a.tasks,
+        events: a.events,
+        wide_rows: a.wide_rows,
+        child_batch_size: a.child_batch_size,
+        max_uri_bytes: a.max_uri_bytes,
         seed: a.seed.unwrap_or(d.seed),
         rotation: a.rotation,
         batch_size: a.batch_size,

@@ -47,6 +47,8 @@ pub enum Endpoint {
     Versions,
     /// `GET /services/data/vNN.N/sobjects/<Type>/<Id>`
     Retrieve,
+    /// `GET /services/data/vNN.N/sobjects` and `/sobjects/<Type>/describe`
+    Describe,
 }
 
 /// Per-endpoint request counters (every request that reached the handler, including failures and
@@ -75,6 +77,10 @@ pub struct Counters {
     pub versions: u64,
     /// sObject record retrieve requests
     pub retrieve: u64,
+    /// describeGlobal and sObject describe requests
+    pub describe: u64,
+    /// requests refused before routing because the URI (414) or URI plus headers (431) were too long
+    pub uri_too_long: u64,
     /// authenticated data API calls counted against the daily limit (the `N` of `api-usage=N/LIMIT`
     /// also includes any usage set through the control API)
     pub api_calls: u64,

@@ -235,7 +235,7 @@ fn address_value(ds: &Dataset, rec: &Rec, name: &str) -> Val<'static> {
     match part {
         "Street" => {
             let n = 1 + (h >> 24) % 400;
-            Val::Str(Cow::Owned(if (h >> 40) % 10 == 0 { format!("{n} {}\nSuite {}", city.street, 100 + (h >> 44) % 900) } else { format!("{n} {}", city.street) }))
+            Val::Str(Cow::Owned(if (h >> 40).is_multiple_of(10) { format!("{n} {}\nSuite {}", city.street, 100 + (h >> 44) % 900) } else { format!("{n} {}", city.street) }))
         }
         "City" => Val::Str(Cow::Borrowed(city.name)),
         "State" => city.state.map_or(Val::Null, |s| Val::Str(Cow::Borrowed(s))),

@@ -137,7 +137,7 @@ pub(super) fn custom_value(ds: &Dataset, rec: &Rec, f: &FieldDef) -> Val<'static
     let r = h >> 8;
     let owned = |s: String| Val::Str(Cow::Owned(s));
     match f.kind {
-        Kind::Boolean => Val::Bool(r % 2 == 0),
+        Kind::Boolean => Val::Bool(r.is_multiple_of(2)),
         Kind::Date => Val::Date(18_262 + (r % 2_500) as i64),
         Kind::DateTime => Val::DateTime(super::EPOCH_START_MS + (r % 200_000_000) as i64 * 1000),
         Kind::Double | Kind::Currency | Kind::Percent => {
