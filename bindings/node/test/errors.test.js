@@ -149,6 +149,27 @@ describe('error classes', () => {
     );
   });
 
+  it('a duration beyond the core maximum (30 days) is a ConfigError naming it, not a panic', () => {
+    const base = {
+      clientId: 'x',
+      clientSecret: 'y',
+      redirectUri: 'http://127.0.0.1/cb',
+      stateSecret: 's'.repeat(40),
+      forwardOrigins: ['*'],
+    };
+    for (const [option, value, name] of [
+      ['requestTimeoutMs', 4294967295, /request_timeout/],
+      ['refreshWaitMs', 4294967295, /refresh_wait/],
+      ['stateTtlSecs', 4294967295, /state_ttl/],
+    ]) {
+      assert.throws(
+        () => new sfcrm.Config({ ...base, [option]: value }),
+        (e) => e instanceof sfcrm.ConfigError && name.test(e.message),
+        option,
+      );
+    }
+  });
+
   it('Config.fromEnv reads the seed variable names; secrets are not readable back', () => {
     const c = sfcrm.Config.fromEnv({
       SALESFORCE_CLIENT_ID: 'cid',
