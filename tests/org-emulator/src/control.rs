@@ -9,11 +9,25 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Response, StatusCode};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::data::SObject;
 use crate::state::{Consent, Counters, Fault, Org};
+
+/// What the org knows of one refresh token ([`Control::refresh_token_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshTokenState {
+    /// The current refresh token of a live family: a refresh grant with it succeeds.
+    Live,
+    /// Rotated out of a live family: presenting it revokes the whole family.
+    RotatedOut,
+    /// Its family is revoked (replay, revoke, or the control API).
+    Revoked,
+    /// Never issued by this org.
+    Unknown,
+}
 
 /// A cloneable handle to steer a running emulator.
 #[derive(Clone, Debug)]
@@ -61,6 +75,26 @@ impl Control {
             }
         }
         live.len()
+    }
+
+    /// What the org knows of `refresh_token` [salesforce-api.md §2 RTR]: the current token of a
+    /// live family, one rotated out of a live family (presenting it would revoke the family), one
+    /// whose family is revoked, or a token it never issued.
+    pub fn refresh_token_state(&self, refresh_token: &str) -> RefreshTokenState {
+        let a = self.org.auth.lock().expect("lock");
+        match a.refresh.get(refresh_token) {
+            None => RefreshTokenState::Unknown,
+            Some((fam, _)) if a.families.get(fam).is_none_or(|f| f.revoked) => RefreshTokenState::Revoked,
+            Some((_, true)) => RefreshTokenState::Live,
+            Some((_, false)) => RefreshTokenState::RotatedOut,
+        }
+    }
+
+    /// How many token families (one per authorization, carried on by refresh) are not revoked. A
+    /// replayed rotated-out refresh token, a revoke, or [`Control::revoke_refresh_tokens`] lowers it.
+    pub fn live_refresh_families(&self) -> usize {
+        let a = self.org.auth.lock().expect("lock");
+        a.families.values().filter(|f| !f.revoked && !f.current_refresh.is_empty()).count()
     }
 
     /// Refresh token rotation on/off [salesforce-api.md §2 RTR].
@@ -280,6 +314,10 @@ struct InstanceBody {
     url_override: Option<String>,
 }
 #[derive(Deserialize)]
+struct RefreshTokenBody {
+    refresh_token: String,
+}
+#[derive(Deserialize)]
 struct Size {
     size: u64,
 }
@@ -329,6 +367,10 @@ pub fn router(c: Control) -> Router {
         .route("/__emulator/info", get(|State(c): State<Control>| async move { ok(c.info()) }))
         .route("/__emulator/sessions/expire", post(|State(c): State<Control>| async move { ok(json!({"expired": c.expire_sessions()})) }))
         .route("/__emulator/refresh_tokens/revoke", post(|State(c): State<Control>| async move { ok(json!({"revoked": c.revoke_refresh_tokens()})) }))
+        .route("/__emulator/refresh_tokens/state", post(|State(c): State<Control>, b: String| async move {
+            let t = body_or_bad!(RefreshTokenBody, b);
+            ok(json!({"state": c.refresh_token_state(&t.refresh_token), "live_families": c.live_refresh_families()}))
+        }))
         .route("/__emulator/rotation", post(|State(c): State<Control>, b: String| async move {
             let e = body_or_bad!(Enabled, b);
             c.set_rotation(e.enabled);

@@ -44,7 +44,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use control::{Control, ControlError};
+pub use control::{Control, ControlError, RefreshTokenState};
 pub use data::SObject;
 pub use state::{Consent, Counters, Endpoint, Fault, FaultKind};
 

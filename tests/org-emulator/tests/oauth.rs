@@ -1,8 +1,8 @@
 //! OAuth web-server flow: salesforce-api.md §1–3.
 mod common;
 use common::*;
-use serde_json::Value;
-use sf_org_emulator::{Consent, EmulatorConfig};
+use serde_json::{Value, json};
+use sf_org_emulator::{Consent, EmulatorConfig, RefreshTokenState};
 
 #[tokio::test]
 async fn code_pkce_happy_path_matches_token_response_shape() {
@@ -191,6 +191,21 @@ async fn rotation_and_family_revocation_on_replay() {
     let at2 = s(&v, "access_token").to_string();
     assert_ne!(rt1, rt2);
     assert_eq!(query(emu.instance_url(), &at2, "SELECT Id FROM User LIMIT 1").await.status(), 200);
+    let ctl = emu.control();
+    assert_eq!(ctl.refresh_token_state(&rt1), RefreshTokenState::RotatedOut);
+    assert_eq!(ctl.refresh_token_state(&rt2), RefreshTokenState::Live);
+    assert_eq!(ctl.refresh_token_state("5Aep861never-issued"), RefreshTokenState::Unknown);
+    assert_eq!(ctl.live_refresh_families(), 1);
+    let v: Value = http()
+        .post(format!("{}/__emulator/refresh_tokens/state", emu.login_url()))
+        .body(json!({"refresh_token": rt1}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"state": "rotated_out", "live_families": 1}));
     // Replay the rotated-out token: invalid_grant, and the whole family dies.
     let r = refresh(&emu, &rt1).await;
     assert_eq!(r.status(), 400);
@@ -202,6 +217,8 @@ async fn rotation_and_family_revocation_on_replay() {
     assert_eq!((st, code.as_str()), (401, "INVALID_SESSION_ID"));
     let (st, _, _) = rest_err(query(emu.instance_url(), s(&t, "access_token"), "SELECT Id FROM User").await).await;
     assert_eq!(st, 401);
+    assert_eq!(ctl.refresh_token_state(&rt2), RefreshTokenState::Revoked);
+    assert_eq!(ctl.live_refresh_families(), 0);
 }
 
 #[tokio::test]
