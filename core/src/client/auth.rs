@@ -156,7 +156,9 @@ impl Client {
     /// Then: `error` (e.g. `access_denied` / `access-denied`) → error redirect with the reason
     /// (seed defect D12); no code → reason "Authentication not initiated"; token endpoint error →
     /// error redirect with its `error_description`; success → the connection is stored (version
-    /// +1 through compare-and-swap) and the redirect says `status=success`.
+    /// +1 through compare-and-swap; a store that fails or hangs is tried up to 4 times, each try
+    /// bounded by `token_timeout`, else `Err(Store)` and nothing is stored) and the redirect says
+    /// `status=success`.
     pub async fn callback(&self, params: &CallbackParams) -> Result<CallbackRedirect> {
         let config = &self.inner.config;
         let claims = oauth::verify_state(config, params.state.as_deref())?;
@@ -202,7 +204,17 @@ impl Client {
                 host_of(&tok.instance_url)
             )));
         }
-        let replaced = self.store_new_connection(&key, &tok).await?;
+        // The code is spent: a store that fails (or hangs) is tried again, within bounds.
+        let replaced = self.retry_store(None, || self.store_new_connection(&key, &tok)).await?;
+        // Tokens this client kept unsaved for the replaced connection (refresh protocol step 7)
+        // are newer than the replaced document's: those are the grant to revoke.
+        let replaced = match replaced {
+            Some(old) => Some(self.take_newer_unsaved(&key, &old).unwrap_or(old)),
+            None => {
+                self.inner.unsaved.forget(&key);
+                None
+            }
+        };
         tracing::debug!(target: "sfcrm::client", key = %key, "callback: connection stored");
         let replaced_revoke_error = self.revoke_replaced(&key, replaced, &tok).await;
         Ok(CallbackRedirect {
@@ -287,12 +299,17 @@ impl Client {
     pub async fn disconnect(&self, key: &ConnectionKey) -> Result<Disconnected> {
         check_key(key)?;
         let _lock = self.lock_connection(key).await;
-        let doc = self.load(key).await?.ok_or_else(not_connected)?;
-        let token = doc
-            .token
+        let Some(doc) = self.load(key).await? else {
+            self.inner.unsaved.forget(key);
+            return Err(not_connected());
+        };
+        // Tokens kept unsaved may be the newest: revoke those (the stored ones are rotated out).
+        let newest = self.take_newer_unsaved(key, &doc);
+        let tokens = newest.as_ref().map_or(&doc.token, |d| &d.token);
+        let token = tokens
             .refresh_token
             .clone()
-            .unwrap_or_else(|| doc.token.access_token.clone());
+            .unwrap_or_else(|| tokens.access_token.clone());
         let (revoked, revoke_error) =
             match oauth::revoke(&self.inner.transport, &self.inner.config, &token).await {
                 Ok(()) => (true, None),

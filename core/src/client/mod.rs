@@ -4,11 +4,13 @@
 //! Files: this one (the client, its shared state, per-connection locks, the store load path),
 //! `auth.rs` (login, callback, disconnect, connection_info and their result types), `refresh.rs`
 //! (the refresh protocol, steps 1–6 of ARCHITECTURE.md, one section each), `api.rs` (URL
-//! resolution and the authenticated GETs: any JSON resource, query, queryMore).
+//! resolution and the authenticated GETs: any JSON resource, query, queryMore), `unsaved.rs`
+//! (step 7: refreshed tokens the store could not save, kept and saved before anything else).
 
 mod api;
 mod auth;
 mod refresh;
+mod unsaved;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +37,8 @@ struct Inner {
     transport: Transport,
     locks: std::sync::Mutex<HashMap<ConnectionKey, Arc<tokio::sync::Mutex<()>>>>,
     holder: String,
+    /// Refreshed tokens the store could not save yet, by connection (see `unsaved.rs`).
+    unsaved: unsaved::UnsavedTokens,
     /// COUNT results and keyset anchors of `export_page` (see export/page.rs).
     export_cache: crate::query::cache::QueryCache,
 }
@@ -104,6 +108,7 @@ impl Client {
                 transport,
                 locks: std::sync::Mutex::new(HashMap::new()),
                 holder,
+                unsaved: Default::default(),
                 export_cache: Default::default(),
             }),
         })
@@ -147,6 +152,21 @@ impl Client {
         ConnectionLock { client: self, key: key.clone(), guard: Some(guard) }
     }
 
+    /// This client's lock for one connection if nobody holds it now.
+    fn try_lock_connection(&self, key: &ConnectionKey) -> Option<ConnectionLock<'_>> {
+        let guard = self.key_lock(key).try_lock_owned().ok();
+        // Built even when the lock is busy, so that Drop tidies the map entry.
+        let lock = ConnectionLock { client: self, key: key.clone(), guard };
+        lock.guard.is_some().then_some(lock)
+    }
+
+    /// Number of connections whose refreshed tokens this client keeps because the store could
+    /// not save them (for tests and health checks; see the refresh protocol, step 7).
+    #[doc(hidden)]
+    pub fn connections_with_unsaved_tokens(&self) -> usize {
+        self.inner.unsaved.len()
+    }
+
     /// Number of per-connection locks currently kept (for tests).
     #[doc(hidden)]
     pub fn connection_locks_in_use(&self) -> usize {
@@ -164,9 +184,14 @@ impl Client {
     }
 
     /// The stored document, ready for API calls (NotConnected / ReconnectRequired otherwise).
+    /// Tokens this client keeps unsaved are saved first, or used while the store still fails.
     async fn load_usable(&self, key: &ConnectionKey) -> Result<ConnectionDocument> {
         check_key(key)?;
-        let doc = self.load(key).await?.ok_or_else(not_connected)?;
+        let doc = match self.kept_for_call(key).await {
+            Some(kept) => kept?,
+            None => self.load(key).await?,
+        };
+        let doc = doc.ok_or_else(not_connected)?;
         if doc.token_invalidated {
             return Err(invalidated());
         }

@@ -17,6 +17,8 @@
 //! 6. The call is retried once with the new token; a second 401 is `SessionExpired`. A query
 //!    locator (`nextRecordsUrl`) is never retried after a refresh: it belongs to the old session
 //!    [salesforce-api.md §4 Cursors].
+//! 7. A store that fails or hangs on the save after a successful grant: bounded tries, then the
+//!    tokens are kept in memory and saved before anything else (`unsaved.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +60,11 @@ fn no_refresh_token() -> Error {
 }
 
 impl Client {
-    /// Refreshes the access token now (same coordination as after a 401).
+    /// Refreshes the access token now (same coordination as after a 401). Errors include
+    /// `ReconnectRequired` (the refresh token is dead), `StoreConflict` (another process kept the
+    /// connection), and `Store` when the grant succeeded but the store could not save the new
+    /// tokens: this client keeps them, uses them, and saves them before any new refresh (module
+    /// docs, step 7).
     pub async fn refresh(&self, key: &ConnectionKey) -> Result<ConnectionInfo> {
         let doc = self.load_usable(key).await?;
         let fresh = self.refresh_after_401(key, &doc.token.access_token).await?;
@@ -129,6 +135,10 @@ impl Client {
         failed: &Secret,
     ) -> Result<ConnectionDocument> {
         let _lock = self.lock_connection(key).await;
+        // Step 7: tokens kept unsaved are saved before any new grant (or are the fresh ones).
+        if let Some(kept) = self.save_before_grant(key, failed).await? {
+            return Ok(kept);
+        }
         let config = &self.inner.config;
         let deadline = deadline_after(config.refresh_wait());
         let mut poll = Duration::from_millis(20);
@@ -225,7 +235,8 @@ impl Client {
                     new.scope = tok.scope;
                 }
                 new.refresh_lease = None;
-                let saved = self.save_refreshed(key, new, leased.version).await?;
+                // Step 7 when the store fails or hangs here.
+                let saved = self.save_after_grant(key, &new, &leased, lease_end).await?;
                 if !allowed {
                     return Err(Error::new(
                         ErrorKind::Protocol,
@@ -249,7 +260,7 @@ impl Client {
 
     /// CAS-saves refreshed tokens; on a conflict, re-applies them to the newest document (they are
     /// the newest tokens that exist: losing a rotated refresh token would lock the user out).
-    async fn save_refreshed(
+    pub(super) async fn save_refreshed(
         &self,
         key: &ConnectionKey,
         mut doc: ConnectionDocument,

@@ -127,14 +127,28 @@ pub enum StoreFault {
     Fail(u64),
     /// The next N saves answer `Conflict` without writing (as if another process kept winning).
     Conflict(u64),
+    /// The next N calls (load, save or delete) hang for the given time before doing their work; a
+    /// caller that gives up first (drops the call) leaves the store unchanged.
+    Hang(u64, Duration),
 }
 
-/// A decorator over any [`TokenStore`] that injects failures and conflicts, and counts calls.
+/// A fault armed to fire only after `after_saves` more saves have reached the inner store (see
+/// [`FaultyStore::arm_after_saves`]).
+#[derive(Debug, Clone, Copy)]
+struct Deferred {
+    after_saves: u64,
+    fault: StoreFault,
+}
+
+/// A decorator over any [`TokenStore`] that injects failures, conflicts and hangs, and counts calls.
 pub struct FaultyStore {
     inner: Arc<dyn TokenStore>,
     fail: AtomicU64,
     conflict: AtomicU64,
-    /// Faults injected so far (failed calls + fake conflicts).
+    hang: AtomicU64,
+    hang_for: Mutex<Duration>,
+    deferred: Mutex<Option<Deferred>>,
+    /// Faults injected so far (failed calls + fake conflicts + hung calls).
     pub injected: AtomicU64,
     /// Calls that reached the inner store.
     pub passed: AtomicU64,
@@ -147,6 +161,9 @@ impl FaultyStore {
             inner,
             fail: AtomicU64::new(0),
             conflict: AtomicU64::new(0),
+            hang: AtomicU64::new(0),
+            hang_for: Mutex::new(Duration::ZERO),
+            deferred: Mutex::new(None),
             injected: AtomicU64::new(0),
             passed: AtomicU64::new(0),
         }
@@ -157,6 +174,21 @@ impl FaultyStore {
         match fault {
             StoreFault::Fail(n) => self.fail.store(n, Ordering::SeqCst),
             StoreFault::Conflict(n) => self.conflict.store(n, Ordering::SeqCst),
+            StoreFault::Hang(n, d) => {
+                *self.hang_for.lock().unwrap_or_else(|p| p.into_inner()) = d;
+                self.hang.store(n, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Arms `fault` once `after_saves` more saves have gone through to the inner store (0: now).
+    /// With 1 during a refresh, the save that takes the refresh lease succeeds and the fault hits
+    /// the save that follows the refresh grant.
+    pub fn arm_after_saves(&self, after_saves: u64, fault: StoreFault) {
+        if after_saves == 0 {
+            self.arm(fault);
+        } else {
+            *self.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some(Deferred { after_saves, fault });
         }
     }
 
@@ -164,10 +196,26 @@ impl FaultyStore {
     pub fn clear(&self) {
         self.fail.store(0, Ordering::SeqCst);
         self.conflict.store(0, Ordering::SeqCst);
+        self.hang.store(0, Ordering::SeqCst);
+        *self.deferred.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     fn take(counter: &AtomicU64) -> bool {
         counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    }
+
+    /// A save reached the inner store: count it toward a deferred fault.
+    fn saved_through(&self) {
+        let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(x) = d.as_mut() {
+            x.after_saves -= 1;
+            if x.after_saves == 0 {
+                let fault = x.fault;
+                *d = None;
+                drop(d);
+                self.arm(fault);
+            }
+        }
     }
 
     fn injected_failure(&self, op: &str) -> Option<Error> {
@@ -178,6 +226,15 @@ impl FaultyStore {
         self.passed.fetch_add(1, Ordering::SeqCst);
         None
     }
+
+    /// How long this call hangs first (zero: not at all).
+    fn injected_hang(&self) -> Duration {
+        if Self::take(&self.hang) {
+            self.injected.fetch_add(1, Ordering::SeqCst);
+            return *self.hang_for.lock().unwrap_or_else(|p| p.into_inner());
+        }
+        Duration::ZERO
+    }
 }
 
 impl TokenStore for FaultyStore {
@@ -185,7 +242,14 @@ impl TokenStore for FaultyStore {
         if let Some(e) = self.injected_failure("load") {
             return async move { Err(e) }.boxed();
         }
-        self.inner.load(key)
+        let hang = self.injected_hang();
+        async move {
+            if !hang.is_zero() {
+                tokio::time::sleep(hang).await;
+            }
+            self.inner.load(key).await
+        }
+        .boxed()
     }
 
     fn save<'a>(
@@ -200,14 +264,30 @@ impl TokenStore for FaultyStore {
             self.injected.fetch_add(1, Ordering::SeqCst);
             return async { Ok(SaveOutcome::Conflict) }.boxed();
         }
-        self.inner.save(doc, expected_version)
+        let hang = self.injected_hang();
+        async move {
+            if !hang.is_zero() {
+                tokio::time::sleep(hang).await;
+            }
+            let r = self.inner.save(doc, expected_version).await;
+            self.saved_through();
+            r
+        }
+        .boxed()
     }
 
     fn delete<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<bool, Error>> {
         if let Some(e) = self.injected_failure("delete") {
             return async move { Err(e) }.boxed();
         }
-        self.inner.delete(key)
+        let hang = self.injected_hang();
+        async move {
+            if !hang.is_zero() {
+                tokio::time::sleep(hang).await;
+            }
+            self.inner.delete(key).await
+        }
+        .boxed()
     }
 }
 

@@ -12,6 +12,16 @@
 //!   then succeeds;
 //! - `unrevoked`: disconnect deletes the document and reports the revoke failure.
 //!
+//! Two rows (issue 14) put the store fault right after a successful token grant: the store fails,
+//! or hangs, on the first call after the code exchange (callback) or on the save that follows the
+//! refresh grant (the save taking the lease goes through). Once: the SDK tries again and completes.
+//! Persistent: a `Store` error that says the tokens were refreshed and are kept in memory; an
+//! export page then still works from memory while the store is down; once it is back, the
+//! operation resumes. Every such cell then asserts that the stored refresh token is the live one
+//! (the org's current token of its family, no lease left, no family revoked, and another SDK
+//! instance refreshes from it); disconnect revokes the newest refresh token. A hung store call
+//! never ends by itself: each operation must finish within `OP_BOUND`.
+//!
 //! Rotation is on everywhere. The matrix and its counts are printed (`--nocapture`).
 
 use std::collections::BTreeMap;
@@ -19,7 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind, SObject};
+use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind, RefreshTokenState, SObject};
 use sfcrm_core::export::{Checkpoint, ExportRequest, ExportSpec, PageRequest};
 use sfcrm_core::{CallbackOutcome, Client, ConnectionDocument, ConnectionKey, ErrorKind, MemoryStore, RetryPolicy, TokenStore};
 use sfcrm_reliability::env::{FORWARD_URL, authorize, connect, emulator_config};
@@ -45,8 +55,10 @@ enum F {
     InvalidLocator,
     StoreFails,
     StoreConflicts,
+    StoreFailsAfterGrant,
+    StoreHangsAfterGrant,
 }
-const FAULTS: [F; 14] = [
+const FAULTS: [F; 16] = [
     F::ExpiredSession,
     F::RevokedRefresh,
     F::RotatedReused,
@@ -61,6 +73,8 @@ const FAULTS: [F; 14] = [
     F::InvalidLocator,
     F::StoreFails,
     F::StoreConflicts,
+    F::StoreFailsAfterGrant,
+    F::StoreHangsAfterGrant,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -101,12 +115,21 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
     use Expect::*;
     use ErrorKind as K;
     let transport = emulator_fault(f).is_some();
+    if after_grant(f) {
+        // The grant succeeded: a store that fails once is retried; one that stays down gets a
+        // `Store` error, and the process keeps the new tokens until it can save them. Disconnect
+        // (after such a refresh) revokes the newest refresh token.
+        return if persistent && op != Op::Disconnect { Err(K::Store) } else { Ok };
+    }
     match op {
         // The token endpoint is never retried once a request may have reached it (RTR), so any
         // transport fault there is an error redirect.
         Op::Callback if transport => Redirect,
         Op::Callback => match (f, persistent) {
-            (F::StoreFails, _) => Err(K::Store),
+            // The store fails right after the code grant: tried again (issue 14), so a single
+            // failure is survived; a persistent one is `Store` with nothing stored.
+            (F::StoreFails, false) => Ok,
+            (F::StoreFails, true) => Err(K::Store),
             (F::StoreConflicts, true) => Err(K::StoreConflict),
             _ => Ok,
         },
@@ -124,6 +147,7 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
             F::StoreFails => Err(K::Store),
             F::StoreConflicts if persistent => Err(K::StoreConflict),
             F::StoreConflicts => Ok,
+            F::StoreFailsAfterGrant | F::StoreHangsAfterGrant => unreachable!("after_grant above"),
         },
         Op::ExportPage | Op::Stream => match f {
             F::ExpiredSession => Ok,
@@ -146,6 +170,7 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
             F::Truncated => Err(K::Protocol),
             F::Reset => Err(K::Network),
             F::Timeout => Err(K::Timeout),
+            F::StoreFailsAfterGrant | F::StoreHangsAfterGrant => unreachable!("after_grant above"),
         },
         Op::Disconnect => match f {
             F::StoreFails => Err(K::Store),
@@ -168,18 +193,21 @@ struct Cell {
     consumed: std::sync::atomic::AtomicU64,
 }
 
-async fn cell_env() -> Cell {
-    let ecfg = EmulatorConfig { contacts: CONTACTS, deals: 10, notes: 5, rotation: true, ..EmulatorConfig::default() };
-    let emu = Emulator::start(ecfg.clone()).await.expect("emulator");
-    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
-    let config = emulator_config(&emu, &ecfg)
+fn cell_config(emu: &Emulator, ecfg: &EmulatorConfig) -> sfcrm_core::Config {
+    emulator_config(emu, ecfg)
         .retry(RetryPolicy { max_retries: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(20) })
         .request_timeout(Duration::from_millis(700))
         .token_timeout(Duration::from_millis(700))
         .refresh_wait(Duration::from_secs(1))
         .build()
-        .unwrap();
-    let client = Client::new(config, store.clone()).unwrap();
+        .unwrap()
+}
+
+async fn cell_env() -> Cell {
+    let ecfg = EmulatorConfig { contacts: CONTACTS, deals: 10, notes: 5, rotation: true, ..EmulatorConfig::default() };
+    let emu = Emulator::start(ecfg.clone()).await.expect("emulator");
+    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let client = Client::new(cell_config(&emu, &ecfg), store.clone()).unwrap();
     let control = emu.control();
     let contact_ids = (0..CONTACTS as u64).map(|i| control.record_id(SObject::Contact, i)).collect();
     Cell {
@@ -281,6 +309,9 @@ async fn reconnect_if_needed(c: &Cell, kind: ErrorKind) {
 
 /// Runs one cell; returns (outcome label, faults injected) or a failure description.
 async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), String> {
+    if after_grant(f) {
+        return run_after_grant_cell(f, op, persistent).await;
+    }
     let c = cell_env().await;
     let want = expect(f, op, persistent);
     let mut armed = Armed { pre_rotation: None };
@@ -472,6 +503,218 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
     Ok((label, injected))
 }
 
+// ---- the save after a successful grant (issue 14) ------------------------------------------------
+
+/// A hung store call outlasts every cell: only the SDK's own bounds can end it.
+const STORE_HANG: Duration = Duration::from_secs(3600);
+/// How long one operation of an after-grant cell may take. The SDK bounds the save that follows a
+/// grant by a few `token_timeout` (700 ms) attempts, within the refresh lease.
+const OP_BOUND: Duration = Duration::from_secs(10);
+
+/// The store faults that hit the first store call after a successful token grant.
+fn after_grant(f: F) -> bool {
+    matches!(f, F::StoreFailsAfterGrant | F::StoreHangsAfterGrant)
+}
+
+fn after_grant_fault(f: F, persistent: bool) -> StoreFault {
+    let n = if persistent { u64::MAX } else { 1 };
+    match f {
+        F::StoreFailsAfterGrant => StoreFault::Fail(n),
+        _ => StoreFault::Hang(n, STORE_HANG),
+    }
+}
+
+/// Arms the fault so that it fires right after the grant: for the callback (no lease) at once,
+/// the code exchange being its first step; for a refresh after the save that takes the lease.
+fn arm_after_grant(c: &Cell, f: F, op: Op, persistent: bool) {
+    let after_saves = if op == Op::Callback { 0 } else { 1 };
+    c.store.arm_after_saves(after_saves, after_grant_fault(f, persistent));
+}
+
+async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> Result<T, String> {
+    tokio::time::timeout(OP_BOUND, fut)
+        .await
+        .map_err(|_| format!("{what} did not finish within {OP_BOUND:?} (the store hangs)"))
+}
+
+/// The `Store` error of a refresh whose tokens could not be saved: says so, and no token in it.
+fn kept_tokens_error(e: &sfcrm_core::Error) -> Result<(), String> {
+    let text = format!("{e} {e:?}");
+    if e.kind() != ErrorKind::Store {
+        return Err(format!("want Store, got {e:?}"));
+    }
+    let m = e.message();
+    if !(m.contains("refreshed") && m.contains("could not be saved") && m.contains("keeps")) {
+        return Err(format!("the error does not say the tokens were refreshed and kept: {m}"));
+    }
+    // Emulator access tokens carry "!AQ", refresh tokens start with "5Aep861".
+    if text.contains("!AQ") || text.contains("5Aep861") {
+        return Err("a token appears in the error".into());
+    }
+    Ok(())
+}
+
+/// Afterwards the stored refresh token is the live one: the org knows it as its family's current
+/// token, no lease is left, no family was revoked (`families` still live), and another SDK instance
+/// sharing the store (another process, with no tokens in memory) refreshes from it.
+async fn check_stored_token_live(c: &Cell, families: usize) -> Result<(), String> {
+    let control = c.emu.control();
+    let doc = c.store.load(&c.key).await.map_err(|e| format!("load: {e}"))?.ok_or("nothing stored")?;
+    let rt = doc.token.refresh_token.as_ref().ok_or("no refresh token stored")?;
+    let state = control.refresh_token_state(rt.expose());
+    if state != RefreshTokenState::Live || doc.refresh_lease.is_some() || doc.token_invalidated {
+        return Err(format!(
+            "stored refresh token is {state:?} (lease left: {}, invalidated: {})",
+            doc.refresh_lease.is_some(),
+            doc.token_invalidated
+        ));
+    }
+    if control.live_refresh_families() != families {
+        return Err(format!("{} live token families, want {families}", control.live_refresh_families()));
+    }
+    let other = Client::new(cell_config(&c.emu, &c.ecfg), c.store.clone()).unwrap();
+    other.refresh(&c.key).await.map_err(|e| format!("another process could not refresh from the store: {e:?}"))?;
+    let doc = c.store.load(&c.key).await.unwrap().unwrap();
+    let state = control.refresh_token_state(doc.token.refresh_token.as_ref().unwrap().expose());
+    if state != RefreshTokenState::Live || control.live_refresh_families() != families {
+        return Err(format!("after another process refreshed: {state:?}"));
+    }
+    Ok(())
+}
+
+/// One cell of the after-grant rows. Set-up as in [`run_cell`]: connected, one rotation done.
+async fn run_after_grant_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), String> {
+    let c = cell_env().await;
+    if op != Op::Callback {
+        connect(&c.client, &c.key).await;
+        c.client.refresh(&c.key).await.map_err(|e| format!("set-up refresh: {e:?}"))?;
+    }
+    let faults_before = c.store.injected.load(Ordering::SeqCst);
+    let mut families = 1;
+    let label = match op {
+        Op::Callback => {
+            let login = c.client.login(&c.key, Some(FORWARD_URL)).await.map_err(|e| format!("login {e:?}"))?;
+            let params = authorize(&login.url).await;
+            arm_after_grant(&c, f, op, persistent);
+            let r = bounded("callback", c.client.callback(&params)).await?;
+            disarm(&c);
+            let stored = c.store.load(&c.key).await.unwrap();
+            match (persistent, r) {
+                (false, Ok(cb)) if cb.outcome == CallbackOutcome::Success && stored.is_some() => "ok".to_string(),
+                (true, Err(e)) if e.kind() == ErrorKind::Store && stored.is_none() => {
+                    // The code grant's tokens are lost (nothing rotated out is stored), so the
+                    // user connects again; the orphaned family stays live at the org.
+                    connect(&c.client, &c.key).await;
+                    families = 2;
+                    "Store→ok".to_string()
+                }
+                (p, r) => return Err(format!("persistent={p}: got {:?}, stored: {}", r.map(|cb| cb.url), stored.is_some())),
+            }
+        }
+        Op::Refresh | Op::Disconnect => {
+            arm_after_grant(&c, f, op, persistent);
+            let r = bounded("refresh", c.client.refresh(&c.key)).await?;
+            disarm(&c);
+            match (persistent, r) {
+                (false, Ok(_)) => {}
+                (true, Err(e)) => kept_tokens_error(&e)?,
+                (p, r) => return Err(format!("persistent={p}: refresh got {:?}", r.map(|_| ()))),
+            }
+            if op == Op::Disconnect {
+                // The newest refresh token (saved, or kept in memory) is the one revoked.
+                let d = c.client.disconnect(&c.key).await.map_err(|e| format!("disconnect: {e:?}"))?;
+                let live = c.emu.control().live_refresh_families();
+                if !d.revoked || c.store.load(&c.key).await.unwrap().is_some() || live != 0 {
+                    return Err(format!("disconnect: revoked {}, {live} live families left", d.revoked));
+                }
+                let faults = c.store.injected.load(Ordering::SeqCst) - faults_before;
+                c.emu.shutdown().await;
+                return Ok(("ok".into(), faults));
+            }
+            if persistent {
+                c.client.refresh(&c.key).await.map_err(|e| format!("resume refresh: {e:?}"))?;
+                "Store→ok".to_string()
+            } else {
+                "ok".to_string()
+            }
+        }
+        Op::ExportPage => {
+            let spec = ExportSpec::builtin("contacts").unwrap();
+            let req = PageRequest { page: 2, limit: Some(100) };
+            let want_ids = &c.contact_ids[100..200];
+            c.emu.control().expire_sessions();
+            arm_after_grant(&c, f, op, persistent);
+            let r = bounded("export page", c.client.export_page(&c.key, &spec, req)).await?;
+            match (persistent, r) {
+                (false, Ok(p)) if ids(&p.data) == want_ids => {
+                    disarm(&c);
+                    "ok".to_string()
+                }
+                (true, Err(e)) => {
+                    kept_tokens_error(&e)?;
+                    // The store is still down: this process goes on with the tokens it keeps.
+                    let p = bounded("page while the store is down", c.client.export_page(&c.key, &spec, req))
+                        .await?
+                        .map_err(|e| format!("page while the store is down: {e:?}"))?;
+                    disarm(&c);
+                    if ids(&p.data) != want_ids {
+                        return Err("page while the store is down has the wrong records".into());
+                    }
+                    let p = c.client.export_page(&c.key, &spec, req).await.map_err(|e| format!("resume page: {e:?}"))?;
+                    if ids(&p.data) != want_ids {
+                        return Err("resumed page has the wrong records".into());
+                    }
+                    "Store→ok".to_string()
+                }
+                (p, r) => return Err(format!("persistent={p}: got {:?}", r.map(|p| p.data.len()))),
+            }
+        }
+        Op::Stream => {
+            let spec = ExportSpec::builtin("contacts").unwrap();
+            let mut stream = c.client.export_stream(&c.key, ExportRequest::new(spec.clone()).batch_size(BATCH));
+            let mut got = raw_ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
+            c.emu.control().expire_sessions();
+            arm_after_grant(&c, f, op, persistent);
+            let mut failure = None;
+            loop {
+                match bounded("stream batch", stream.next_batch()).await? {
+                    Ok(Some(b)) => got.extend(raw_ids(&b.records)),
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let token = stream.checkpoint().to_token();
+            drop(stream);
+            disarm(&c);
+            match (persistent, failure) {
+                (false, None) if got == c.contact_ids => "ok".to_string(),
+                (true, Some(e)) => {
+                    kept_tokens_error(&e)?;
+                    let mut resumed = c.client.export_stream(
+                        &c.key,
+                        ExportRequest::new(spec).batch_size(BATCH).resume_from(Checkpoint::from_token(&token).unwrap()),
+                    );
+                    while let Some(b) = resumed.next_batch().await.map_err(|e| format!("resume: {e:?}"))? {
+                        got.extend(raw_ids(&b.records));
+                    }
+                    if got != c.contact_ids {
+                        return Err(format!("resumed stream: {} records, want {} exactly once", got.len(), CONTACTS));
+                    }
+                    "Store→ok".to_string()
+                }
+                (p, r) => return Err(format!("persistent={p}: got {:?} after {} records", r.map(|e| format!("{e:?}")), got.len())),
+            }
+        }
+    };
+    check_stored_token_live(&c, families).await?;
+    let faults = c.store.injected.load(Ordering::SeqCst) - faults_before;
+    c.emu.shutdown().await;
+    Ok((label, faults))
+}
+
 /// An HTML 503 error must carry the server's `Retry-After` (1 s).
 fn retry_after_ok(f: F, e: &sfcrm_core::Error) -> bool {
     f != F::Html503 || e.retry_after() == Some(Duration::from_secs(1))
@@ -521,7 +764,7 @@ async fn fault_matrix() {
     }
     // Print the matrix.
     let mut out = String::new();
-    out.push_str(&format!("{:<16}", "fault \\ op"));
+    out.push_str(&format!("{:<20}", "fault \\ op"));
     for op in OPS {
         out.push_str(&format!(" | {:<44}", format!("{op:?} (once / persistent)")));
     }
@@ -530,7 +773,7 @@ async fn fault_matrix() {
     let (mut by_emulator, mut by_store, mut by_state) = (0u64, 0u64, 0u64);
     let mut failures = Vec::new();
     for f in FAULTS {
-        out.push_str(&format!("{:<16}", format!("{f:?}")));
+        out.push_str(&format!("{:<20}", format!("{f:?}")));
         for op in OPS {
             let cell: Vec<String> = [false, true]
                 .iter()
@@ -540,6 +783,7 @@ async fn fault_matrix() {
                         injected += n;
                         match f {
                             F::StoreFails | F::StoreConflicts => by_store += n,
+                            _ if after_grant(f) => by_store += n,
                             _ if emulator_fault(f).is_some() => by_emulator += n,
                             _ => by_state += n,
                         }

@@ -14,6 +14,7 @@ use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind};
 use sfcrm_core::export::{ExportRequest, ExportSpec, PageRequest};
 use sfcrm_core::{Client, ConnectionKey, MemoryStore, SealedStore, SealingKeyring, TokenStore};
 use sfcrm_reliability::env::{FORWARD_URL, STATE_SECRET, authorize, emulator_config};
+use sfcrm_reliability::stores::{FaultyStore, StoreFault};
 
 type Render<'a> = dyn FnMut(&str, &dyn std::fmt::Debug, Option<&dyn std::fmt::Display>) + 'a;
 
@@ -65,7 +66,8 @@ async fn no_secret_in_trace_logs_errors_or_debug() {
     let seal_b64 = base64::engine::general_purpose::STANDARD.encode(SEAL_KEY);
     let keyring = SealingKeyring::from_env_value(&format!("k1:{seal_b64}")).unwrap();
     let plain = Arc::new(MemoryStore::new());
-    let store = Arc::new(SealedStore::new(plain.clone(), keyring));
+    let faulty = Arc::new(FaultyStore::new(plain.clone()));
+    let store = Arc::new(SealedStore::new(faulty.clone(), keyring));
     let config = emulator_config(&emu, &ecfg).request_timeout(Duration::from_millis(800)).build().unwrap();
     let client = Client::new(config.clone(), store.clone()).unwrap();
     let key = ConnectionKey::new("acc-s", "user-s");
@@ -124,6 +126,30 @@ async fn no_secret_in_trace_logs_errors_or_debug() {
     control.expire_sessions();
     while stream.next_batch().await.unwrap().is_some() {}
     collect_tokens(&store.load(&key).await.unwrap().unwrap(), &mut secrets);
+
+    // The store fails on the save after a refresh grant (a refresh, then a page after an expiry):
+    // the tokens are kept in memory, used while the store is down, no grant is sent until they
+    // are saved, and then they are saved. Every error and result is rendered.
+    let one_page = PageRequest { page: 1, limit: Some(10) };
+    for round in 0..2 {
+        faulty.arm_after_saves(1, StoreFault::Fail(u64::MAX));
+        let r = if round == 0 {
+            client.refresh(&key).await.map(|_| ())
+        } else {
+            control.expire_sessions();
+            client.export_page(&key, &spec, one_page).await.map(|_| ())
+        };
+        if let Err(e) = r {
+            note_err("store down after the grant", &e, &mut render);
+        }
+        render("page, store down", &client.export_page(&key, &spec, one_page).await.map(|p| p.pagination), None);
+        if let Err(e) = client.refresh(&key).await {
+            note_err("refresh, kept tokens unsaved", &e, &mut render);
+        }
+        faulty.clear();
+        render("page, store back", &client.export_page(&key, &spec, one_page).await.map(|p| p.pagination), None);
+        collect_tokens(&store.load(&key).await.unwrap().unwrap(), &mut secrets);
+    }
 
     // Every fault on every endpoint, each error rendered.
     let kinds = [
