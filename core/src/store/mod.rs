@@ -195,6 +195,12 @@ pub enum SaveOutcome {
 /// Implementations must make `save` atomic with respect to other `save`/`delete` calls on the same
 /// key, across every process sharing the store. Errors are [`crate::ErrorKind::Store`].
 /// The SDK calls these from its runtime's worker threads.
+///
+/// After a token grant the SDK gives each try of its save (a load and a compare-and-swap)
+/// `token_timeout` and then stops waiting (drops the futures); a save that still completes later is harmless (the version it expected is gone,
+/// so the next compare-and-swap conflicts and the SDK reconciles). The save that follows a grant
+/// is tried up to 4 times; if it keeps failing the client keeps the new tokens in memory and saves
+/// them on its next call (ARCHITECTURE.md, refresh protocol step 7).
 pub trait TokenStore: Send + Sync + 'static {
     /// The current document for `key`, or `None`.
     fn load<'a>(&'a self, key: &'a ConnectionKey) -> BoxFuture<'a, Result<Option<ConnectionDocument>, Error>>;
