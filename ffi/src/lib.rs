@@ -12,6 +12,8 @@
 //!
 //! This is glue only: every Salesforce behaviour lives in `sfcrm-core`.
 
+#![warn(missing_docs)]
+
 #![allow(non_camel_case_types)]
 
 #[macro_use]

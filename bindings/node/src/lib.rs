@@ -15,6 +15,8 @@
 //! JavaScript) running on napi's tokio runtime; nothing blocks the JavaScript thread. The
 //! idiomatic API (classes, error subclasses, async iterators) is `lib/*.js` on top of this.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod error;

@@ -10,6 +10,8 @@
 //! - [`store`]: the Python store bridge, `MemoryStore`, `FileStore`, the connection key rule;
 //! - [`usage`]: `ApiUsage` / `ApiCalls`.
 
+#![warn(missing_docs)]
+
 // The core's `Error` is deliberately rich (status, errorCode, fields, usage, raw body); results
 // carrying it are large by design.
 #![allow(clippy::result_large_err)]

@@ -11,6 +11,8 @@
 //! characters escaped ([`term`]). Exit status: 0 on success, 1 on an error, 3 from `sfcrm status`
 //! when the connection is missing or needs a new login.
 
+#![warn(missing_docs)]
+
 mod demo;
 mod export;
 mod real;

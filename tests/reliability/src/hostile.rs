@@ -18,13 +18,27 @@ pub enum Mode {
     /// A valid one-record query page.
     Normal,
     /// A response of `bytes` bytes with `status` (JSON array of padding; never ends for `u64::MAX`).
-    Oversized { status: u16, bytes: u64 },
+    Oversized {
+        /// HTTP status.
+        status: u16,
+        /// Body length in bytes.
+        bytes: u64,
+    },
     /// `[[[[…]]]]` nested `depth` deep, status 200.
-    DeepNesting { depth: usize },
+    DeepNesting {
+        /// Nesting depth.
+        depth: usize,
+    },
     /// Status `status` with a body that is not valid UTF-8.
-    InvalidUtf8 { status: u16 },
+    InvalidUtf8 {
+        /// HTTP status.
+        status: u16,
+    },
     /// Status 200, a valid-looking JSON body sent one byte every `interval_ms` ms.
-    Trickle { interval_ms: u64 },
+    Trickle {
+        /// Milliseconds between bytes.
+        interval_ms: u64,
+    },
     /// 401 INVALID_SESSION_ID (makes the client refresh).
     Expired,
 }

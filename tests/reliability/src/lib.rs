@@ -12,6 +12,8 @@
 //! - [`gen`]: a deterministic input generator (dictionary + mutations) for the stable replay.
 //! - [`rss`]: peak resident memory of this process, from `/proc/self/status`.
 
+#![warn(missing_docs)]
+
 pub mod env;
 pub mod fuzz_targets;
 pub mod r#gen;
@@ -19,13 +21,13 @@ pub mod hostile;
 pub mod rss;
 pub mod stores;
 
-/// The Id of a record: its `Id` field, else the last segment of `attributes.url` (the seed's
-/// field lists do not select `Id`). Empty when neither is present.
 /// [`record_id`] of a streamed record (decoded first; panics on an undecodable record).
 pub fn raw_record_id(record: &sfcrm_core::export::RawRecord) -> String {
     record_id(&record.to_record().expect("a streamed record decodes"))
 }
 
+/// The Id of a record: its `Id` field, else the last segment of `attributes.url` (the seed's
+/// field lists do not select `Id`). Empty when neither is present.
 pub fn record_id(record: &sfcrm_core::export::Record) -> String {
     if let Some(id) = record.get("Id").and_then(|v| v.as_str()) {
         return id.to_owned();

@@ -18,6 +18,8 @@
 //! - `deep`: `export_page` at chosen pages, cold (a new client per page, empty caches) and during one
 //!   sequential walk.
 
+#![warn(missing_docs)]
+
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
