@@ -243,11 +243,18 @@ impl ExportIterator {
             let _g = runtime::runtime().enter();
             client.export_stream(&key, request)
         };
+        Ok(Self::from_stream(stream, resumed, lossless, progress))
+    }
+
+    /// The iterator over any core [`ExportStream`] (an export's, or a SOQL query's: the core hands
+    /// out the same stream type for both). `resumed` is the checkpoint token the stream was
+    /// started from, if any.
+    pub fn from_stream(stream: ExportStream, resumed: Option<String>, lossless: bool, progress: Option<Py<PyAny>>) -> Self {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
         let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default() };
-        Ok(ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress })
+        ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress }
     }
 
     /// Locks the state: at once when it is free (the common case, once per record), else waiting
@@ -473,18 +480,31 @@ pub fn to_file(
     let (key, request) = args.request()?;
     let cancel = CancelHandle::new();
     let request = request.cancel_with(cancel.clone());
-    let (tx, rx) = std::sync::mpsc::channel::<CoreProgress>();
     let client = client.clone();
     let target = path.clone();
-    let job = async move {
-        let on_progress = move |p: CoreProgress| {
-            let _ = tx.send(p);
-        };
-        client
-            .export_to_path(&key, request, format, &target, Some(&on_progress))
-            .await
-            .map(|s| (s.records, s.api_calls, s.checkpoint.to_token()))
-    };
+    file_job(py, path, progress, cancel, move |on_progress| async move {
+        client.export_to_path(&key, request, format, &target, Some(&*on_progress)).await
+    })
+}
+
+/// A progress callback handed to a core file writer (it forwards to the waiting Python thread).
+pub type ProgressFn = Box<dyn Fn(CoreProgress) + Send + Sync>;
+
+/// Runs a core file export (`job`, given the progress forwarder; its request must be cancelled
+/// through `cancel`) for a Python caller: `progress(Progress)` is called on the calling thread
+/// after each batch; Ctrl-C or a raising callback cancels the job (the core then removes its
+/// temporary file). Shared by `export_to_*` and `query_to_*`.
+pub fn file_job<F, Fut>(py: Python<'_>, path: PathBuf, progress: Option<Py<PyAny>>, cancel: CancelHandle, job: F) -> PyResult<ExportSummary>
+where
+    F: FnOnce(ProgressFn) -> Fut,
+    Fut: std::future::Future<Output = sfcrm_core::Result<sfcrm_core::export::ExportSummary>> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel::<CoreProgress>();
+    let on_progress: ProgressFn = Box::new(move |p: CoreProgress| {
+        let _ = tx.send(p);
+    });
+    let fut = job(on_progress);
+    let job = async move { fut.await.map(|s| (s.records, s.api_calls, s.checkpoint.to_token())) };
     let cb = progress;
     let deliver = |py: Python<'_>| -> PyResult<()> {
         while let Ok(p) = rx.try_recv() {
