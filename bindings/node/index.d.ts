@@ -318,10 +318,13 @@ export interface ExportStreamOptions {
   batchSize?: number
 }
 
-/** A connection key as a plain object. */
+/**
+ * A connection key as a plain object, spelled as every input spells it: `{ account_id, owner }`
+ * (issue 16; `lib/index.js` adds `accountId`, the old spelling, as a deprecated alias).
+ */
 export interface KeyObject {
   /** The seed's `account_id`. */
-  accountId: string
+  account_id: string
   /** The seed's `owner` (user id). */
   owner: string
 }

@@ -1,5 +1,5 @@
 declare namespace _exports {
-    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, ExportOptions, TokenStore, ConfigOptions };
+    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, ExportOptions, CallbackKey, CallbackResult, TokenStore, ConfigOptions };
 }
 declare namespace _exports {
     export { Client };
@@ -101,6 +101,41 @@ type ExportOptions = {
     batchSize?: number;
     lossless?: boolean;
 };
+/**
+ * The connection a callback completed, spelled as every input spells it.
+ */
+type CallbackKey = {
+    /**
+     * the seed's `account_id`
+     */
+    account_id: string;
+    /**
+     * the seed's `owner` (platform user id)
+     */
+    owner: string;
+    /**
+     * deprecated: use `account_id` (the spelling before issue 16)
+     */
+    accountId: string;
+};
+/**
+ * What `callback` resolves: where to redirect the browser, and how the flow ended.
+ */
+type CallbackResult = {
+    /**
+     * where to send the browser (302)
+     */
+    url: string;
+    outcome: "success" | "error";
+    /**
+     * why it failed (`outcome === 'error'`), as in the redirect's `reason=`
+     */
+    reason: string | null;
+    /**
+     * the connection the state belonged to
+     */
+    key: CallbackKey | null;
+};
 type TokenStore = import("./store").TokenStore;
 type ConfigOptions = import("../index.js").ConfigOptions;
 /** The SDK client: one per connected app; cheap to share across requests. */
@@ -129,15 +164,19 @@ declare class Client {
     /**
      * Completes a connection from the callback's query (`code`, `state`, `error`,
      * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
-     * is where to redirect the browser. Rejects `InvalidState` when the state does not verify.
+     * is where to redirect the browser. `key` is the connection the state belonged to, spelled as
+     * every input spells it: `{ account_id, owner }` (it also answers to `accountId`, the spelling
+     * before issue 16: a deprecated, non-enumerable alias). Rejects `InvalidState` when the state
+     * does not verify.
      * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
+     * @returns {Promise<CallbackResult>}
      */
     callback(query: {
         code?: string;
         state?: string;
         error?: string;
         error_description?: string;
-    }): Promise<native.CallbackResult>;
+    }): Promise<CallbackResult>;
     /**
      * Revokes the tokens at Salesforce and deletes the stored connection: resolves
      * `{ revoked, revokeError }`. Rejects `NotConnected` when there is none.
@@ -238,6 +277,21 @@ declare class Client {
  * Options of a streaming export.
  * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
  *   lossless?: boolean }} ExportOptions
+ */
+/**
+ * The connection a callback completed, spelled as every input spells it.
+ * @typedef {Object} CallbackKey
+ * @property {string} account_id the seed's `account_id`
+ * @property {string} owner the seed's `owner` (platform user id)
+ * @property {string} accountId deprecated: use `account_id` (the spelling before issue 16)
+ */
+/**
+ * What `callback` resolves: where to redirect the browser, and how the flow ended.
+ * @typedef {Object} CallbackResult
+ * @property {string} url where to send the browser (302)
+ * @property {'success' | 'error'} outcome
+ * @property {string | null} reason why it failed (`outcome === 'error'`), as in the redirect's `reason=`
+ * @property {CallbackKey | null} key the connection the state belonged to
  */
 /** @typedef {import('./store').TokenStore} TokenStore */
 /** @typedef {import('../index.js').ConfigOptions} ConfigOptions */

@@ -50,6 +50,21 @@ const { call, callSync } = errors;
  * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
  *   lossless?: boolean }} ExportOptions
  */
+/**
+ * The connection a callback completed, spelled as every input spells it.
+ * @typedef {Object} CallbackKey
+ * @property {string} account_id the seed's `account_id`
+ * @property {string} owner the seed's `owner` (platform user id)
+ * @property {string} accountId deprecated: use `account_id` (the spelling before issue 16)
+ */
+/**
+ * What `callback` resolves: where to redirect the browser, and how the flow ended.
+ * @typedef {Object} CallbackResult
+ * @property {string} url where to send the browser (302)
+ * @property {'success' | 'error'} outcome
+ * @property {string | null} reason why it failed (`outcome === 'error'`), as in the redirect's `reason=`
+ * @property {CallbackKey | null} key the connection the state belonged to
+ */
 /** @typedef {import('./store').TokenStore} TokenStore */
 /** @typedef {import('../index.js').ConfigOptions} ConfigOptions */
 
@@ -139,6 +154,23 @@ function pageOrLimit(name, v) {
   if (v === undefined || v === null) return null;
   if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') return v;
   throw new errors.InvalidArgumentError(`${name} must be a number or a numeric string`, { kind: 'invalid_argument', kindCode: 100 });
+}
+
+/**
+ * The connection a callback completed: `{ account_id, owner }` plus the deprecated `accountId`
+ * (not enumerable: `JSON.stringify` and `deepEqual` see the two canonical keys only).
+ * @param {{ account_id: string, owner: string }} k
+ * @returns {CallbackKey}
+ */
+function callbackKey(k) {
+  const key = { account_id: k.account_id, owner: k.owner };
+  Object.defineProperty(key, 'accountId', {
+    get() {
+      return this.account_id;
+    },
+    enumerable: false,
+  });
+  return /** @type {CallbackKey} */ (key);
 }
 
 /** The batch of an iterator between batches. @type {SalesforceRecord[]} */
@@ -292,11 +324,15 @@ class Client {
   /**
    * Completes a connection from the callback's query (`code`, `state`, `error`,
    * `error_description`): resolves `{ url, outcome: 'success' | 'error', reason, key }` where `url`
-   * is where to redirect the browser. Rejects `InvalidState` when the state does not verify.
+   * is where to redirect the browser. `key` is the connection the state belonged to, spelled as
+   * every input spells it: `{ account_id, owner }` (it also answers to `accountId`, the spelling
+   * before issue 16: a deprecated, non-enumerable alias). Rejects `InvalidState` when the state
+   * does not verify.
    * @param {{code?: string, state?: string, error?: string, error_description?: string}} query
+   * @returns {Promise<CallbackResult>}
    */
-  callback(query) {
-    return call(() => {
+  async callback(query) {
+    const r = await call(() => {
       const q = query ?? {};
       const str = (v) => (typeof v === 'string' ? v : undefined);
       return this._native.callback({
@@ -306,6 +342,7 @@ class Client {
         errorDescription: str(q.error_description ?? q.errorDescription),
       });
     });
+    return { url: r.url, outcome: r.outcome, reason: r.reason ?? null, key: r.key ? callbackKey(r.key) : null };
   }
 
   /**

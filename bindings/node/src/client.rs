@@ -36,10 +36,12 @@ pub struct CallbackInput {
     pub error_description: Option<String>,
 }
 
-/// A connection key as a plain object.
+/// A connection key as a plain object, spelled as every input spells it: `{ account_id, owner }`
+/// (issue 16; `lib/index.js` adds `accountId`, the old spelling, as a deprecated alias).
 #[napi(object)]
 pub struct KeyObject {
     /// The seed's `account_id`.
+    #[napi(js_name = "account_id")]
     pub account_id: String,
     /// The seed's `owner` (user id).
     pub owner: String,
@@ -122,7 +124,7 @@ pub struct ExportFileSummary {
 /// The SDK client (cheap to share; every method may run concurrently).
 #[napi]
 pub struct NativeClient {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 #[napi]

@@ -60,7 +60,11 @@ describe('Client against the org emulator', () => {
     const r = await client.callback(query);
     assert.equal(r.outcome, 'success');
     assert.equal(r.url, `${FORWARD}?status=success&integration=salesforce`);
-    assert.deepEqual(r.key, { accountId: 'acc-1', owner: 'user-1' });
+    // issue 16: the key is spelled as every input spells it; `accountId` stays a deprecated alias
+    assert.deepEqual(r.key, { account_id: 'acc-1', owner: 'user-1' });
+    assert.deepEqual(JSON.parse(JSON.stringify(r.key)), { account_id: 'acc-1', owner: 'user-1' });
+    assert.equal(r.key.accountId, 'acc-1');
+    assert.equal(r.reason, null);
     const doc = await store.load(key);
     assert.equal(doc.account_id, 'acc-1');
     assert.equal(doc.owner, 'user-1');

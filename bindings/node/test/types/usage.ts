@@ -12,6 +12,7 @@ async function demo(): Promise<void> {
   const already: boolean = login.alreadyConnected;
   const cb = await client.callback({ code: 'c', state: 's' });
   const outcome: string = cb.outcome;
+  const keyAccount: string | undefined = cb.key?.account_id; // issue 16: spelled as inputs are
   const body = await client.exportPage(key, 'contacts', { page: '2', limit: 100 });
   const total: number = body.pagination.total;
   const next: number | null = body.pagination.next_page;
@@ -53,6 +54,6 @@ async function demo(): Promise<void> {
     delete: async () => true,
   };
   new Client({ clientId: 'a', clientSecret: 'b', redirectUri: 'https://x/cb', stateSecret: 's', forwardOrigins: ['*'] }, store);
-  void [limits, url, already, outcome, total, next, ok, n, written, usage, calls, p];
+  void [limits, url, already, outcome, keyAccount, total, next, ok, n, written, usage, calls, p];
 }
 void demo;
