@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Python package `sfcrm` (bindings/python): installs it into the repo's .venv and runs its tests and
-# examples against the org emulator. Works on a fresh machine (needs python3 >= 3.10 and cargo).
+# Python package `sfcrm` (bindings/python): installs it into the repo's .venv and runs its tests,
+# examples and the READMEs' Python snippets against the org emulator. Works on a fresh machine
+# (needs python3 >= 3.10 and cargo).
 #
-#   scripts/test-python.sh            # venv + maturin develop + pytest + examples
+#   scripts/test-python.sh            # venv + maturin develop + pytest + examples + snippets
 #   scripts/test-python.sh -k export  # extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && "$VENV/bin/python" "$ROOT/examples/python/export_deals_csv.py" --out deals.csv)
 (cd "$work" && "$VENV/bin/python" "$ROOT/examples/python/contacts_dataframe.py" | tail -8)
+
+# 6. The READMEs' Python snippets, against the emulator (scripts/snippets/run.py).
+"$VENV/bin/python" scripts/snippets/run.py --lang python --python "$VENV/bin/python"
 echo "python: ok"
