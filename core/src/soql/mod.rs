@@ -12,14 +12,22 @@
 //!
 //! Files: `ident.rs` ([`SObjectName`], [`FieldPath`], [`SalesforceId`]), `literal.rs` (escaping,
 //! [`SoqlValue`]), `temporal.rs` ([`SoqlDate`], [`SoqlDateTime`] and the calendar), `builder.rs`
-//! ([`Condition`], [`LikePattern`], [`SoqlQuery`]).
+//! ([`Condition`], [`LikePattern`], [`SoqlQuery`]), `bind.rs` (`:name` placeholders filled from
+//! typed [`BindValue`]s: [`bind`], [`Params`]), `scan.rs` (the top-level clause scanner
+//! [`SoqlScan`], [`check_condition`]) over `lex.rs` (the shared lexer: string literals, parentheses).
 
+mod bind;
 mod builder;
 mod ident;
+mod lex;
 mod literal;
+mod scan;
 mod temporal;
+
+pub use bind::{BindValue, Params, bind};
 
 pub use builder::{CmpOp, Condition, Direction, LikePattern, MAX_OFFSET, SoqlQuery};
 pub use ident::{FieldPath, SObjectName, SalesforceId};
 pub use literal::{SoqlValue, escape_like, escape_literal, quote_literal};
+pub use scan::{Clause, ClauseKind, SelectItem, SelectItemKind, SoqlScan, check_condition};
 pub use temporal::{SoqlDate, SoqlDateTime};
