@@ -309,6 +309,9 @@ typedef struct sfcrm_api_calls {
   uint64_t retries;
   // Refresh-token grants sent (a subset of `token_requests`).
   uint64_t refreshes;
+  // Of `api_requests`, the describe requests (`/sobjects`, `/sobjects/X/describe`; a cached
+  // describe makes none). Last, so that the fields before it keep their offsets.
+  uint64_t describe;
 } sfcrm_api_calls;
 
 // Result of a finished export to a file or callback.

@@ -136,6 +136,8 @@ export interface ApiCallsObject {
   queryMore: number
   /** Of which other API requests. */
   otherApi: number
+  /** Of which describe requests (a cached describe makes none). */
+  describe: number
   /** POSTs to the token endpoint (code and refresh grants, every attempt). */
   tokenRequests: number
   /** POSTs to the revoke endpoint. */

@@ -14,6 +14,7 @@
 //! - `http` (internal): the transport: retries with backoff, error-body parsing, response reading.
 //! - [`protocol`]: the few OAuth and transport steps that are useful on their own (state
 //!   verification, token grants, error-body parsing), for hosts and tests.
+//! - [`describe`]: describeGlobal and sObject describe results ([`describe::SObjectDescribe`], …).
 //! - [`client`]: [`Client`]: login, callback, disconnect, refresh coordination, authenticated API calls.
 //! - [`soql`]: identifier validation and literal escaping; the only way SOQL text is built.
 //! - [`paginator`]: the seed's pagination object, bit-for-bit for valid inputs.
@@ -23,6 +24,7 @@
 
 pub mod client;
 pub mod config;
+pub mod describe;
 pub mod error;
 pub mod export;
 pub(crate) mod http;

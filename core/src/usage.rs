@@ -99,6 +99,8 @@ pub struct ApiCallCounts {
     pub query_more: u64,
     /// Of which other API requests.
     pub other_api: u64,
+    /// Of which describe requests (`/sobjects`, `/sobjects/X/describe`; a cached describe makes none).
+    pub describe: u64,
     /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
     pub token_requests: u64,
     /// POSTs to `/services/oauth2/revoke`.
@@ -119,6 +121,7 @@ impl std::ops::Sub for ApiCallCounts {
             query: self.query.saturating_sub(o.query),
             query_more: self.query_more.saturating_sub(o.query_more),
             other_api: self.other_api.saturating_sub(o.other_api),
+            describe: self.describe.saturating_sub(o.describe),
             token_requests: self.token_requests.saturating_sub(o.token_requests),
             revoke_requests: self.revoke_requests.saturating_sub(o.revoke_requests),
             retries: self.retries.saturating_sub(o.retries),
@@ -136,6 +139,8 @@ pub(crate) enum CallKind {
     QueryMore,
     /// Any other API request to the instance.
     OtherApi,
+    /// `GET …/sobjects` or `…/sobjects/X/describe`.
+    Describe,
     /// `POST /services/oauth2/token` with the authorization_code grant.
     TokenCode,
     /// `POST /services/oauth2/token` with the refresh_token grant.
@@ -152,6 +157,7 @@ pub(crate) struct UsageMeter {
     query: AtomicU64,
     query_more: AtomicU64,
     other_api: AtomicU64,
+    describe: AtomicU64,
     token_requests: AtomicU64,
     revoke_requests: AtomicU64,
     retries: AtomicU64,
@@ -167,6 +173,7 @@ impl UsageMeter {
             query: self.query.load(Ordering::Relaxed),
             query_more: self.query_more.load(Ordering::Relaxed),
             other_api: self.other_api.load(Ordering::Relaxed),
+            describe: self.describe.load(Ordering::Relaxed),
             token_requests: self.token_requests.load(Ordering::Relaxed),
             revoke_requests: self.revoke_requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
@@ -183,6 +190,7 @@ impl UsageMeter {
             CallKind::Query => (&self.api_requests, Some(&self.query)),
             CallKind::QueryMore => (&self.api_requests, Some(&self.query_more)),
             CallKind::OtherApi => (&self.api_requests, Some(&self.other_api)),
+            CallKind::Describe => (&self.api_requests, Some(&self.describe)),
             CallKind::TokenCode => (&self.token_requests, None),
             CallKind::TokenRefresh => (&self.token_requests, Some(&self.refreshes)),
             CallKind::Revoke => (&self.revoke_requests, None),
@@ -242,6 +250,7 @@ mod tests {
             (CallKind::Query, true),
             (CallKind::QueryMore, false),
             (CallKind::OtherApi, false),
+            (CallKind::Describe, false),
             (CallKind::TokenCode, false),
             (CallKind::TokenRefresh, true),
             (CallKind::Revoke, false),
@@ -249,10 +258,11 @@ mod tests {
             m.count(kind, retry);
         }
         let want = ApiCallCounts {
-            api_requests: 4,
+            api_requests: 5,
             query: 2,
             query_more: 1,
             other_api: 1,
+            describe: 1,
             token_requests: 2,
             revoke_requests: 1,
             retries: 2,

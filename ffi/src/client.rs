@@ -399,6 +399,9 @@ pub struct sfcrm_api_calls {
     pub retries: u64,
     /// Refresh-token grants sent (a subset of `token_requests`).
     pub refreshes: u64,
+    /// Of `api_requests`, the describe requests (`/sobjects`, `/sobjects/X/describe`; a cached
+    /// describe makes none). Last, so that the fields before it keep their offsets.
+    pub describe: u64,
 }
 
 /// Writes this client's request counters to `*out`. Non-blocking.
@@ -421,6 +424,7 @@ pub extern "C" fn sfcrm_client_api_calls(
             revoke_requests: n.revoke_requests,
             retries: n.retries,
             refreshes: n.refreshes,
+            describe: n.describe,
         });
         Ok(())
     })

@@ -34,6 +34,8 @@ pub struct ApiCallsObject {
     pub query_more: i64,
     /// Of which other API requests.
     pub other_api: i64,
+    /// Of which describe requests (a cached describe makes none).
+    pub describe: i64,
     /// POSTs to the token endpoint (code and refresh grants, every attempt).
     pub token_requests: i64,
     /// POSTs to the revoke endpoint.
@@ -51,6 +53,7 @@ impl From<ApiCallCounts> for ApiCallsObject {
             query: c.query as i64,
             query_more: c.query_more as i64,
             other_api: c.other_api as i64,
+            describe: c.describe as i64,
             token_requests: c.token_requests as i64,
             revoke_requests: c.revoke_requests as i64,
             retries: c.retries as i64,

@@ -50,6 +50,8 @@ pub struct ApiCalls {
     pub query_more: u64,
     /// Of which other API requests.
     pub other_api: u64,
+    /// Of which describe requests (a cached describe makes none).
+    pub describe: u64,
     /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
     pub token_requests: u64,
     /// POSTs to `/services/oauth2/revoke`.
@@ -67,6 +69,7 @@ impl From<sfcrm_core::ApiCallCounts> for ApiCalls {
             query: c.query,
             query_more: c.query_more,
             other_api: c.other_api,
+            describe: c.describe,
             token_requests: c.token_requests,
             revoke_requests: c.revoke_requests,
             retries: c.retries,
@@ -84,6 +87,7 @@ impl ApiCalls {
         d.set_item("query", self.query)?;
         d.set_item("query_more", self.query_more)?;
         d.set_item("other_api", self.other_api)?;
+        d.set_item("describe", self.describe)?;
         d.set_item("token_requests", self.token_requests)?;
         d.set_item("revoke_requests", self.revoke_requests)?;
         d.set_item("retries", self.retries)?;
@@ -92,8 +96,8 @@ impl ApiCalls {
     }
     fn __repr__(&self) -> String {
         format!(
-            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
-            self.api_requests, self.query, self.query_more, self.other_api, self.token_requests,
+            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, describe={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
+            self.api_requests, self.query, self.query_more, self.other_api, self.describe, self.token_requests,
             self.revoke_requests, self.retries, self.refreshes
         )
     }

@@ -53,7 +53,7 @@ impl Client {
 
     /// Authenticated GET with exactly one refresh and one retry on a 401 (never for a locator;
     /// refresh protocol steps 1 and 6 in refresh.rs).
-    async fn authed_get<T>(
+    pub(super) async fn authed_get<T>(
         &self,
         key: &ConnectionKey,
         target: &str,

@@ -5,10 +5,12 @@
 //! `auth.rs` (login, callback, disconnect, connection_info and their result types), `refresh.rs`
 //! (the refresh protocol, steps 1–6 of ARCHITECTURE.md, one section each), `api.rs` (URL
 //! resolution and the authenticated GETs: any JSON resource, query, queryMore), `unsaved.rs`
-//! (step 7: refreshed tokens the store could not save, kept and saved before anything else).
+//! (step 7: refreshed tokens the store could not save, kept and saved before anything else),
+//! `describe.rs` (describeGlobal and sObject describe, cached per org and user).
 
 mod api;
 mod auth;
+mod describe;
 mod refresh;
 mod unsaved;
 
@@ -41,6 +43,10 @@ struct Inner {
     unsaved: unsaved::UnsavedTokens,
     /// COUNT results and keyset anchors of `export_page` (see export/page.rs).
     export_cache: crate::query::cache::QueryCache,
+    /// sObject describes by (org scope, sObject) (see describe.rs).
+    describe_cache: crate::describe::cache::TtlCache<crate::describe::SObjectDescribe>,
+    /// describeGlobal by org scope.
+    describe_global_cache: crate::describe::cache::TtlCache<crate::describe::DescribeGlobal>,
 }
 
 /// A held per-connection lock; see [`Client::lock_connection`].
@@ -110,6 +116,8 @@ impl Client {
                 holder,
                 unsaved: Default::default(),
                 export_cache: Default::default(),
+                describe_cache: Default::default(),
+                describe_global_cache: Default::default(),
             }),
         })
     }

@@ -36,6 +36,8 @@ pub struct ConfigBuilder {
     pub(super) refresh_lease_ttl: Duration,
     pub(super) count_cache_ttl: Duration,
     pub(super) batch_size: Option<u32>,
+    pub(super) describe_cache_ttl: Duration,
+    pub(super) max_query_uri_bytes: usize,
 }
 
 impl Default for ConfigBuilder {
@@ -61,6 +63,8 @@ impl Default for ConfigBuilder {
             refresh_lease_ttl: Duration::from_secs(60),
             count_cache_ttl: Duration::from_secs(60),
             batch_size: None,
+            describe_cache_ttl: super::DEFAULT_DESCRIBE_CACHE_TTL,
+            max_query_uri_bytes: super::DEFAULT_MAX_QUERY_URI_BYTES,
         }
     }
 }
@@ -172,6 +176,22 @@ impl ConfigBuilder {
         self
     }
 
+    /// How long `Client::describe` / `describe_global` reuse a describe result per connection
+    /// and sObject (default 15 minutes, see [`super::DEFAULT_DESCRIBE_CACHE_TTL`]); zero disables
+    /// the cache (every call asks Salesforce).
+    pub fn describe_cache_ttl(mut self, v: Duration) -> Self {
+        self.describe_cache_ttl = v;
+        self
+    }
+    /// The longest request URI (path and query string, bytes) one REST query may use (default
+    /// [`super::DEFAULT_MAX_QUERY_URI_BYTES`]); an export whose SELECT would be longer is split
+    /// into several queries joined by Id. 1,024..=16,384 [salesforce-api.md §5 "HTTP codes":
+    /// 414 over 16,384 bytes of URI, 431 over 16,384 bytes of URI plus headers].
+    pub fn max_query_uri_bytes(mut self, v: usize) -> Self {
+        self.max_query_uri_bytes = v;
+        self
+    }
+
     fn name(&self, setting: &'static str, env: &'static str) -> &'static str {
         if self.env_names { env } else { setting }
     }
@@ -215,6 +235,8 @@ impl ConfigBuilder {
             refresh_lease_ttl: self.refresh_lease_ttl,
             count_cache_ttl: self.count_cache_ttl,
             batch_size: self.batch_size,
+            describe_cache_ttl: self.describe_cache_ttl,
+            max_query_uri_bytes: self.max_query_uri_bytes,
         })
     }
 
@@ -375,6 +397,7 @@ impl ConfigBuilder {
             (self.refresh_wait, "refresh_wait", "SFCRM_REFRESH_WAIT_MS"),
             (self.refresh_lease_ttl, "refresh_lease_ttl", "SFCRM_REFRESH_LEASE_TTL_MS"),
             (self.count_cache_ttl, "count_cache_ttl", "SFCRM_COUNT_CACHE_TTL_SECS"),
+            (self.describe_cache_ttl, "describe_cache_ttl", "SFCRM_DESCRIBE_CACHE_TTL"),
         ] {
             if value > MAX_DURATION {
                 return Err(self.err(
@@ -430,6 +453,13 @@ impl ConfigBuilder {
                 "batch_size",
                 "SFCRM_BATCH_SIZE",
                 "must be between 200 and 2000",
+            ));
+        }
+        if !(1024..=16_384).contains(&self.max_query_uri_bytes) {
+            return Err(self.err(
+                "max_query_uri_bytes",
+                "SFCRM_MAX_QUERY_URI_BYTES",
+                "must be between 1024 and 16384 (Salesforce refuses a longer URI with 414)",
             ));
         }
         Ok(())

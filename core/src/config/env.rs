@@ -30,6 +30,8 @@ pub const ENV_VARIABLES: &[&str] = &[
     "SFCRM_REFRESH_LEASE_TTL_MS",
     "SFCRM_REFRESH_WAIT_MS",
     "SFCRM_COUNT_CACHE_TTL_SECS",
+    "SFCRM_DESCRIBE_CACHE_TTL",
+    "SFCRM_MAX_QUERY_URI_BYTES",
 ];
 
 impl Config {
@@ -117,6 +119,12 @@ impl Config {
         }
         if let Some(s) = get("SFCRM_COUNT_CACHE_TTL_SECS") {
             b.count_cache_ttl = Duration::from_secs(parse_num("SFCRM_COUNT_CACHE_TTL_SECS", &s)?);
+        }
+        if let Some(s) = get("SFCRM_DESCRIBE_CACHE_TTL") {
+            b.describe_cache_ttl = Duration::from_secs(parse_num("SFCRM_DESCRIBE_CACHE_TTL", &s)?);
+        }
+        if let Some(s) = get("SFCRM_MAX_QUERY_URI_BYTES") {
+            b.max_query_uri_bytes = parse_num("SFCRM_MAX_QUERY_URI_BYTES", &s)?;
         }
         b.build()
     }
@@ -245,6 +253,16 @@ mod tests {
     }
 
     #[test]
+    fn env_sets_the_describe_cache_and_the_query_uri_budget() {
+        let c = Config::from_lookup(env(&[])).unwrap();
+        assert_eq!(c.describe_cache_ttl(), crate::config::DEFAULT_DESCRIBE_CACHE_TTL);
+        assert_eq!(c.max_query_uri_bytes(), 12_288);
+        let c = Config::from_lookup(env(&[("SFCRM_DESCRIBE_CACHE_TTL", "0"), ("SFCRM_MAX_QUERY_URI_BYTES", "16384")])).unwrap();
+        assert_eq!(c.describe_cache_ttl(), Duration::ZERO, "0 disables the cache");
+        assert_eq!(c.max_query_uri_bytes(), 16_384);
+    }
+
+    #[test]
     fn env_errors_name_the_variable() {
         let cases: &[(&str, &str, &str)] = &[
             ("SALESFORCE_CLIENT_ID", "", "SALESFORCE_CLIENT_ID"),
@@ -284,6 +302,10 @@ mod tests {
             ("SFCRM_MAX_BACKOFF_MS", "x", "SFCRM_MAX_BACKOFF_MS"),
             ("SFCRM_REFRESH_WAIT_MS", "-5", "SFCRM_REFRESH_WAIT_MS"),
             ("SFCRM_COUNT_CACHE_TTL_SECS", "soon", "SFCRM_COUNT_CACHE_TTL_SECS"),
+            ("SFCRM_DESCRIBE_CACHE_TTL", "-1", "SFCRM_DESCRIBE_CACHE_TTL"),
+            ("SFCRM_DESCRIBE_CACHE_TTL", "9999999999", "SFCRM_DESCRIBE_CACHE_TTL"),
+            ("SFCRM_MAX_QUERY_URI_BYTES", "16385", "SFCRM_MAX_QUERY_URI_BYTES"),
+            ("SFCRM_MAX_QUERY_URI_BYTES", "100", "SFCRM_MAX_QUERY_URI_BYTES"),
         ];
         for (var, val, named) in cases {
             let e = Config::from_lookup(env(&[(var, val)])).unwrap_err();

@@ -29,6 +29,8 @@
 //! | `SFCRM_REFRESH_LEASE_TTL_MS` | refresh_lease_ttl (ms): how long a refresh may hold the connection | 60000 |
 //! | `SFCRM_REFRESH_WAIT_MS` | refresh_wait (ms): how long to wait for another process's refresh | 30000 |
 //! | `SFCRM_COUNT_CACHE_TTL_SECS` | count_cache_ttl (s): how long `export_page` reuses a COUNT | 60 |
+//! | `SFCRM_DESCRIBE_CACHE_TTL` | describe_cache_ttl (s): how long describe results are reused; 0 disables | 900 |
+//! | `SFCRM_MAX_QUERY_URI_BYTES` | max_query_uri_bytes: longest query URI (path + query) before an export splits its fields (1024..=16384) | 12288 |
 //!
 //! Files: `builder.rs` ([`ConfigBuilder`] and its validation, one function per group of settings),
 //! `env.rs` ([`Config::from_env`], [`Config::from_lookup`], [`ENV_VARIABLES`]), `hosts.rs`
@@ -118,7 +120,22 @@ pub struct Config {
     refresh_lease_ttl: Duration,
     count_cache_ttl: Duration,
     batch_size: Option<u32>,
+    describe_cache_ttl: Duration,
+    max_query_uri_bytes: usize,
 }
+
+/// Default describe cache lifetime: 15 minutes. A schema changes when an admin adds or edits
+/// fields, rarely and not mid-export; an hour-long export service then describes each sObject at
+/// most 4 times an hour (each describe is one API call against the daily quota), while a new
+/// field still shows up within a quarter of an hour without a restart (or at once after
+/// `Client::clear_describe_cache`).
+pub const DEFAULT_DESCRIBE_CACHE_TTL: Duration = Duration::from_secs(900);
+
+/// Default longest query URI (path and query string): 12,288 bytes. Salesforce refuses a URI over
+/// 16,384 bytes with 414 and a URI plus headers over 16,384 bytes with 431 [salesforce-api.md §5
+/// "HTTP codes"]; 4,096 bytes are left for the headers (`Authorization: Bearer` with a session id
+/// of ~112 characters, `Host`, `User-Agent`, `Accept`, `Sforce-Query-Options`, proxies' additions).
+pub const DEFAULT_MAX_QUERY_URI_BYTES: usize = 12_288;
 
 impl Config {
     /// A builder with every default set; `client_id`, `client_secret`, `redirect_uri`,
@@ -198,6 +215,15 @@ impl Config {
     /// How long an export reuses a COUNT() result.
     pub fn count_cache_ttl(&self) -> Duration {
         self.count_cache_ttl
+    }
+    /// How long describe results are reused (zero: not cached).
+    pub fn describe_cache_ttl(&self) -> Duration {
+        self.describe_cache_ttl
+    }
+    /// The longest request URI (path and query string, bytes) of one REST query; longer exports
+    /// are split by fields (see [`DEFAULT_MAX_QUERY_URI_BYTES`]).
+    pub fn max_query_uri_bytes(&self) -> usize {
+        self.max_query_uri_bytes
     }
     /// Default `Sforce-Query-Options: batchSize` (200..=2000), if set [salesforce-api.md §4].
     pub fn batch_size(&self) -> Option<u32> {
