@@ -5,6 +5,7 @@
 //! - [`config`]: `Config` from arguments or the environment;
 //! - [`error`]: the only place core errors become Python exceptions;
 //! - [`export`]: the export iterator, file exports, page/limit arguments, the seed paginator;
+//! - [`params`]: Python bind values → the core's `Params`, `bind_soql`;
 //! - [`rawjson`]: JSON text → Python objects (records, bodies, documents) and back;
 //! - [`runtime`]: the shared tokio runtime, GIL-free waiting, Python callbacks off the workers;
 //! - [`store`]: the Python store bridge, `MemoryStore`, `FileStore`, the connection key rule;
@@ -22,6 +23,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod params;
 pub mod rawjson;
 pub mod runtime;
 pub mod store;
@@ -47,6 +49,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<export::Progress>()?;
     m.add_class::<export::ExportSummary>()?;
     m.add_function(wrap_pyfunction!(export::paginator, m)?)?;
+    m.add_function(wrap_pyfunction!(params::bind_soql, m)?)?;
     m.add_function(wrap_pyfunction!(rawjson::_decode_records, m)?)?;
     Ok(())
 }

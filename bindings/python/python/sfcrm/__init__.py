@@ -29,6 +29,7 @@ from ._native import (
     MemoryStore,
     Progress,
     __version__,
+    bind_soql,
     paginator,
 )
 from .aio import AsyncClient, AsyncExport
@@ -54,6 +55,7 @@ __all__ = [
     "Progress",
     "TokenStore",
     "__version__",
+    "bind_soql",
     "paginator",
     *_exceptions_all,
 ]
