@@ -344,6 +344,29 @@ impl Client {
         crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
     }
 
+    /// Salesforce's describe of `sobject` (`/sobjects/{sobject}/describe`) as a dict, exactly as
+    /// received: `name`, `label`, `fields` (each with `name`, `type`, `label`, `nillable`,
+    /// `length`, `precision`, `scale`, `relationshipName`, `referenceTo`, `compoundFieldName`, ...),
+    /// `childRelationships`, ... Cached per client for `Config(describe_cache_ttl=)` (an API call
+    /// only when not cached). Raises `InvalidIdentifier` for a malformed name, `ApiError`
+    /// (`NOT_FOUND`) for an unknown sObject.
+    fn describe<'py>(&self, py: Python<'py>, account_id: &str, owner: &str, sobject: String) -> PyResult<Bound<'py, PyAny>> {
+        let k = key(account_id, owner)?;
+        crate::describe::describe(py, &self.inner, k, sobject)
+    }
+
+    /// Salesforce's describeGlobal (`/sobjects`) as a dict: `encoding`, `maxBatchSize`, `sobjects`
+    /// (each with `name`, `label`, `custom`, `queryable`, ...). Cached like `describe`.
+    fn describe_global<'py>(&self, py: Python<'py>, account_id: &str, owner: &str) -> PyResult<Bound<'py, PyAny>> {
+        let k = key(account_id, owner)?;
+        crate::describe::describe_global(py, &self.inner, k)
+    }
+
+    /// Forgets every cached describe result (the next `describe` asks Salesforce again).
+    fn clear_describe_cache(&self) {
+        self.inner.clear_describe_cache();
+    }
+
     fn __repr__(&self) -> String {
         format!("Client(login_url={:?}, client_id={:?})", self.inner.config().login_url(), self.inner.config().client_id())
     }

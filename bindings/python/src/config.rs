@@ -32,14 +32,16 @@ impl Config {
     /// Builds a configuration. Required: `client_id`, `client_secret`, `redirect_uri`,
     /// `state_secret` (>= 32 bytes, signs the OAuth state) and `forward_origins` (origins such as
     /// `"https://app.example.com"`, or `["*"]`). Durations are in seconds. Raises `ConfigError`
-    /// naming the bad setting.
+    /// naming the bad setting. `describe_cache_ttl`: how long `describe` results are reused (0
+    /// disables the cache); `max_query_uri_bytes`: the longest query URI one request may use
+    /// (1024..16384; a longer all-fields SELECT is split into queries joined by Id).
     #[new]
     #[pyo3(signature = (
         client_id, client_secret, redirect_uri, state_secret, forward_origins, *,
         scopes=None, login_url=None, api_version=None, state_ttl=None, instance_hosts=None,
         connect_timeout=None, request_timeout=None, token_timeout=None, max_retries=None,
         initial_backoff=None, max_backoff=None, refresh_wait=None, refresh_lease_ttl=None,
-        count_cache_ttl=None, batch_size=None
+        count_cache_ttl=None, batch_size=None, describe_cache_ttl=None, max_query_uri_bytes=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -63,6 +65,8 @@ impl Config {
         refresh_lease_ttl: Option<f64>,
         count_cache_ttl: Option<f64>,
         batch_size: Option<u32>,
+        describe_cache_ttl: Option<f64>,
+        max_query_uri_bytes: Option<usize>,
     ) -> PyResult<Self> {
         let mut b = CoreConfig::builder()
             .client_id(client_id)
@@ -103,6 +107,12 @@ impl Config {
         }
         if let Some(d) = secs("count_cache_ttl", count_cache_ttl)? {
             b = b.count_cache_ttl(d);
+        }
+        if let Some(d) = secs("describe_cache_ttl", describe_cache_ttl)? {
+            b = b.describe_cache_ttl(d);
+        }
+        if let Some(n) = max_query_uri_bytes {
+            b = b.max_query_uri_bytes(n);
         }
         if max_retries.is_some() || initial_backoff.is_some() || max_backoff.is_some() {
             let mut r = RetryPolicy::default();
@@ -168,6 +178,16 @@ impl Config {
     #[getter]
     fn request_timeout(&self) -> f64 {
         self.inner.request_timeout().as_secs_f64()
+    }
+    /// How long describe results are reused, in seconds (0: not cached).
+    #[getter]
+    fn describe_cache_ttl(&self) -> f64 {
+        self.inner.describe_cache_ttl().as_secs_f64()
+    }
+    /// The longest query URI (bytes) one request may use.
+    #[getter]
+    fn max_query_uri_bytes(&self) -> usize {
+        self.inner.max_query_uri_bytes()
     }
 
     fn __repr__(&self) -> String {

@@ -1,8 +1,10 @@
 //! `sfcrm._native`: the pyo3 glue between the Rust core (`sfcrm_core`) and the pure-Python package
 //! `sfcrm` (bindings/python/python/sfcrm). One file per concern, with the same file names as the
 //! Node binding (`bindings/node/src`):
-//! - [`client`]: `Client` (login, callback, disconnect, refresh, export_page, api_get, exports);
+//! - [`client`]: `Client` (login, callback, disconnect, refresh, export_page, api_get, exports,
+//!   describe);
 //! - [`config`]: `Config` from arguments or the environment;
+//! - [`describe`]: `describe` / `describe_global` (Salesforce's JSON as dicts);
 //! - [`error`]: the only place core errors become Python exceptions;
 //! - [`export`]: the export iterator, file exports, page/limit arguments, the seed paginator;
 //! - [`params`]: Python bind values → the core's `Params`, `bind_soql`;
@@ -21,6 +23,7 @@ use pyo3::prelude::*;
 
 pub mod client;
 pub mod config;
+pub mod describe;
 pub mod error;
 pub mod export;
 pub mod params;

@@ -236,6 +236,18 @@ class AsyncClient:
         """See :meth:`sfcrm.Client.export_to_ndjson`."""
         return await self._run(self._client.export_to_ndjson, account_id, owner, type, path, **kwargs)
 
+    async def describe(self, account_id: str, owner: str, sobject: str) -> dict[str, Any]:
+        """See :meth:`sfcrm.Client.describe`."""
+        return await self._run(self._client.describe, account_id, owner, sobject)
+
+    async def describe_global(self, account_id: str, owner: str) -> dict[str, Any]:
+        """See :meth:`sfcrm.Client.describe_global`."""
+        return await self._run(self._client.describe_global, account_id, owner)
+
+    def clear_describe_cache(self) -> None:
+        """Forgets every cached describe result (no I/O)."""
+        self._client.clear_describe_cache()
+
     def api_usage(self) -> Optional[ApiUsage]:
         """The last ``Sforce-Limit-Info`` usage seen (no I/O)."""
         return self._client.api_usage()
