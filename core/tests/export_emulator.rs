@@ -153,7 +153,11 @@ async fn an_unknown_type_makes_no_request() {
     let before = env.client.api_calls();
     let err = env.client.export_page_by_type(&env.key, "accounts", PageRequest { page: 1, limit: Some(10) }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownExportType);
-    assert_eq!(err.message(), "Please provide valid type. Example contacts and deals");
+    assert_eq!(
+        err.message(),
+        "unknown export type \"accounts\": the built-in types are contacts, deals and notes; to export any other \
+         sObject (Account, Invoice__c, ...), give its API name with the fields to select"
+    );
     assert_eq!(env.client.api_calls() - before, Default::default());
     assert_eq!(env.emu.control().counters(), Default::default());
 }

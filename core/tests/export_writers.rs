@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use sfcrm_core::ErrorKind;
 use sfcrm_core::export::{
     ExportFormat, ExportSpec, Record, RecordWriter, UNKNOWN_TYPE_MESSAGE, flatten_record, flatten_record_present,
+    unknown_type_message,
 };
 use sfcrm_core::soql::FieldPath;
 
@@ -115,7 +116,11 @@ fn builtin_specs_and_unknown_type() {
     for bad in ["accounts", "Contacts", "", "contacts;"] {
         let e = ExportSpec::builtin(bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnknownExportType);
-        assert_eq!(e.message(), UNKNOWN_TYPE_MESSAGE);
+        assert_eq!(e.message(), unknown_type_message(bad));
+        for named in ["contacts", "deals", "notes", "fields"] {
+            assert!(e.message().contains(named), "{named} missing from {:?}", e.message());
+        }
+        assert_ne!(e.message(), UNKNOWN_TYPE_MESSAGE, "the seed's text named two types and no raw form");
     }
     assert_eq!(ExportSpec::custom("Invoice__c", &["Name", "Total__c"]).unwrap().fields().len(), 2);
     assert_eq!(ExportSpec::custom("Invoice__c; DROP", &["Name"]).unwrap_err().kind(), ErrorKind::InvalidIdentifier);

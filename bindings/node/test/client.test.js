@@ -123,7 +123,8 @@ describe('Client against the org emulator', () => {
     await emu.resetCounters();
     await assert.rejects(client.exportPage(key, 'widgets', { page: 1 }), (e) => {
       assert.ok(e instanceof sfcrm.UnknownExportTypeError);
-      assert.equal(e.message, 'Please provide valid type. Example contacts and deals');
+      // issue 16: all three types named, and the raw form (an sObject with fields) explained
+      assert.equal(e.message, 'unknown export type "widgets": the built-in types are contacts, deals and notes; to export any other sObject (Account, Invoice__c, ...), give its API name with the fields to select');
       return true;
     });
     assert.equal((await emu.counters()).query, 0);

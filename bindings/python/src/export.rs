@@ -38,7 +38,7 @@ const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 /// The export spec from `type` and `fields`.
 ///
 /// - `fields=None`: `type` must be a built-in (`contacts`, `deals`, `notes`: the seed's queries);
-///   anything else is `UnknownExportType` with the seed's message, before any request.
+///   anything else is `UnknownExportType` naming the three and the `fields=` form, before any request.
 /// - `fields=[...]`: `type` is a built-in name (its sObject) or any sObject API name
 ///   (`Account`, `Invoice__c`); every name is validated (`InvalidIdentifier`).
 pub fn spec(type_name: &str, fields: Option<Vec<String>>) -> PyResult<ExportSpec> {

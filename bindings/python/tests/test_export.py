@@ -83,7 +83,11 @@ def test_unknown_type_is_refused_before_any_request(connected):
     before = connected.api_calls().api_requests
     with pytest.raises(sfcrm.UnknownExportType) as ei:
         connected.export_page(ACC, OWNER, "leads")
-    assert ei.value.message == "Please provide valid type. Example contacts and deals"
+    # issue 16: all three types named, and the raw form (an sObject with fields) explained
+    assert ei.value.message == (
+        'unknown export type "leads": the built-in types are contacts, deals and notes; to export any other '
+        "sObject (Account, Invoice__c, ...), give its API name with the fields to select"
+    )
     with pytest.raises(sfcrm.UnknownExportType):
         connected.export(ACC, OWNER, "leads")
     assert connected.api_calls().api_requests == before

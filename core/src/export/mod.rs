@@ -28,7 +28,7 @@ pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
 pub use request::ExportRequest;
 pub use sink::{ExportFile, ExportSummary};
-pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE};
+pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE, unknown_type_message};
 pub use stream::{CancelHandle, ExportStream};
 pub use writer::{ExportFormat, RecordWriter, flatten_record, flatten_record_present};
 

@@ -4,9 +4,20 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::query::source::RecordQuery;
 use crate::soql::{Condition, FieldPath, SObjectName, SoqlDateTime};
 
-/// The seed's message for an export type other than `contacts`, `deals`, `notes` (kept verbatim,
-/// including its wording, because callers match on it).
+/// The seed's HTTP message for an export type other than `contacts`, `deals`, `notes`, kept
+/// verbatim for HTTP layers that keep the seed's contract (the Express service answers it with its
+/// 400). The SDK's own error says more: [`unknown_type_message`].
 pub const UNKNOWN_TYPE_MESSAGE: &str = "Please provide valid type. Example contacts and deals";
+
+/// The message of the `UnknownExportType` error for `type_name` (quoted, escaped): it names the
+/// three built-in types and says that any other sObject is exported with the fields to select
+/// (issue 16: the seed's text named two types and not the raw form).
+pub fn unknown_type_message(type_name: &str) -> String {
+    format!(
+        "unknown export type {type_name:?}: the built-in types are contacts, deals and notes; to export \
+         any other sObject (Account, Invoice__c, ...), give its API name with the fields to select"
+    )
+}
 
 /// An export specification: the sObject, the fields selected (validated [`FieldPath`]s, kept in
 /// the order given) and an optional WHERE condition.
@@ -25,7 +36,7 @@ pub struct ExportSpec {
 
 impl ExportSpec {
     /// A built-in type: `contacts`, `deals` or `notes` (exact, as the seed compared them).
-    /// Anything else is `UnknownExportType` with [`UNKNOWN_TYPE_MESSAGE`]; no request is made
+    /// Anything else is `UnknownExportType` with [`unknown_type_message`]; no request is made
     /// (seed defect D13).
     pub fn builtin(type_name: &str) -> Result<Self> {
         let (name, sobject, fields): (&'static str, &str, &[&str]) = match type_name {
@@ -44,7 +55,7 @@ impl ExportSpec {
                 "Note",
                 &["Body", "IsDeleted", "IsPrivate", "OwnerId", "ParentId", "Title", "Owner.Alias"],
             ),
-            _ => return Err(Error::new(ErrorKind::UnknownExportType, UNKNOWN_TYPE_MESSAGE)),
+            _ => return Err(Error::new(ErrorKind::UnknownExportType, unknown_type_message(type_name))),
         };
         let mut spec = ExportSpec::custom(sobject, fields)?;
         spec.type_name = Some(name);
