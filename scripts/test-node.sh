@@ -9,7 +9,7 @@
 # 3. type-checks a TypeScript usage file against the typings;
 # 4. builds the FerretDB test server (Go module proxy) for the MongoDB store tests, if Go exists;
 # 5. runs both node:test suites;
-# 6. runs the READMEs' js snippets against the emulator (scripts/snippets/run.py).
+# 6. runs the READMEs' js and sh snippets against the emulator (scripts/snippets/run.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -54,7 +54,7 @@ cd "$root/examples/express-service"
 npm ci --no-audit --no-fund --loglevel=error
 SFCRM_FERRETDB_BIN="$ferret" node --test --test-concurrency=1 test/ || status=1
 
-echo "--- the READMEs' JavaScript snippets (scripts/snippets/run.py)"
+echo "--- the READMEs' JavaScript and sh snippets (scripts/snippets/run.py)"
 cd "$root"
-python3 scripts/snippets/run.py --lang js || status=1
+python3 scripts/snippets/run.py --lang js --lang sh || status=1
 exit $status

@@ -1,7 +1,10 @@
 """Shared by the examples: an org to talk to and a connected client.
 
-With ``SF_ORG_EMULATOR_LOGIN_URL`` set, the examples use that org emulator; otherwise they start
-``sf-org-emulator`` (tests/org-emulator, built with cargo if needed) for the duration of the script.
+With the main README's environment (``SALESFORCE_LOGIN_URL``, ``SALESFORCE_CLIENT_ID``, ...; README.md,
+"Trying any of these against the emulator") the examples use that emulator and ``Config.from_env()``;
+with only ``SF_ORG_EMULATOR_LOGIN_URL`` (what the emulator prints) they use that emulator with the
+demo settings; otherwise they start ``sf-org-emulator`` (tests/org-emulator, built with cargo if
+needed) for the duration of the script.
 The OAuth consent step, which a real user does in a browser, is done here by following the
 emulator's authorize redirect.
 """
@@ -27,7 +30,7 @@ ACCOUNT_ID, OWNER = "demo-account", "demo-user"
 @contextlib.contextmanager
 def org_login_url() -> Iterator[str]:
     """The login URL of an org emulator (started here unless one is given in the environment)."""
-    given = os.environ.get("SF_ORG_EMULATOR_LOGIN_URL")
+    given = os.environ.get("SALESFORCE_LOGIN_URL") or os.environ.get("SF_ORG_EMULATOR_LOGIN_URL")
     if given:
         yield given
         return
@@ -62,16 +65,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def connected_client(login_url: str) -> sfcrm.Client:
     """A client whose demo connection is established (the whole OAuth web-server flow)."""
-    config = sfcrm.Config(
-        client_id="sfcrm-demo-client",
-        client_secret="sfcrm-demo-secret",
-        redirect_uri="http://127.0.0.1:8765/callback",
-        state_secret="examples-state-secret-0123456789abcdef",
-        forward_origins=["http://127.0.0.1:3000"],
-        login_url=login_url,
-    )
+    forward_url = "http://127.0.0.1:3000/done"
+    if os.environ.get("SALESFORCE_CLIENT_ID"):  # the README's environment
+        config = sfcrm.Config.from_env()
+        origin = os.environ.get("SFCRM_FORWARD_ORIGINS", "*").split(",")[0].strip()
+        if origin != "*":
+            forward_url = origin.rstrip("/") + "/done"
+    else:
+        config = sfcrm.Config(
+            client_id="sfcrm-demo-client",
+            client_secret="sfcrm-demo-secret",
+            redirect_uri="http://127.0.0.1:8765/callback",
+            state_secret="examples-state-secret-0123456789abcdef",
+            forward_origins=["http://127.0.0.1:3000"],
+            login_url=login_url,
+        )
     client = sfcrm.Client(config, store=sfcrm.MemoryStore())
-    redirect = client.login(ACCOUNT_ID, OWNER, "http://127.0.0.1:3000/done")
+    redirect = client.login(ACCOUNT_ID, OWNER, forward_url)
     if not redirect.already_connected:
         try:
             urllib.request.build_opener(_NoRedirect).open(redirect.url)

@@ -34,7 +34,9 @@ def main() -> None:
         rows = sum(1 for _ in csv.reader(f)) - 1
     assert rows == summary.records, (rows, summary.records)
     print(f"wrote {summary.records} deals to {args.out} with {summary.api_calls} API call(s)")
-    print(f"resume token for the next incremental run: {summary.checkpoint[:24]}...")
+    # The checkpoint resumes *this* export if it stops; it is not a starting point for a later
+    # incremental run (those take `since`).
+    print(f"checkpoint (resumes this export if it stops): {summary.checkpoint[:24]}...")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ invisible on GitHub):
 
 Every ```python and ```js block of the checked READMEs must carry a marker (an unmarked one fails:
 mark it run, or skip with a reason). `python` blocks run with the venv's Python (`--python`), `js`
-blocks with `node` (top-level `await` allowed; `require('sfcrm')` is bindings/node). Each snippet
-runs in a fresh scratch directory against one emulator started from target/debug/sf-org-emulator
+blocks with `node` (top-level `await` allowed; `require('sfcrm')` is bindings/node), each in a fresh
+scratch directory; `sh` blocks marked run go to `bash -eo pipefail` from the repository root (as a
+README's commands are written), with a free port in `PORT`, and every process they start is ended
+with them. All run against one emulator started from target/debug/sf-org-emulator
 (on a free port: SALESFORCE_LOGIN_URL from the env block is replaced by the emulator's URL). The
 preludes beside this file (prelude.py, prelude.js) stand in for the app around a snippet and for the
 user's browser: `request.args` (Flask) / `req.query` + `req.auth` (Express) hold the callback
@@ -22,7 +24,7 @@ parameters of the last `login` (the emulator consents at once), and `save(record
 
     scripts/snippets/run.py --check              # markers only (no emulator, no build)
     scripts/snippets/run.py --lang python        # run the python snippets (scripts/test-python.sh)
-    scripts/snippets/run.py --lang js            # run the js snippets (scripts/test-node.sh)
+    scripts/snippets/run.py --lang js --lang sh  # run the js and sh snippets (scripts/test-node.sh)
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +51,8 @@ READMES = [
 ]
 # Blocks of these languages must carry a marker; the value is the runner's language.
 MARKED_LANGS = {"python": "python", "py": "python", "js": "js", "javascript": "js"}
+# Blocks of these languages may be marked run too.
+RUN_LANGS = {**MARKED_LANGS, "sh": "sh", "bash": "sh"}
 MARKER = re.compile(r"^\s*<!--\s*snippet:\s*(run|env|skip)\b(.*?)-->\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 TIMEOUT_S = 120
@@ -106,8 +111,8 @@ def check(blocks: list[Block]) -> list[str]:
             errors.append(f"{b.where()}: `snippet: skip` needs a reason")
         if b.action == "env" and b.lang not in ("sh", "bash", "shell"):
             errors.append(f"{b.where()}: `snippet: env` marks a sh block of export lines")
-        if b.action == "run" and b.lang not in MARKED_LANGS:
-            errors.append(f"{b.where()}: `snippet: run` on a ```{b.lang} block: only python and js run")
+        if b.action == "run" and b.lang not in RUN_LANGS:
+            errors.append(f"{b.where()}: `snippet: run` on a ```{b.lang} block: only python, js and sh run")
         if b.action == "run" and b.options not in ("", "connected"):
             errors.append(f"{b.where()}: unknown option {b.options!r} (known: connected)")
     return errors
@@ -164,34 +169,45 @@ def command(lang: str, python: str, snippet: Path, connected: bool) -> list[str]
             "runpy.run_path(sys.argv[2], init_globals=g, run_name='__main__'); prelude.finish()"
         )
         return [python, "-c", code, str(HERE), str(snippet), "1" if connected else "0"]
+    if lang == "sh":
+        return ["bash", "-eo", "pipefail", str(snippet)]
     return ["node", str(HERE / "prelude.js"), str(snippet), "1" if connected else "0"]
 
 
 def run_block(b: Block, env: dict[str, str], python: str) -> tuple[bool, str]:
-    lang = MARKED_LANGS[b.lang]
+    lang = RUN_LANGS[b.lang]
     with tempfile.TemporaryDirectory(prefix="sfcrm-snippet-") as work:
-        snippet = Path(work) / ("snippet.py" if lang == "python" else "snippet.js")
+        snippet = Path(work) / {"python": "snippet.py", "js": "snippet.js", "sh": "snippet.sh"}[lang]
         # Blank lines first, so that errors name the README's own line numbers.
         snippet.write_text("\n" * (b.line - 1) + b.text, encoding="utf-8")
         if lang == "js":  # require('sfcrm') from the scratch directory is bindings/node
             (Path(work) / "node_modules").mkdir()
             os.symlink(ROOT / "bindings/node", Path(work) / "node_modules/sfcrm")
-        env = dict(env, SFCRM_SNIPPET_WHERE=b.where())
+        env = dict(env, SFCRM_SNIPPET_WHERE=b.where(), PORT=str(free_port()))
+        # Its own session, so that whatever it starts (a server in the background) ends with it.
+        proc = subprocess.Popen(
+            command(lang, python, snippet, b.options == "connected"),
+            cwd=ROOT if lang == "sh" else work, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
         try:
-            out = subprocess.run(
-                command(lang, python, snippet, b.options == "connected"),
-                cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
-            )
+            output, _ = proc.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            return False, f"timed out after {TIMEOUT_S} s"
-        text = (out.stdout + out.stderr).replace(str(snippet), b.where().rsplit(":", 1)[0])
-        return out.returncode == 0, text
+            output = f"timed out after {TIMEOUT_S} s"
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        text = output.replace(str(snippet), b.where().rsplit(":", 1)[0])
+        return proc.returncode == 0, text
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="check the markers only")
-    ap.add_argument("--lang", choices=["python", "js"], action="append", help="languages to run")
+    ap.add_argument("--lang", choices=["python", "js", "sh"], action="append", help="languages to run")
     ap.add_argument("--python", default=str(ROOT / ".venv/bin/python"), help="Python with sfcrm installed")
     ap.add_argument("readmes", nargs="*", default=READMES, help="READMEs (default: the four checked)")
     args = ap.parse_args()
@@ -204,10 +220,10 @@ def main() -> int:
         print(f"snippets: {len(blocks)} fenced blocks, {len(errors)} marker errors")
         return 1 if errors else 0
 
-    langs = args.lang or ["python", "js"]
-    if "js" in langs and not shutil.which("node"):
+    langs = args.lang or ["python", "js", "sh"]
+    if ("js" in langs or "sh" in langs) and not shutil.which("node"):
         sys.exit("node not found")
-    to_run = [b for b in blocks if b.action == "run" and MARKED_LANGS[b.lang] in langs]
+    to_run = [b for b in blocks if b.action == "run" and RUN_LANGS[b.lang] in langs]
     env_blocks = [b for b in blocks if b.action == "env"]
     base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     env = env_from_blocks(env_blocks, base)
