@@ -72,6 +72,14 @@ export declare class NativeClient {
   apiUsage(): ApiUsageObject | null
   /** Request counters since this client was created. */
   apiCalls(): ApiCallsObject
+  /**
+   * `GET /services/data/vXX.X/sobjects/{sobject}/describe` (or the cached copy) as
+   * Salesforce's JSON text. Rejects `InvalidIdentifier` for a name that is not an sObject API
+   * name (no request), `api` with `errorCode` `NOT_FOUND` for an unknown sObject.
+   */
+  describe(accountId: string, owner: string, sobject: string): Promise<string>
+  /** `GET /services/data/vXX.X/sobjects` (or the cached copy) as Salesforce's JSON text. */
+  describeGlobal(accountId: string, owner: string): Promise<string>
 }
 
 /** A validated SDK configuration (secrets are never readable back from JavaScript). */
@@ -232,6 +240,17 @@ export interface ConfigOptions {
   countCacheTtlMs?: number
   /** Records per query batch (Salesforce allows 200..=2000); default Salesforce's (2000). */
   batchSize?: number
+  /**
+   * How long a `describe` / `describeGlobal` result is reused, ms (each miss is one API call);
+   * 0 disables the cache (`SFCRM_DESCRIBE_CACHE_TTL`); default the core's.
+   */
+  describeCacheTtlMs?: number
+  /**
+   * The longest URI one REST query may use, bytes (1024..=16384; default 12288): an export
+   * whose SELECT would be longer (every field of a wide object) is split into several queries
+   * joined by Id (`SFCRM_MAX_QUERY_URI_BYTES`) [salesforce-api.md §5].
+   */
+  maxQueryUriBytes?: number
 }
 
 /** A stored connection without its secrets. */

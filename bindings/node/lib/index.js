@@ -454,6 +454,39 @@ class Client {
   }
 
   /**
+   * Describes an sObject: Salesforce's describe body, parsed (`name`, `label`, `fields[]` with
+   * `name`, `type`, `label`, `nillable`, `length`, `precision`, `scale`, `relationshipName`,
+   * `referenceTo`, `compoundFieldName`, ...; `childRelationships`, ...). Cached per client for
+   * `describeCacheTtlMs`; each fetch is one API call. Rejects `InvalidIdentifier` for a name
+   * that is not an sObject API name (no request), `ApiError` (`NOT_FOUND`) for an unknown one.
+   * @param {ConnectionKey} key
+   * @param {string} sobject e.g. `'Account'`, `'Invoice__c'`
+   * @returns {Promise<Record<string, any>>}
+   */
+  async describe(key, sobject) {
+    const text = await call(() => {
+      const [a, o] = keyParts(key);
+      if (typeof sobject !== 'string') throw new TypeError('describe needs an sObject name');
+      return this._native.describe(a, o, sobject);
+    });
+    return JSON.parse(text);
+  }
+
+  /**
+   * Every sObject of the org: Salesforce's `/sobjects` body, parsed (`sobjects[]` with `name`,
+   * `label`, `custom`, `queryable`, ...). Cached as {@link Client#describe}.
+   * @param {ConnectionKey} key
+   * @returns {Promise<Record<string, any>>}
+   */
+  async describeGlobal(key) {
+    const text = await call(() => {
+      const [a, o] = keyParts(key);
+      return this._native.describeGlobal(a, o);
+    });
+    return JSON.parse(text);
+  }
+
+  /**
    * Authenticated GET of any Salesforce JSON resource: `path` is relative to the connection's
    * `instance_url` (e.g. `/services/data/v48.0/query?q=SELECT+Id+FROM+Contact+LIMIT+3`, sent as
    * given, so percent-encode query values yourself: a literal `+` is `%2B`), or an absolute URL

@@ -56,6 +56,13 @@ pub struct ConfigOptions {
     pub count_cache_ttl_ms: Option<u32>,
     /// Records per query batch (Salesforce allows 200..=2000); default Salesforce's (2000).
     pub batch_size: Option<u32>,
+    /// How long a `describe` / `describeGlobal` result is reused, ms (each miss is one API call);
+    /// 0 disables the cache (`SFCRM_DESCRIBE_CACHE_TTL`); default the core's.
+    pub describe_cache_ttl_ms: Option<u32>,
+    /// The longest URI one REST query may use, bytes (1024..=16384; default 12288): an export
+    /// whose SELECT would be longer (every field of a wide object) is split into several queries
+    /// joined by Id (`SFCRM_MAX_QUERY_URI_BYTES`) [salesforce-api.md §5].
+    pub max_query_uri_bytes: Option<u32>,
 }
 
 /// A validated SDK configuration (secrets are never readable back from JavaScript).
@@ -121,6 +128,12 @@ impl NativeConfig {
         }
         if let Some(v) = o.count_cache_ttl_ms {
             b = b.count_cache_ttl(ms(v));
+        }
+        if let Some(v) = o.describe_cache_ttl_ms {
+            b = b.describe_cache_ttl(ms(v));
+        }
+        if let Some(v) = o.max_query_uri_bytes {
+            b = b.max_query_uri_bytes(v as usize);
         }
         if o.batch_size.is_some() {
             b = b.batch_size(o.batch_size);

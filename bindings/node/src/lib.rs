@@ -4,6 +4,7 @@
 //! file, with the same file names as the Python binding (`bindings/python/src`):
 //! - [`client`]: `NativeClient`: login, callback, disconnect, refresh, exportPage, apiGet.
 //! - [`config`]: `NativeConfig` from an options object or the environment.
+//! - [`describe`]: `describe` / `describeGlobal` (Salesforce's JSON text, cached by the core).
 //! - [`error`]: core errors → JavaScript errors (built from the error's fields for `lib/errors.js`).
 //! - [`export`]: streaming exports (`ExportCursor`), page/limit arguments, the seed paginator.
 //! - [`rawjson`]: record JSON text for JavaScript (ASCII batches, lossless numbers).
@@ -19,6 +20,7 @@
 
 pub mod client;
 pub mod config;
+pub mod describe;
 pub mod error;
 pub mod export;
 pub mod rawjson;

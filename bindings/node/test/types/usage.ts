@@ -27,6 +27,8 @@ async function demo(): Promise<void> {
   const n: number = progress.records;
   const summary = await client.exportToFile(key, 'deals', '/tmp/deals.csv', { format: 'csv', checkpoint: token });
   const written: number = summary.records;
+  const described = await client.describe(key, 'Account'); // issue 11: Salesforce's bodies
+  const global = await client.describeGlobal(key);
   const limits: unknown = await client.apiGet(key, '/services/data/v48.0/limits', { lossless: true });
   const usage = client.apiUsage();
   const calls: number = client.apiCalls().refreshes;
@@ -54,6 +56,6 @@ async function demo(): Promise<void> {
     delete: async () => true,
   };
   new Client({ clientId: 'a', clientSecret: 'b', redirectUri: 'https://x/cb', stateSecret: 's', forwardOrigins: ['*'] }, store);
-  void [limits, url, already, outcome, keyAccount, total, next, ok, n, written, usage, calls, p];
+  void [limits, url, already, outcome, keyAccount, described, global, total, next, ok, n, written, usage, calls, p];
 }
 void demo;
