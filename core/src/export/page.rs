@@ -101,6 +101,14 @@ impl Client {
     /// `RateLimited`, `Api` with Salesforce's errorCode, `Network`, …); `InvalidArgument` for a page
     /// so deep that its index overflows.
     pub async fn export_page(&self, key: &ConnectionKey, spec: &ExportSpec, req: PageRequest) -> Result<ExportPage> {
+        // An every-field spec: its fields from the (cached) describe, before any query.
+        let resolved;
+        let spec = if spec.is_all_fields() {
+            resolved = spec.with_fields_from(&*self.describe(key, spec.sobject().as_str()).await?)?;
+            &resolved
+        } else {
+            spec
+        };
         let mut q = PageQueries {
             client: self,
             key,

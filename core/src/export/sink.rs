@@ -39,6 +39,7 @@ impl Client {
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
     ) -> Result<ExportSummary> {
         let mut stream = self.export_stream(key, request);
+        stream.ready().await?;
         let mut writer = RecordWriter::new(format, out, stream.fields())?;
         while let Some(batch) = stream.next_batch().await? {
             for r in &batch.records {

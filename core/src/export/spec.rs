@@ -1,5 +1,6 @@
 //! What to export: an sObject, its fields, and an optional filter.
 
+use crate::describe::SObjectDescribe;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::source::RecordQuery;
 use crate::soql::{Condition, FieldPath, SObjectName, SoqlDateTime};
@@ -20,7 +21,18 @@ pub fn unknown_type_message(type_name: &str) -> String {
 }
 
 /// An export specification: the sObject, the fields selected (validated [`FieldPath`]s, kept in
-/// the order given) and an optional WHERE condition.
+/// the order given, or every field: [`ExportSpec::all_fields`]) and an optional WHERE condition.
+///
+/// **Every field** (`ExportSpec::all_fields("Account")`, or `ExportSpec::custom("Account",
+/// &["*"])`): the field list is read from the sObject's describe when the stream, page or file
+/// export starts (one describe call, cached per client for `describe_cache_ttl`; see
+/// [`crate::Client::describe`]). Compound fields and their components never both appear: the
+/// components are selected (`BillingStreet`, `BillingCity`, …, `Location__Latitude__s`,
+/// `Location__Longitude__s`) and the compound field itself (`BillingAddress`, `Location__c`)
+/// is not, because components are what filters, CSV cells and Bulk API 2.0 can carry (Bulk API
+/// 2.0 refuses compound fields [salesforce-api.md §6]); see [`SObjectDescribe::all_fields`].
+/// A wide object whose SELECT would exceed the query URI limit is read in several queries joined
+/// by Id (`max_query_uri_bytes`; see `query/joined.rs`), costing one query call per group.
 ///
 /// Built-ins reproduce the seed's queries, written in canonical case:
 /// - `contacts`: `SELECT Name, Account.Name, Title, Phone, Email, Owner.Alias FROM Contact`
@@ -31,6 +43,7 @@ pub struct ExportSpec {
     type_name: Option<&'static str>,
     sobject: SObjectName,
     fields: Vec<FieldPath>,
+    all_fields: bool,
     filter: Option<Condition>,
 }
 
@@ -64,8 +77,17 @@ impl ExportSpec {
 
     /// Any sObject with caller-chosen fields. Every identifier is validated
     /// (`InvalidIdentifier` naming the bad one); at least one field; a field listed twice (ignoring
-    /// case, as Salesforce does) is `InvalidArgument`.
+    /// case, as Salesforce does) is `InvalidArgument`. `["*"]` alone selects every field (see
+    /// [`ExportSpec::all_fields`]); `*` beside other fields is `InvalidArgument`.
     pub fn custom<S: AsRef<str>>(sobject: &str, fields: &[S]) -> Result<Self> {
+        if fields.iter().any(|f| f.as_ref().trim() == "*") {
+            if fields.len() > 1 {
+                return Err(Error::invalid_argument(
+                    "\"*\" selects every field: list it alone, or list the fields without it",
+                ));
+            }
+            return ExportSpec::all_fields(sobject);
+        }
         let sobject = SObjectName::new(sobject)?;
         if fields.is_empty() {
             return Err(Error::invalid_argument("an export needs at least one field"));
@@ -78,7 +100,43 @@ impl ExportSpec {
             }
             out.push(f);
         }
-        Ok(ExportSpec { type_name: None, sobject, fields: out, filter: None })
+        Ok(ExportSpec { type_name: None, sobject, fields: out, all_fields: false, filter: None })
+    }
+
+    /// Every field of `sobject`, read from its describe when the export starts (see the type's
+    /// docs for the compound rule). `InvalidIdentifier` for a bad sObject name.
+    pub fn all_fields(sobject: &str) -> Result<Self> {
+        let sobject = SObjectName::new(sobject)?;
+        Ok(ExportSpec { type_name: None, sobject, fields: Vec::new(), all_fields: true, filter: None })
+    }
+
+    /// True for an every-field spec not resolved yet ([`ExportSpec::fields`] is then empty).
+    pub fn is_all_fields(&self) -> bool {
+        self.all_fields
+    }
+
+    /// This spec with the every-field list of `describe` (the compound rule of
+    /// [`SObjectDescribe::all_fields`]); a spec with listed fields is returned as is.
+    /// `InvalidArgument` when the describe is of another sObject or has no selectable field.
+    pub fn with_fields_from(&self, describe: &SObjectDescribe) -> Result<ExportSpec> {
+        if !self.all_fields {
+            return Ok(self.clone());
+        }
+        if !describe.name.eq_ignore_ascii_case(self.sobject.as_str()) {
+            return Err(Error::invalid_argument(format!(
+                "the describe of {} cannot list the fields of {}",
+                describe.name, self.sobject
+            )));
+        }
+        let fields = describe
+            .all_fields()
+            .into_iter()
+            .map(|f| FieldPath::new(&f.name))
+            .collect::<Result<Vec<_>>>()?;
+        if fields.is_empty() {
+            return Err(Error::invalid_argument(format!("the describe of {} lists no selectable field", self.sobject)));
+        }
+        Ok(ExportSpec { fields, all_fields: false, ..self.clone() })
     }
 
     /// Adds a WHERE condition (validated pieces only; see [`crate::soql::Condition`]).
@@ -95,7 +153,7 @@ impl ExportSpec {
     pub fn sobject(&self) -> &SObjectName {
         &self.sobject
     }
-    /// The fields selected, in order.
+    /// The fields selected, in order (empty for an every-field spec until resolved).
     pub fn fields(&self) -> &[FieldPath] {
         &self.fields
     }
@@ -107,6 +165,9 @@ impl ExportSpec {
     /// What the query layer reads for this spec: its sObject, fields and filter, incrementally
     /// from `since` when given (see [`RecordQuery::new`] for the fields added).
     pub(crate) fn record_query(&self, since: Option<SoqlDateTime>) -> Result<RecordQuery> {
+        if self.all_fields {
+            return Err(Error::internal("an every-field export spec was not resolved from describe"));
+        }
         RecordQuery::new(self.sobject.clone(), &self.fields, self.filter.clone(), since)
     }
 

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch};
+use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::rest::RestCursor;
 use crate::query::source::{QueryApi, QuerySource, SourceBatch};
 use crate::query::{Position, QueryOptions, QueryPage, RawRecord};
@@ -65,6 +66,8 @@ impl CancelHandle {
 /// A streaming export (see the module docs). Created by [`Client::export_stream`]; nothing is
 /// requested until the first [`ExportStream::next_batch`]. Dropping it stops its prefetch task.
 pub struct ExportStream {
+    /// An every-field request waiting for its describe (see [`ExportStream::ready`]).
+    unresolved: Option<Box<(Client, ConnectionKey, ExportRequest)>>,
     pending: Option<Box<dyn QuerySource>>,
     rx: Option<mpsc::Receiver<Result<Option<SourceBatch>>>>,
     task: Option<JoinHandle<()>>,
@@ -117,6 +120,7 @@ impl Client {
     /// the first [`ExportStream::next_batch`], before any request is made.
     pub fn export_stream(&self, key: &ConnectionKey, request: ExportRequest) -> ExportStream {
         let mut stream = ExportStream {
+            unresolved: None,
             pending: None,
             rx: None,
             task: None,
@@ -132,7 +136,9 @@ impl Client {
             progress: Progress::default(),
             calls: Arc::new(AtomicU64::new(0)),
         };
-        if let Err(e) = stream.prepare(self, key, &request) {
+        if request.spec.is_all_fields() {
+            stream.unresolved = Some(Box::new((self.clone(), key.clone(), request)));
+        } else if let Err(e) = stream.prepare(self, key, &request) {
             stream.deferred_error = Some(e);
         }
         stream
@@ -195,8 +201,48 @@ impl ExportStream {
         self.progress.records = base;
         let api = Arc::new(ConnectionQueries { client: client.clone(), key: key.clone() });
         let query = query.resume_after(position).with_options(options);
-        self.pending = Some(Box::new(RestCursor::new(api, query, self.calls.clone())));
+        let config = client.config();
+        self.pending = Some(match plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
+            None => Box::new(RestCursor::new(api, query, self.calls.clone())),
+            Some(groups) => {
+                tracing::debug!(target: "sfcrm::export", sobject = %query.sobject(), groups = groups.len(),
+                    "the SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
+                Box::new(JoinedCursor::new(api, query, groups, self.calls.clone())?)
+            }
+        });
         Ok(())
+    }
+
+    /// Resolves an every-field export's field list from the sObject's describe (one describe
+    /// call, cached per client; see [`crate::export::ExportSpec::all_fields`]) and builds its
+    /// source, without reading records: afterwards [`ExportStream::fields`] lists the columns
+    /// (what a CSV header needs). [`ExportStream::next_batch`] does it by itself; for other
+    /// exports this does nothing. Errors: the describe's (`Api` `NOT_FOUND` for an unknown
+    /// sObject, …), the request's (a bad `since` or checkpoint), `Cancelled`; the stream is then
+    /// over.
+    pub async fn ready(&mut self) -> Result<()> {
+        if let Some(e) = self.deferred_error.take() {
+            self.finished = true;
+            return Err(e);
+        }
+        let Some(job) = self.unresolved.take() else {
+            return Ok(());
+        };
+        let (client, key, request) = *job;
+        let cancel = self.cancel.subscribe();
+        let describe = tokio::select! {
+            biased;
+            _ = CancelHandle::cancelled(cancel) => Err(Error::new(ErrorKind::Cancelled, "the export was cancelled")),
+            d = client.describe(&key, request.spec.sobject().as_str()) => d,
+        };
+        let result = describe.and_then(|d| {
+            let spec = request.spec.with_fields_from(&d)?;
+            self.prepare(&client, &key, &ExportRequest { spec, ..request })
+        });
+        if result.is_err() {
+            self.stop();
+        }
+        result
     }
 
     /// The next batch; `Ok(None)` at the end. After an error or cancellation the stream is over
@@ -215,6 +261,9 @@ impl ExportStream {
         }
         if self.finished {
             return Ok(None);
+        }
+        if self.unresolved.is_some() {
+            self.ready().await?;
         }
         if self.rx.is_none() {
             let Some(source) = self.pending.take() else {
@@ -278,6 +327,7 @@ impl ExportStream {
         }
         self.rx = None;
         self.pending = None;
+        self.unresolved = None;
     }
 
     /// A checkpoint after the last delivered batch (or the one resumed from, before any batch).
@@ -330,7 +380,8 @@ impl ExportStream {
     }
 
     /// The fields the stream selects, in order (`Id` first unless the spec lists it,
-    /// `SystemModstamp` next in incremental mode, then the spec's fields).
+    /// `SystemModstamp` next in incremental mode, then the spec's fields). Empty for an
+    /// every-field export until [`ExportStream::ready`] or the first [`ExportStream::next_batch`].
     pub fn fields(&self) -> &[FieldPath] {
         &self.fields
     }

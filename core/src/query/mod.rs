@@ -5,7 +5,7 @@
 //! - [`RawRecord`]: one record as the exact JSON text Salesforce sent, decoded on demand.
 //! - [`Record`]: a decoded record (a JSON object in Salesforce's key order).
 //! - Query sources (`source.rs`: the `QuerySource` seam and the `RecordQuery` every source reads;
-//!   `rest.rs`: the REST cursor, today's only source; parallel Id-range cursors and Bulk API 2.0
+//!   `rest.rs`: the REST cursor; `joined.rs`: wide queries as field groups joined by Id; parallel Id-range cursors and Bulk API 2.0
 //!   jobs next) yield batches of [`RawRecord`]s with the keyset `Position` (`position.rs`) to
 //!   resume after.
 //! - `cache.rs`: the COUNT and keyset-anchor cache of `export_page`.
@@ -14,6 +14,7 @@
 //! `QueryApi` calls the client provides.
 
 pub(crate) mod cache;
+pub(crate) mod joined;
 pub(crate) mod page;
 pub(crate) mod position;
 pub(crate) mod raw;

@@ -33,6 +33,40 @@ pub(crate) fn is_dead_locator(e: &Error) -> bool {
         || matches!(e.error_code(), Some("INVALID_SESSION_ID") | Some("INVALID_QUERY_LOCATOR"))
 }
 
+/// The keyset query of `q` after `position` (see the module docs); in incremental mode,
+/// `ties_done` selects the `SystemModstamp > t` query instead of the ties at `t`.
+pub(crate) fn keyset_soql(q: &RecordQuery, position: Option<&Position>, ties_done: bool) -> Result<String> {
+    let id = FieldPath::new("Id")?;
+    let stamp = FieldPath::new("SystemModstamp")?;
+    let mut s = SoqlQuery::new(q.sobject().clone()).select_all(q.fields().iter().cloned());
+    if let Some(f) = q.filter() {
+        s = s.filter(f.clone());
+    }
+    match q.since() {
+        None => {
+            if let Some(p) = position {
+                s = s.filter(Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()));
+            }
+            s = s.order_by(id, Direction::Asc);
+        }
+        Some(since) => {
+            s = s.filter(Condition::cmp(stamp.clone(), CmpOp::Ge, since));
+            if let Some(p) = position {
+                let t = p.modstamp.ok_or_else(|| Error::internal("incremental position without SystemModstamp"))?;
+                if ties_done {
+                    s = s.filter(Condition::cmp(stamp.clone(), CmpOp::Gt, t));
+                } else {
+                    s = s
+                        .filter(Condition::cmp(stamp.clone(), CmpOp::Eq, t))
+                        .filter(Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()));
+                }
+            }
+            s = s.order_by(stamp, Direction::Asc).order_by(id, Direction::Asc);
+        }
+    }
+    s.to_soql()
+}
+
 enum State {
     Start,
     More(String),
@@ -80,36 +114,7 @@ impl RestCursor {
 
     /// The keyset query that continues after `self.position` (see the module docs).
     fn soql(&self) -> Result<String> {
-        let id = FieldPath::new("Id")?;
-        let stamp = FieldPath::new("SystemModstamp")?;
-        let q = &self.query;
-        let mut s = SoqlQuery::new(q.sobject().clone()).select_all(q.fields().iter().cloned());
-        if let Some(f) = q.filter() {
-            s = s.filter(f.clone());
-        }
-        match q.since() {
-            None => {
-                if let Some(p) = &self.position {
-                    s = s.filter(Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()));
-                }
-                s = s.order_by(id, Direction::Asc);
-            }
-            Some(since) => {
-                s = s.filter(Condition::cmp(stamp.clone(), CmpOp::Ge, since));
-                if let Some(p) = &self.position {
-                    let t = p.modstamp.ok_or_else(|| Error::internal("incremental position without SystemModstamp"))?;
-                    if self.ties_done {
-                        s = s.filter(Condition::cmp(stamp.clone(), CmpOp::Gt, t));
-                    } else {
-                        s = s
-                            .filter(Condition::cmp(stamp.clone(), CmpOp::Eq, t))
-                            .filter(Condition::cmp(id.clone(), CmpOp::Gt, p.id.clone()));
-                    }
-                }
-                s = s.order_by(stamp, Direction::Asc).order_by(id, Direction::Asc);
-            }
-        }
-        s.to_soql()
+        keyset_soql(&self.query, self.position.as_ref(), self.ties_done)
     }
 
     /// Takes one page: its records become a batch, its `nextRecordsUrl` the next state.

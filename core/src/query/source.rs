@@ -10,8 +10,10 @@
 //! ([`Position::after`]), which holds for every keyset-ordered source.
 //!
 //! ## Sources
-//! - [`crate::query::rest::RestCursor`] (today's only one): one REST query, then its
+//! - [`crate::query::rest::RestCursor`]: one REST query, then its
 //!   `nextRecordsUrl` chain; a keyset restart after a dead query locator.
+//! - [`crate::query::joined::JoinedCursor`]: a query too wide for one REST query URI, read as
+//!   K REST cursors over consecutive groups of its fields, merged by key into whole records.
 //! - Parallel Id-range cursors (next): K REST cursors over disjoint `Id` ranges of the same
 //!   [`RecordQuery`] (two more conditions, `Id >= lo AND Id < hi`), fetched concurrently and
 //!   yielded range after range, so that the source as a whole keeps the query's `Id` order and

@@ -73,6 +73,8 @@ pub async fn run(args: ExportArgs) -> std::result::Result<(), Failure> {
         None => ExportFile::create(&args.out)?,
     };
     let mut stream = client.export_stream(&key, request);
+    // An every-field export reads its columns from describe first.
+    stream.ready().await?;
     let mut writer = file.record_writer(format, stream.fields())?;
     let stream_failure = pump(&mut stream, &mut writer).await;
     let records = writer.records();
