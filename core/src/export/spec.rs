@@ -3,7 +3,7 @@
 use crate::describe::SObjectDescribe;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::source::RecordQuery;
-use crate::soql::{Condition, FieldPath, SObjectName, SoqlDateTime};
+use crate::soql::{BoundCondition, Condition, FieldPath, Params, SObjectName, SoqlDateTime};
 
 /// The seed's HTTP message for an export type other than `contacts`, `deals`, `notes`, kept
 /// verbatim for HTTP layers that keep the seed's contract (the Express service answers it with its
@@ -142,6 +142,32 @@ impl ExportSpec {
     /// Adds a WHERE condition (validated pieces only; see [`crate::soql::Condition`]).
     pub fn with_filter(mut self, filter: Condition) -> Self {
         self.filter = Some(filter);
+        self
+    }
+
+    /// Adds a WHERE condition written as SOQL text with `:name` bind values:
+    /// `spec.with_where("Industry = :ind AND CreatedDate = LAST_N_DAYS:30", &Params::new().with("ind", "Media")?)`.
+    /// The text must be one condition (see [`BoundCondition::new`]: balanced, no top-level
+    /// `ORDER BY` / `LIMIT` / `GROUP BY` / …; missing or unused names refused), all
+    /// `InvalidArgument` before any request. It is rendered in parentheses and combined by `AND`
+    /// with an earlier filter ([`ExportSpec::with_filter`] or another `with_where`), with
+    /// incremental mode's `SystemModstamp >= since` and with the keyset `Id > 'last'` of streams
+    /// and checkpoints, so a filtered export streams, pages, resumes and runs incrementally like
+    /// any other. [`crate::Client::export_page`] caches its COUNT per filter text.
+    pub fn with_where(self, soql_condition: &str, params: &Params) -> Result<ExportSpec> {
+        let bound = Condition::Bound(BoundCondition::new(soql_condition, params)?);
+        Ok(self.and_filter(bound))
+    }
+
+    fn and_filter(mut self, c: Condition) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => c,
+            Some(Condition::And(mut cs)) => {
+                cs.push(c);
+                Condition::And(cs)
+            }
+            Some(prev) => Condition::And(vec![prev, c]),
+        });
         self
     }
 

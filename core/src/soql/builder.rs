@@ -2,7 +2,7 @@
 //! accepts only validated identifiers and typed literals.
 
 use crate::error::{Error, Result};
-use crate::soql::{FieldPath, SObjectName, SoqlValue, escape_like};
+use crate::soql::{FieldPath, Params, SObjectName, SoqlValue, bind, check_condition, escape_like};
 
 /// The largest OFFSET Salesforce accepts; larger values fail with `NUMBER_OUTSIDE_VALID_RANGE`
 /// [salesforce-api.md §4 "OFFSET"]. The builder refuses to render a larger one.
@@ -51,6 +51,38 @@ pub enum Condition {
     And(Vec<Condition>),
     /// Any of (rendered `(a OR b …)`; an empty list is refused when rendering).
     Or(Vec<Condition>),
+    /// A caller's condition text with its bind values filled (rendered `(text)`); see
+    /// [`BoundCondition`].
+    Bound(BoundCondition),
+}
+
+/// One WHERE condition written as SOQL text by the caller, with its `:name` placeholders filled
+/// by [`bind`]: `Industry = :industry AND CreatedDate = LAST_N_DAYS:30`. Built only by
+/// [`BoundCondition::new`], which refuses (`InvalidArgument`, before any request) text that is
+/// not exactly one condition — empty, an unterminated string literal, unbalanced parentheses, a
+/// top-level clause keyword (`ORDER BY`, `LIMIT`, `GROUP BY`, `FROM`, …; see
+/// [`check_condition`]) — and missing or unused bind names. The condition is checked again after
+/// binding, and rendered inside parentheses, so that it combines with other conditions (an
+/// export's `since`, the keyset `Id >`) by `AND` without changing their meaning. Field names in
+/// the text are Salesforce's to check: an unknown one is `Api` `INVALID_FIELD` from the query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCondition {
+    text: String,
+}
+
+impl BoundCondition {
+    /// Checks `condition`, fills its placeholders from `params` and checks the result (see the
+    /// type's docs).
+    pub fn new(condition: &str, params: &Params) -> Result<Self> {
+        check_condition(condition)?;
+        let text = bind(condition, params)?;
+        check_condition(&text)?;
+        Ok(BoundCondition { text: text.trim().to_owned() })
+    }
+    /// The bound condition text (without the parentheses it is rendered in).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
 }
 
 impl Condition {
@@ -70,6 +102,7 @@ impl Condition {
                 let items: Result<Vec<String>> = vs.iter().map(|v| v.to_soql()).collect();
                 format!("{f} IN ({})", items?.join(", "))
             }
+            Condition::Bound(b) => format!("({})", b.text),
             Condition::And(cs) | Condition::Or(cs) => {
                 if cs.is_empty() {
                     return Err(Error::invalid_argument("empty AND/OR condition"));

@@ -26,7 +26,7 @@ mod temporal;
 
 pub use bind::{BindValue, Params, bind};
 
-pub use builder::{CmpOp, Condition, Direction, LikePattern, MAX_OFFSET, SoqlQuery};
+pub use builder::{BoundCondition, CmpOp, Condition, Direction, LikePattern, MAX_OFFSET, SoqlQuery};
 pub use ident::{FieldPath, SObjectName, SalesforceId};
 pub use literal::{SoqlValue, escape_like, escape_literal, quote_literal};
 pub use scan::{Clause, ClauseKind, SelectItem, SelectItemKind, SoqlScan, check_condition};
