@@ -3,6 +3,12 @@
 //! The token is base64url (no padding) of a small JSON document, `{"v":1,"sobject":…,
 //! "since":…,"last_id":…,"last_modstamp":…,"records":…}` (absent parts omitted). Its bytes are a
 //! stored format: hosts keep tokens across releases, so fields are only ever added, optional.
+//!
+//! A SOQL query's checkpoint (`Client::query_stream`) adds `"query"` (SHA-256 hex of the bound
+//! SOQL and the queryAll flag: it resumes only the same query with the same values) and either
+//! `last_id` (keyset queries) or the query-locator point: `"locator"` (the `nextRecordsUrl` of the
+//! page to read; absent for the query's first page) and `"page_index"` (records of that page
+//! already delivered), or `"done":true` (nothing left).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::query::Position;
+use crate::query::soql_cursor::SoqlStart;
 use crate::soql::{SObjectName, SalesforceId, SoqlDateTime};
 
 const CHECKPOINT_VERSION: u32 = 1;
@@ -30,6 +37,14 @@ pub struct Checkpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modstamp: Option<String>,
     records: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_index: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    done: bool,
 }
 
 impl Checkpoint {
@@ -48,7 +63,28 @@ impl Checkpoint {
             last_id: pos.map(|p| p.id.as_str().to_string()),
             last_modstamp: pos.and_then(|p| p.modstamp).map(|t| t.to_salesforce()),
             records,
+            query: None,
+            locator: None,
+            page_index: None,
+            done: false,
         }
+    }
+
+    /// A checkpoint of the SOQL query whose plan hash is `hash` (of `sobject`, as read from its
+    /// FROM), at `point`, with `records` delivered up to it.
+    pub(crate) fn for_query(sobject: &SObjectName, hash: &str, point: &SoqlStart, records: u64) -> Self {
+        let mut cp = Checkpoint::new(sobject, None, None, records);
+        cp.query = Some(hash.to_string());
+        match point {
+            SoqlStart::Beginning => {}
+            SoqlStart::After(p) => cp.last_id = Some(p.id.as_str().to_string()),
+            SoqlStart::Page { url, skip, .. } => {
+                cp.locator = url.clone();
+                cp.page_index = Some(*skip);
+            }
+            SoqlStart::End => cp.done = true,
+        }
+        cp
     }
 
     /// The opaque token (URL-safe base64 without padding).
@@ -79,6 +115,26 @@ impl Checkpoint {
         );
         if !consistent {
             return Err(bad("inconsistent mode"));
+        }
+        match &cp.query {
+            Some(hash) => {
+                if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(bad("bad query hash"));
+                }
+                let locator_point = cp.locator.is_some() || cp.page_index.is_some();
+                if cp.since.is_some() || (cp.last_id.is_some() as u8 + locator_point as u8 + cp.done as u8) > 1 {
+                    return Err(bad("inconsistent query position"));
+                }
+                if let Some(l) = &cp.locator
+                    && (!l.starts_with('/') || l.starts_with("//") || l.len() > 2048 || !l.bytes().all(|b| b.is_ascii_graphic()))
+                {
+                    return Err(bad("bad query locator"));
+                }
+            }
+            None if cp.locator.is_some() || cp.page_index.is_some() || cp.done => {
+                return Err(bad("query fields without a query"));
+            }
+            None => {}
         }
         Ok(cp)
     }
@@ -112,6 +168,11 @@ impl Checkpoint {
         sobject: &SObjectName,
         since: Option<SoqlDateTime>,
     ) -> Result<Option<Position>> {
+        if self.query.is_some() {
+            return Err(Error::invalid_argument(
+                "the checkpoint is of a SOQL query (query_stream), not of an export",
+            ));
+        }
         if !self.sobject.eq_ignore_ascii_case(sobject.as_str()) {
             return Err(Error::invalid_argument(format!(
                 "the checkpoint is for sObject {}, not {}",
@@ -125,6 +186,31 @@ impl Checkpoint {
             ));
         }
         self.position()
+    }
+
+    /// True for a SOQL query's checkpoint (from `Client::query_stream`).
+    pub fn is_query(&self) -> bool {
+        self.query.is_some()
+    }
+
+    /// Where the query with plan hash `hash` resumes. `InvalidArgument` when the checkpoint is
+    /// an export's, or another query's (other SOQL text, bind values or queryAll flag).
+    pub(crate) fn resume_query(&self, hash: &str) -> Result<SoqlStart> {
+        match &self.query {
+            None => Err(Error::invalid_argument(
+                "the checkpoint is of an export, not of a SOQL query: resume it with export_stream",
+            )),
+            Some(h) if h != hash => Err(Error::invalid_argument(
+                "the checkpoint belongs to another query: the SOQL text, a bind value or all_rows differs",
+            )),
+            Some(_) if self.done => Ok(SoqlStart::End),
+            Some(_) => Ok(match (self.position()?, &self.locator, self.page_index) {
+                (Some(p), _, _) => SoqlStart::After(p),
+                (None, url, Some(skip)) => SoqlStart::Page { url: url.clone(), skip, total_before: self.records },
+                (None, Some(url), None) => SoqlStart::Page { url: Some(url.clone()), skip: 0, total_before: self.records },
+                (None, None, None) => SoqlStart::Beginning,
+            }),
+        }
     }
 
     fn position(&self) -> Result<Option<Position>> {
@@ -164,6 +250,38 @@ mod tests {
         assert_eq!(inc.resume_position(&contact, Some(since)).unwrap(), Some(pos));
         let start = URL_SAFE_NO_PAD.encode(r#"{"v":1,"sobject":"Contact","records":0}"#);
         assert_eq!(Checkpoint::new(&contact, None, None, 0).to_token(), start);
+    }
+
+    #[test]
+    fn query_checkpoints_round_trip_and_bind_their_query() {
+        let contact = SObjectName::new("Contact").unwrap();
+        let hash = "ab".repeat(32);
+        let page = SoqlStart::Page { url: Some("/services/data/v59.0/query/01gX-200".into()), skip: 3, total_before: 0 };
+        let pos = Position { id: SalesforceId::new("003000000000001AAA").unwrap(), modstamp: None };
+        for point in [SoqlStart::Beginning, SoqlStart::After(pos), page, SoqlStart::End,
+                      SoqlStart::Page { url: None, skip: 2, total_before: 0 }] {
+            let cp = Checkpoint::for_query(&contact, &hash, &point, 9);
+            let back = Checkpoint::from_token(&cp.to_token()).unwrap();
+            assert_eq!(back, cp);
+            let want = match point {
+                SoqlStart::Page { url, skip, .. } => SoqlStart::Page { url, skip, total_before: 9 },
+                other => other,
+            };
+            assert_eq!(back.resume_query(&hash).unwrap(), want);
+            assert!(back.is_query());
+            assert_eq!(back.resume_query(&"cd".repeat(32)).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+            assert_eq!(back.resume_position(&contact, None).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+        }
+        let export = Checkpoint::new(&contact, None, None, 0);
+        assert_eq!(export.resume_query(&hash).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+        for doc in [
+            r#"{"v":1,"sobject":"Contact","records":0,"query":"xyz"}"#.to_string(),
+            format!(r#"{{"v":1,"sobject":"Contact","records":0,"query":"{hash}","locator":"https://evil/x","page_index":1}}"#),
+            format!(r#"{{"v":1,"sobject":"Contact","last_id":"003000000000001AAA","records":0,"query":"{hash}","done":true}}"#),
+            r#"{"v":1,"sobject":"Contact","records":0,"locator":"/x"}"#.to_string(),
+        ] {
+            assert!(Checkpoint::from_token(&URL_SAFE_NO_PAD.encode(doc.as_bytes())).is_err(), "{doc}");
+        }
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //! - [`crate::Client::export_stream`]: every record of a spec as a stream of batches, with prefetch,
 //!   checkpoints (resumable across processes), recovery when the query locator dies with the
 //!   session, incremental mode (`since` a SystemModstamp), progress and cancellation.
+//! - [`crate::Client::query_stream`] ([`QueryRequest`]): any SOQL SELECT with bind values as the
+//!   same stream (keyset when eligible, else by query locator; child cursors completed), and
+//!   `query_one`, `query_to_writer`, `query_to_path`.
 //! - [`RecordWriter`], [`crate::Client::export_to_writer`] / [`crate::Client::export_to_path`] and
 //!   [`ExportFile`] (the output path's checks, a temporary file, the rename, resuming a partial file):
 //!   CSV, NDJSON and JSON output with exact strings and numbers.
@@ -16,16 +19,19 @@
 mod batch;
 mod checkpoint;
 mod page;
+mod query;
 mod request;
-mod sink;
+pub(crate) mod sink;
 mod spec;
-mod stream;
+pub(crate) mod stream;
 mod writer;
 
 pub use crate::query::{RawRecord, Record};
 pub use batch::{Progress, RecordBatch};
 pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
+pub use query::QueryRequest;
+pub use crate::query::ChildCursors;
 pub use request::ExportRequest;
 pub use sink::{ExportFile, ExportSummary};
 pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE, unknown_type_message};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::writer::{csv_header, io_error};
-use crate::export::{Checkpoint, ExportFormat, ExportRequest, Progress, RecordWriter};
+use crate::export::{Checkpoint, ExportFormat, ExportRequest, ExportStream, Progress, RecordWriter};
 use crate::soql::FieldPath;
 use crate::store::ConnectionKey;
 
@@ -38,20 +38,7 @@ impl Client {
         out: W,
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
     ) -> Result<ExportSummary> {
-        let mut stream = self.export_stream(key, request);
-        stream.ready().await?;
-        let mut writer = RecordWriter::new(format, out, stream.fields())?;
-        while let Some(batch) = stream.next_batch().await? {
-            for r in &batch.records {
-                writer.write_raw(r)?;
-            }
-            if let Some(cb) = progress {
-                cb(stream.progress());
-            }
-        }
-        let records = writer.records();
-        writer.finish()?;
-        Ok(ExportSummary { records, api_calls: stream.api_calls(), checkpoint: stream.checkpoint() })
+        write_stream(self.export_stream(key, request), format, out, progress).await
     }
 
     /// Like [`Client::export_to_writer`], into the file at `path`, through an [`ExportFile`]: the
@@ -72,16 +59,49 @@ impl Client {
         path: impl AsRef<Path>,
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
     ) -> Result<ExportSummary> {
-        let mut file = ExportFile::create(path.as_ref())?;
-        let summary = {
-            let mut out = BufWriter::new(file.file_mut());
-            let summary = self.export_to_writer(key, request, format, &mut out, progress).await?;
-            out.flush().map_err(io_error)?;
-            summary
-        };
-        file.commit()?;
-        Ok(summary)
+        write_stream_to_path(self.export_stream(key, request), format, path.as_ref(), progress).await
     }
+}
+
+/// Drives `stream` to the end into `out` (exports and queries).
+pub(crate) async fn write_stream<W: Write + Send>(
+    mut stream: ExportStream,
+    format: ExportFormat,
+    out: W,
+    progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
+) -> Result<ExportSummary> {
+    stream.ready().await?;
+    let mut writer = RecordWriter::new(format, out, stream.fields())?;
+    while let Some(batch) = stream.next_batch().await? {
+        for r in &batch.records {
+            writer.write_raw(r)?;
+        }
+        if let Some(cb) = progress {
+            cb(stream.progress());
+        }
+    }
+    let records = writer.records();
+    writer.finish()?;
+    Ok(ExportSummary { records, api_calls: stream.api_calls(), checkpoint: stream.checkpoint() })
+}
+
+/// [`write_stream`] into the file at `path` through an [`ExportFile`] (checked before the first
+/// request; renamed over `path` only on success).
+pub(crate) async fn write_stream_to_path(
+    stream: ExportStream,
+    format: ExportFormat,
+    path: &Path,
+    progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
+) -> Result<ExportSummary> {
+    let mut file = ExportFile::create(path)?;
+    let summary = {
+        let mut out = BufWriter::new(file.file_mut());
+        let summary = write_stream(stream, format, &mut out, progress).await?;
+        out.flush().map_err(io_error)?;
+        summary
+    };
+    file.commit()?;
+    Ok(summary)
 }
 
 /// The file an export is written to: its checks, a temporary file beside it, and the final rename.

@@ -23,7 +23,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch};
 use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::rest::RestCursor;
-use crate::query::source::{QueryApi, QuerySource, SourceBatch};
+use crate::query::soql_cursor::SoqlStart;
+use crate::query::source::{PageRef, QueryApi, QuerySource, SourceBatch};
 use crate::query::{Position, QueryOptions, QueryPage, RawRecord};
 use crate::soql::{FieldPath, SObjectName, SoqlDateTime};
 use crate::store::ConnectionKey;
@@ -84,6 +85,21 @@ pub struct ExportStream {
     last_batch: Vec<RawRecord>,
     progress: Progress,
     calls: Arc<AtomicU64>,
+    /// Set for a SOQL query's stream (`Client::query_stream`).
+    pub(crate) query: Option<QueryMark>,
+}
+
+/// What a SOQL query's stream needs for its checkpoints.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryMark {
+    /// The plan hash the checkpoints bind.
+    pub(crate) hash: String,
+    /// Keyset mode (checkpoints by last Id) or locator mode (by page).
+    pub(crate) keyset: bool,
+    /// Locator mode: where the stream stands after the last delivered batch.
+    pub(crate) point: SoqlStart,
+    /// Locator mode: the last delivered batch's page.
+    pub(crate) page: Option<PageRef>,
 }
 
 impl std::fmt::Debug for ExportStream {
@@ -119,23 +135,7 @@ impl Client {
     /// Invalid requests (bad `since`, a checkpoint for another sObject or mode) are reported by
     /// the first [`ExportStream::next_batch`], before any request is made.
     pub fn export_stream(&self, key: &ConnectionKey, request: ExportRequest) -> ExportStream {
-        let mut stream = ExportStream {
-            unresolved: None,
-            pending: None,
-            rx: None,
-            task: None,
-            cancel: request.cancel.clone().unwrap_or_default(),
-            deferred_error: None,
-            finished: false,
-            sobject: request.spec.sobject().clone(),
-            since: None,
-            fields: Vec::new(),
-            position: None,
-            base: 0,
-            last_batch: Vec::new(),
-            progress: Progress::default(),
-            calls: Arc::new(AtomicU64::new(0)),
-        };
+        let mut stream = ExportStream::unstarted(request.spec.sobject().clone(), request.cancel.clone().unwrap_or_default());
         if request.spec.is_all_fields() {
             stream.unresolved = Some(Box::new((self.clone(), key.clone(), request)));
         } else if let Err(e) = stream.prepare(self, key, &request) {
@@ -180,6 +180,57 @@ async fn prefetch(
 }
 
 impl ExportStream {
+    /// A stream that has not started, for `sobject` (exports and queries fill it in).
+    pub(crate) fn unstarted(sobject: SObjectName, cancel: CancelHandle) -> ExportStream {
+        ExportStream {
+            unresolved: None,
+            pending: None,
+            rx: None,
+            task: None,
+            cancel,
+            deferred_error: None,
+            finished: false,
+            sobject,
+            since: None,
+            fields: Vec::new(),
+            position: None,
+            base: 0,
+            last_batch: Vec::new(),
+            progress: Progress::default(),
+            calls: Arc::new(AtomicU64::new(0)),
+            query: None,
+        }
+    }
+
+    /// Sets up the stream to drive `source` (query streams): its columns, starting position and
+    /// records delivered before (a resume), or the error its first batch reports.
+    pub(crate) fn start_with(
+        &mut self,
+        source: Result<Box<dyn QuerySource>>,
+        fields: Vec<FieldPath>,
+        position: Option<Position>,
+        base: u64,
+    ) {
+        self.fields = fields;
+        self.position = position;
+        self.base = base;
+        self.progress.records = base;
+        match source {
+            Ok(s) => self.pending = Some(s),
+            Err(e) => self.deferred_error = Some(e),
+        }
+    }
+
+    /// The client's query calls for `key`, as the query layer's sources call them.
+    pub(crate) fn connection_api(client: &Client, key: &ConnectionKey) -> Arc<dyn QueryApi> {
+        Arc::new(ConnectionQueries { client: client.clone(), key: key.clone() })
+    }
+
+    /// The stream's call counter (shared with its source).
+    pub(crate) fn calls_counter(&self) -> Arc<AtomicU64> {
+        self.calls.clone()
+    }
+
     /// Builds the source for `request` (nothing is requested yet). Errors are the first
     /// [`ExportStream::next_batch`]'s: a bad `since`, a checkpoint of another export.
     fn prepare(&mut self, client: &Client, key: &ConnectionKey, request: &ExportRequest) -> Result<()> {
@@ -307,6 +358,13 @@ impl ExportStream {
                 if let Some(p) = batch.last_position {
                     self.position = Some(p);
                 }
+                if let (Some(q), Some(page)) = (&mut self.query, &batch.page) {
+                    q.point = match &page.next {
+                        Some(next) => SoqlStart::Page { url: Some(next.clone()), skip: 0, total_before: 0 },
+                        None => SoqlStart::End,
+                    };
+                    q.page = Some(page.clone());
+                }
                 self.last_batch = batch.records.clone();
                 // `records` starts from the resumed checkpoint's count, which is caller input:
                 // saturate rather than overflow.
@@ -332,24 +390,50 @@ impl ExportStream {
 
     /// A checkpoint after the last delivered batch (or the one resumed from, before any batch).
     pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint::new(&self.sobject, self.since, self.position.as_ref(), self.progress.records)
+        match &self.query {
+            Some(q) => {
+                let point = if q.keyset {
+                    self.position.clone().map_or(SoqlStart::Beginning, SoqlStart::After)
+                } else {
+                    q.point.clone()
+                };
+                Checkpoint::for_query(&self.sobject, &q.hash, &point, self.progress.records)
+            }
+            None => Checkpoint::new(&self.sobject, self.since, self.position.as_ref(), self.progress.records),
+        }
     }
 
     /// A checkpoint right after `record` (record-granular, for callers that stop mid-batch).
     /// `InvalidArgument` when the record has no usable Id (or no SystemModstamp in incremental
-    /// mode).
+    /// mode); for a query that resumes by locator, when the record is not in the last batch.
     pub fn checkpoint_after(&self, record: &RawRecord) -> Result<Checkpoint> {
+        let found = self.last_batch.iter().position(|r| r.same_as(record));
+        if let Some(q) = &self.query
+            && !q.keyset
+        {
+            let index = found.ok_or_else(|| {
+                Error::invalid_argument("cannot checkpoint after this record: it is not in the last batch")
+            })?;
+            return self.checkpoint_at(index);
+        }
         let pos = Position::after(record, self.since.is_some())
             .map_err(|e| Error::invalid_argument(format!("cannot checkpoint after this record: {}", e.message())))?;
         let n = self.last_batch.len() as u64;
-        let index = self.last_batch.iter().position(|r| r.same_as(record)).or_else(|| {
+        let index = found.or_else(|| {
             self.last_batch.iter().position(|r| r.id().is_ok_and(|id| id == pos.id))
         });
         let records = match index {
             Some(i) => self.progress.records.saturating_sub(n).saturating_add(i as u64 + 1),
             None => self.progress.records,
         };
-        Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
+        Ok(self.checkpoint_for(pos, records))
+    }
+
+    fn checkpoint_for(&self, pos: Position, records: u64) -> Checkpoint {
+        match &self.query {
+            Some(q) => Checkpoint::for_query(&self.sobject, &q.hash, &SoqlStart::After(pos), records),
+            None => Checkpoint::new(&self.sobject, self.since, Some(&pos), records),
+        }
     }
 
     /// A checkpoint right after the record at `index` of the last delivered batch (0-based):
@@ -363,10 +447,23 @@ impl ExportStream {
                 self.last_batch.len()
             ))
         })?;
+        let records = self.progress.records.saturating_sub(self.last_batch.len() as u64).saturating_add(index as u64 + 1);
+        if let Some(q) = &self.query
+            && !q.keyset
+        {
+            let point = match &q.page {
+                Some(page) if index + 1 < self.last_batch.len() => SoqlStart::Page {
+                    url: page.url.clone(),
+                    skip: page.skipped + index as u64 + 1,
+                    total_before: 0,
+                },
+                _ => q.point.clone(),
+            };
+            return Ok(Checkpoint::for_query(&self.sobject, &q.hash, &point, records));
+        }
         let pos = Position::after(record, self.since.is_some())
             .map_err(|e| Error::invalid_argument(format!("cannot checkpoint after this record: {}", e.message())))?;
-        let records = self.progress.records.saturating_sub(self.last_batch.len() as u64).saturating_add(index as u64 + 1);
-        Ok(Checkpoint::new(&self.sobject, self.since, Some(&pos), records))
+        Ok(self.checkpoint_for(pos, records))
     }
 
     /// Records and batches delivered, and the expected total.
@@ -382,6 +479,8 @@ impl ExportStream {
     /// The fields the stream selects, in order (`Id` first unless the spec lists it,
     /// `SystemModstamp` next in incremental mode, then the spec's fields). Empty for an
     /// every-field export until [`ExportStream::ready`] or the first [`ExportStream::next_batch`].
+    /// For a SOQL query, the columns derived from its SELECT list
+    /// ([`crate::soql::SoqlScan::columns`]: a child subquery or a `TYPEOF` is one column holding JSON).
     pub fn fields(&self) -> &[FieldPath] {
         &self.fields
     }
@@ -428,5 +527,9 @@ mod tests {
         let req = ExportRequest::new(spec);
         send(&client.export_to_writer(key, req.clone(), crate::export::ExportFormat::Csv, Vec::new(), None));
         send(&client.export_to_path(key, req, crate::export::ExportFormat::Csv, "x.csv", None));
+        let q = crate::export::QueryRequest::new("SELECT Id FROM Contact");
+        send(&client.query_one(key, "SELECT Id FROM Contact", &crate::soql::Params::new()));
+        send(&client.query_to_writer(key, q.clone(), crate::export::ExportFormat::Csv, Vec::new(), None));
+        send(&client.query_to_path(key, q, crate::export::ExportFormat::Csv, "x.csv", None));
     }
 }

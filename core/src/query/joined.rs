@@ -200,7 +200,7 @@ impl JoinedCursor {
             }
             let last_position = Some(Position::after(records.last().expect("non-empty"), self.query.is_incremental())?);
             let total_size = self.groups.first().and_then(|g| g.total);
-            return Ok(Some(SourceBatch { records, total_size, last_position }));
+            return Ok(Some(SourceBatch { records, total_size, last_position, page: None }));
         }
     }
 

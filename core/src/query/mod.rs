@@ -5,9 +5,13 @@
 //! - [`RawRecord`]: one record as the exact JSON text Salesforce sent, decoded on demand.
 //! - [`Record`]: a decoded record (a JSON object in Salesforce's key order).
 //! - Query sources (`source.rs`: the `QuerySource` seam and the `RecordQuery` every source reads;
-//!   `rest.rs`: the REST cursor; `joined.rs`: wide queries as field groups joined by Id; parallel Id-range cursors and Bulk API 2.0
+//!   `rest.rs`: the REST cursor of exports; `joined.rs`: wide queries as field groups joined by Id;
+//!   `soql_cursor.rs`: a caller's SOQL; parallel Id-range cursors and Bulk API 2.0
 //!   jobs next) yield batches of [`RawRecord`]s with the keyset `Position` (`position.rs`) to
 //!   resume after.
+//! - `soql_plan.rs` + `soql_cursor.rs`: a caller's SOQL SELECT as a source (keyset when it is
+//!   eligible, else by query locator); `children.rs`: completing child-relationship cursors
+//!   ([`ChildCursors`]).
 //! - `cache.rs`: the COUNT and keyset-anchor cache of `export_page`.
 //!
 //! Nothing here knows the client or the exports: sources reach Salesforce through the
@@ -15,10 +19,13 @@
 
 pub(crate) mod cache;
 pub(crate) mod joined;
+pub(crate) mod children;
 pub(crate) mod page;
 pub(crate) mod position;
 pub(crate) mod raw;
 pub(crate) mod rest;
+pub(crate) mod soql_cursor;
+pub(crate) mod soql_plan;
 pub(crate) mod source;
 
 use serde_json::{Map, Value};
@@ -26,6 +33,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::soql::SalesforceId;
 
+pub use children::ChildCursors;
 pub use page::{QueryOptions, QueryPage};
 pub(crate) use page::decode_query_page;
 pub use raw::RawRecord;

@@ -136,7 +136,7 @@ impl RestCursor {
                 }
             }
         };
-        Ok(SourceBatch { records: page.records, total_size: Some(total), last_position })
+        Ok(SourceBatch { records: page.records, total_size: Some(total), last_position, page: None })
     }
 
     /// Every query this cursor sends orders by its keyset (`Id`, or `SystemModstamp, Id`) and

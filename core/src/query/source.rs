@@ -10,8 +10,12 @@
 //! ([`Position::after`]), which holds for every keyset-ordered source.
 //!
 //! ## Sources
-//! - [`crate::query::rest::RestCursor`]: one REST query, then its
+//! - [`crate::query::rest::RestCursor`] (exports): one REST query, then its
 //!   `nextRecordsUrl` chain; a keyset restart after a dead query locator.
+//! - [`crate::query::soql_cursor::SoqlCursor`] (`Client::query_stream`): a caller's SOQL, keyset
+//!   when eligible (`ORDER BY Id` added, `Id > last` on a restart), else by query locator (its
+//!   batches carry a [`PageRef`] so checkpoints name the page and the index in it); child
+//!   cursors completed before the next parent page.
 //! - [`crate::query::joined::JoinedCursor`]: a query too wide for one REST query URI, read as
 //!   K REST cursors over consecutive groups of its fields, merged by key into whole records.
 //! - Parallel Id-range cursors (next): K REST cursors over disjoint `Id` ranges of the same
@@ -131,6 +135,20 @@ pub(crate) struct SourceBatch {
     /// The position after the batch's last record (decoded by the source, off the consumer's
     /// thread).
     pub(crate) last_position: Option<Position>,
+    /// Sources that resume by query locator (not keyset): the page the batch is (part of).
+    pub(crate) page: Option<PageRef>,
+}
+
+/// Where a batch's page came from, for locator checkpoints: the batch holds the page's records
+/// after the first `skipped`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageRef {
+    /// The `nextRecordsUrl` that fetched the page; `None` for the query's first page.
+    pub(crate) url: Option<String>,
+    /// The page's `nextRecordsUrl` (`None` on the last page).
+    pub(crate) next: Option<String>,
+    /// Records of the page before the batch's first (skipped on a resume).
+    pub(crate) skipped: u64,
 }
 
 /// Where a stream's records come from (see the module docs for the sources and what each

@@ -19,12 +19,17 @@
 mod bind;
 mod builder;
 mod ident;
-mod lex;
+pub(crate) mod lex;
 mod literal;
 mod scan;
 mod temporal;
 
 pub use bind::{BindValue, Params, bind};
+
+/// True when `soql` does not lex (an unterminated string literal, unbalanced parentheses).
+pub(crate) fn lex_fails(soql: &str) -> bool {
+    lex::lex(soql).is_err()
+}
 
 pub use builder::{BoundCondition, CmpOp, Condition, Direction, LikePattern, MAX_OFFSET, SoqlQuery};
 pub use ident::{FieldPath, SObjectName, SalesforceId};
