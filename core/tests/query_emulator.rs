@@ -236,3 +236,29 @@ async fn query_one_and_query_to_path() {
         .await.is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[tokio::test]
+async fn datetimes_with_offsets_and_polymorphic_or_compound_columns() {
+    let env = env(20).await;
+    // A bound datetime (rendered in UTC) and a literal with a `+` offset (sent percent-encoded).
+    let t = BindValue::parse_typed("datetime", "1990-01-01T05:00:00+05:00").unwrap();
+    let soql = "SELECT Id FROM Contact WHERE CreatedDate > :t AND CreatedDate < 2999-01-01T00:00:00+05:00";
+    let got = collect(&env, QueryRequest::new(soql).params(Params::new().with("t", t).unwrap())).await.unwrap();
+    assert_eq!(got.len(), 20);
+
+    // TYPEOF and a compound address are one CSV column each, holding JSON objects.
+    let soql = "SELECT Id, TYPEOF What WHEN Account THEN Name ELSE Name END FROM Task WHERE What.Type = 'Account' LIMIT 2";
+    let mut out = Vec::new();
+    env.client.query_to_writer(&env.key, QueryRequest::new(soql), ExportFormat::Csv, &mut out, None).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("Id,What"));
+    let row = lines.next().expect("a Task on an Account");
+    assert!(row.contains(",\"{\"\"Name\"\":"), "{text}");
+    let mut out = Vec::new();
+    let soql = "SELECT Id, BillingAddress FROM Account LIMIT 1";
+    env.client.query_to_writer(&env.key, QueryRequest::new(soql), ExportFormat::Csv, &mut out, None).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("Id,BillingAddress\r\n"), "{text}");
+    assert!(text.contains("\"{\"\"") && !text.contains("[object Object]"), "{text}");
+}
