@@ -19,6 +19,13 @@
 //!   (+1 query), so no record is lost or repeated.
 //! - a page past `total_pages` makes no data query (as in the seed).
 //!
+//! - a wide spec, whose data query URI would exceed `max_query_uri_bytes` (every field of a
+//!   wide object): the page's window is read as above selecting `Id` only, then its records are
+//!   read in field groups joined by Id (`query/joined.rs`) over `Id >= first AND Id <= last`
+//!   (with the filter), keeping exactly the window's Ids: **the window's queries + K queries**
+//!   (+ locator pages). A record deleted between the two reads is missing from the page; one
+//!   created inside the range is not added.
+//!
 //! No query ever carries OFFSET > 2000 (Salesforce refuses it, [salesforce-api.md §4]).
 //!
 //! The COUNT (`SELECT COUNT() FROM X [WHERE filter]`) is cached per (connection, sObject, filter)
@@ -26,6 +33,10 @@
 //! a refreshed COUNT differs (records were added or removed, so positions moved). Pages are
 //! therefore consistent with each other while the data does not change, like any OFFSET/keyset
 //! paging.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -35,7 +46,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export::ExportSpec;
 use crate::paginator::{Pagination, paginate};
 use crate::query::cache::{CacheConnection, CacheKey};
+use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::rest::is_dead_locator;
+use crate::query::source::{QuerySource, RecordQuery};
 use crate::query::{QueryOptions, QueryPage, RawRecord, Record};
 use crate::soql::{CmpOp, Condition, Direction, FieldPath, MAX_OFFSET, SalesforceId, SoqlQuery};
 use crate::store::ConnectionKey;
@@ -125,7 +138,11 @@ impl Client {
                 .start_index()
                 .ok_or_else(|| Error::invalid_argument(format!("page {} is out of range", req.page)))?;
             let limit = req.limit.filter(|n| *n > 0).map(|_| pagination.per_page);
-            let raw = q.window(start, limit, total).await?;
+            let wide = q.wide_groups()?;
+            let raw = match wide {
+                None => q.window(start, limit, total, spec.fields()).await?,
+                Some(_) => q.wide_window(start, limit, total).await?,
+            };
             data = raw.iter().map(RawRecord::to_record).collect::<Result<Vec<_>>>()?;
         }
         Ok(ExportPage { data, pagination, api_calls: q.calls })
@@ -211,7 +228,7 @@ impl PageQueries<'_> {
     }
 
     /// Records `start .. start+limit` (all from `start` when `limit` is `None`) in Id order.
-    async fn window(&mut self, start: u64, limit: Option<u64>, total: u64) -> Result<Vec<RawRecord>> {
+    async fn window(&mut self, start: u64, limit: Option<u64>, total: u64, fields: &[FieldPath]) -> Result<Vec<RawRecord>> {
         let Some((at, mut anchor)) = self.start_of(start).await? else {
             return Ok(Vec::new());
         };
@@ -220,7 +237,7 @@ impl PageQueries<'_> {
         let wanted = limit.unwrap_or(u64::MAX);
         let expected = limit.map_or(total.saturating_sub(start), |n| n.min(total.saturating_sub(start)));
         loop {
-            let mut q = self.base(anchor.as_ref())?.select_all(self.spec.fields().iter().cloned());
+            let mut q = self.base(anchor.as_ref())?.select_all(fields.iter().cloned());
             if limit.is_some() {
                 q = q.limit(wanted - out.len() as u64);
             }
@@ -250,6 +267,61 @@ impl PageQueries<'_> {
         Ok(out)
     }
 
+    /// The spec's fields in groups when its data query would not fit `max_query_uri_bytes`
+    /// (measured like a stream's keyset query, less 64 bytes for `LIMIT n OFFSET m`).
+    fn wide_groups(&self) -> Result<Option<Vec<Vec<FieldPath>>>> {
+        let config = self.client.config();
+        let q = self.spec.record_query(None)?;
+        plan_groups(&q, config.max_query_uri_bytes().saturating_sub(64), &config.data_path())
+    }
+
+    /// A window of a wide spec (see the module docs): its Ids first, then its records in field
+    /// groups joined by Id, in the window's order, only the window's Ids.
+    async fn wide_window(&mut self, start: u64, limit: Option<u64>, total: u64) -> Result<Vec<RawRecord>> {
+        let id_field = FieldPath::new("Id")?;
+        let ids: Vec<SalesforceId> =
+            self.window(start, limit, total, std::slice::from_ref(&id_field)).await?.iter().map(RawRecord::id).collect::<Result<_>>()?;
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            return Ok(Vec::new());
+        };
+        let mut range = vec![
+            Condition::cmp(id_field.clone(), CmpOp::Ge, first.clone()),
+            Condition::cmp(id_field.clone(), CmpOp::Le, last.clone()),
+        ];
+        if let Some(f) = self.spec.filter() {
+            range.insert(0, f.clone());
+        }
+        let query = RecordQuery::new(self.spec.sobject().clone(), self.spec.fields(), Some(Condition::And(range)), None)?
+            .with_options(self.opts);
+        // Planned again with the range conditions the group queries carry.
+        let config = self.client.config();
+        let groups = match plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
+            Some(groups) => groups,
+            None => vec![query.fields().iter().filter(|f| !f.is_field("Id")).cloned().collect()],
+        };
+        let calls = Arc::new(AtomicU64::new(0));
+        let api = Arc::new(super::stream::ConnectionQueries { client: self.client.clone(), key: self.key.clone() });
+        let mut cursor = JoinedCursor::new(api, query, groups, calls.clone())?;
+        let wanted: HashSet<&SalesforceId> = ids.iter().collect();
+        let listed_id = self.spec.fields().iter().any(|f| f.is_field("Id"));
+        let mut out = Vec::with_capacity(ids.len());
+        let result = async {
+            while let Some(batch) = cursor.next_batch().await? {
+                for r in batch.records {
+                    if !wanted.contains(&r.id()?) {
+                        continue;
+                    }
+                    out.push(if listed_id { r } else { without_id(&r)? });
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        self.calls = self.calls.saturating_add(calls.load(Ordering::Relaxed) as u32);
+        result?;
+        Ok(out)
+    }
+
     /// Appends `page` and the pages after it (`nextRecordsUrl`, D2) to `out` until `done` or
     /// `wanted` records. Returns the error when a locator died on the way (its session expired
     /// and was refreshed, or `INVALID_QUERY_LOCATOR` [salesforce-api.md §4 "Cursors"]): the
@@ -274,4 +346,11 @@ impl PageQueries<'_> {
             self.calls += 1;
         }
     }
+}
+
+/// `record` without the `Id` the joined read selected (the page shows the spec's fields only).
+fn without_id(record: &RawRecord) -> Result<RawRecord> {
+    let mut r = record.to_record()?;
+    r.shift_remove("Id");
+    RawRecord::from_json(serde_json::to_string(&r).map_err(|e| Error::internal(format!("a page record: {e}")))?)
 }

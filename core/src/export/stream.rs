@@ -114,9 +114,9 @@ impl std::fmt::Debug for ExportStream {
 }
 
 /// The client's REST query calls for one connection: what the query layer's sources call.
-struct ConnectionQueries {
-    client: Client,
-    key: ConnectionKey,
+pub(super) struct ConnectionQueries {
+    pub(super) client: Client,
+    pub(super) key: ConnectionKey,
 }
 
 impl QueryApi for ConnectionQueries {
