@@ -192,6 +192,13 @@ export interface CallbackResult {
 }
 
 /**
+ * Checks bind values now, with the core's rules (`soql.date('2024-13-01')` fails where it is
+ * written, not at the query): `json` is the core's JSON form of one or more values. Throws the
+ * core's `InvalidArgument`.
+ */
+export declare function checkParams(json: string): void
+
+/**
  * Options for `new Config(options)`. Durations are in the unit their name says (ms or secs).
  * Required: `clientId`, `clientSecret`, `redirectUri`, `stateSecret` (≥ 32 bytes),
  * `forwardOrigins` (origins such as `https://app.example.com`, or `["*"]`).
@@ -314,15 +321,24 @@ export interface ExportProgress {
 
 /**
  * What to export: a built-in `type` (`contacts`, `deals`, `notes`) or a custom `sobject` with
- * `fields` (validated against Salesforce's identifier rules; nothing is pasted into SOQL).
+ * `fields` (validated against Salesforce's identifier rules; nothing is pasted into SOQL; `["*"]`
+ * is every field, expanded from describe by the core), optionally filtered by `where`.
  */
 export interface ExportSpecInput {
   /** `contacts`, `deals` or `notes`. */
   type?: string
   /** Any sObject API name (custom: `Invoice__c`). */
   sobject?: string
-  /** Field paths (`Name`, `Account.Name`, `Amount__c`), at least one. */
+  /** Field paths (`Name`, `Account.Name`, `Amount__c`), at least one; `["*"]`: every field. */
   fields?: Array<string>
+  /**
+   * One SOQL condition (`Industry = :industry AND CreatedDate = LAST_N_DAYS:30`), its values
+   * bound from `params_json` (core `ExportSpec::with_where`: checked to be one balanced
+   * condition with no clause keyword, before any request).
+   */
+  where?: string
+  /** Bind values of `where` in the core's JSON form (see `crate::query`). */
+  paramsJson?: string
 }
 
 /** Options of a streaming export. */

@@ -839,6 +839,7 @@ module.exports.ExportCursor = nativeBinding.ExportCursor
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeConfig = nativeBinding.NativeConfig
 module.exports.NativeStore = nativeBinding.NativeStore
+module.exports.checkParams = nativeBinding.checkParams
 module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.paginator = nativeBinding.paginator
 module.exports.version = nativeBinding.version

@@ -1,5 +1,5 @@
 declare namespace _exports {
-    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, ExportOptions, CallbackKey, CallbackResult, TokenStore, ConfigOptions };
+    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, BindParams, FilterOptions, ExportOptions, CallbackKey, CallbackResult, TokenStore, ConfigOptions };
 }
 declare namespace _exports {
     export { Client };
@@ -9,6 +9,8 @@ declare namespace _exports {
     export { SealedStore };
     export { ExportIterator };
     export { paginator };
+    export { soql };
+    export let SoqlValue: typeof import("./soql").SoqlValue;
     export let version: string;
     export let errorKinds: [string, number, string][];
     export let convertError: typeof errors.convertError;
@@ -60,11 +62,11 @@ type ConnectionKey = {
     owner: string;
 };
 /**
- * What to export: a built-in type, or any sObject with validated field names.
+ * What to export: a built-in type, or any sObject with validated field names (`'*'`: every field).
  */
 type ExportType = "contacts" | "deals" | "notes" | string | {
     sobject: string;
-    fields: string[];
+    fields: string[] | "*";
 };
 /**
  * The seed's pagination object (key order as the seed's).
@@ -92,6 +94,18 @@ type SeedExportBody = {
     pagination: Pagination;
 };
 /**
+ * SOQL bind values for `:name` placeholders (see `soql`): strings, numbers, bigints, booleans,
+ * null, Dates, arrays (for `IN`) and `soql.date()` / `soql.decimal()` / ... values.
+ */
+type BindParams = Record<string, unknown> | Map<string, unknown>;
+/**
+ * A filter on an export: one SOQL condition with `:name` placeholders bound from `params`.
+ */
+type FilterOptions = {
+    where?: string;
+    params?: BindParams;
+};
+/**
  * Options of a streaming export.
  */
 type ExportOptions = {
@@ -100,6 +114,8 @@ type ExportOptions = {
     includeDeleted?: boolean;
     batchSize?: number;
     lossless?: boolean;
+    where?: string;
+    params?: BindParams;
 };
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -200,20 +216,26 @@ declare class Client {
      * Rejects `UnknownExportType` (no network call made), `NotConnected`, ...
      * @param {ConnectionKey} key
      * @param {ExportType} type
-     * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
-     *   numbers, or query-string text read with the seed's `parseInt` rules
+     * @param {{ page?: number | string, limit?: number | string, lossless?: boolean } & FilterOptions} [options]
+     *   `page`/`limit`: numbers, or query-string text read with the seed's `parseInt` rules;
+     *   `where`/`params`: a filter (see {@link Client#export})
      * @returns {Promise<SeedExportBody>}
      */
     exportPage(key: ConnectionKey, type: ExportType, options?: {
         page?: number | string;
         limit?: number | string;
         lossless?: boolean;
-    }): Promise<SeedExportBody>;
+    } & FilterOptions): Promise<SeedExportBody>;
     /**
      * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
      * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
      * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
-     * `includeDeleted`, `batchSize` (200..2000), `lossless`.
+     * `includeDeleted`, `batchSize` (200..2000), `lossless`, `where` (one SOQL condition, e.g.
+     * `"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`, checked by the core: balanced, no
+     * clause keyword) with `params` (its bind values; see `soql`). `since` works with `where`.
+     * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (compound
+     * fields and their components are not both selected; wide objects are read in several queries
+     * joined by Id when one SELECT would exceed Salesforce's URI length).
      * @param {ConnectionKey} key
      * @param {ExportType} type
      * @param {ExportOptions} [options]
@@ -278,8 +300,8 @@ declare class Client {
  * @typedef {{ account_id: string, owner: string } | { accountId: string, owner: string }} ConnectionKey
  */
 /**
- * What to export: a built-in type, or any sObject with validated field names.
- * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] }} ExportType
+ * What to export: a built-in type, or any sObject with validated field names (`'*'`: every field).
+ * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] | '*' }} ExportType
  */
 /**
  * The seed's pagination object (key order as the seed's).
@@ -292,9 +314,18 @@ declare class Client {
  * @typedef {{ success: true, message: 'SUCCESS', data: SalesforceRecord[], pagination: Pagination }} SeedExportBody
  */
 /**
+ * SOQL bind values for `:name` placeholders (see `soql`): strings, numbers, bigints, booleans,
+ * null, Dates, arrays (for `IN`) and `soql.date()` / `soql.decimal()` / ... values.
+ * @typedef {Record<string, unknown> | Map<string, unknown>} BindParams
+ */
+/**
+ * A filter on an export: one SOQL condition with `:name` placeholders bound from `params`.
+ * @typedef {{ where?: string, params?: BindParams }} FilterOptions
+ */
+/**
  * Options of a streaming export.
  * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
- *   lossless?: boolean }} ExportOptions
+ *   lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
  */
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -335,70 +366,7 @@ declare class Config {
 import { MemoryStore } from "./store";
 import { FileStore } from "./store";
 import { SealedStore } from "./store";
-/**
- * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
- * records, is held at a time). `checkpoint()` returns a token after the last record the loop
- * received; pass it as `checkpoint` to `client.export` to resume after it.
- */
-declare class ExportIterator {
-    /**
-     * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
-     * @param {boolean} lossless
-     * @param {string | undefined} resumeToken
-     * @private
-     */
-    private constructor();
-    /** @private */
-    private _cursorPromise;
-    /** @private */
-    private _cursor;
-    /** @private */
-    private _lossless;
-    /** @private */
-    private _batch;
-    /** @private */
-    private _index;
-    /** @private */
-    private _done;
-    /** @private */
-    private _resumeToken;
-    /** @private */
-    private _started;
-    /** @private */
-    private _ensure;
-    /**
-     * The next record. While the current batch has records this is one array read and an already
-     * resolved Promise (no async function frame per record); the native call is made once a batch.
-     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-     */
-    next(): Promise<IteratorResult<SalesforceRecord, undefined>>;
-    /**
-     * Fetches batches until one has a record (or the export ends) and hands out its first record.
-     * @private
-     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-     */
-    private _nextBatch;
-    /**
-     * Stops the export (the loop's `break` calls this).
-     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-     */
-    return(): Promise<IteratorResult<SalesforceRecord, undefined>>;
-    /**
-     * A resume token for the position after the last record handed out (an opaque string).
-     * @returns {Promise<string>}
-     */
-    checkpoint(): Promise<string>;
-    /**
-     * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
-     * before the first batch).
-     * @returns {Promise<import('../index.js').ExportProgress>}
-     */
-    progress(): Promise<import("../index.js").ExportProgress>;
-    /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
-    cancel(): void;
-    /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
-    [Symbol.asyncIterator](): AsyncIterator<SalesforceRecord, undefined>;
-}
+import { ExportIterator } from "./iterator";
 /**
  * The seed's pagination object for `items` records, page `page`, `perPage` per page (omitted:
  * all), exactly as the seed computes it for every valid input; zero records give `total_pages: 0`
@@ -409,6 +377,7 @@ declare class ExportIterator {
  * @returns {Pagination}
  */
 declare function paginator(items: number, page?: number | string | null, perPage?: number | string | null): Pagination;
+import soql = require("./soql");
 import errors = require("./errors");
 /** @deprecated Use `MissingForwardUrl` (the name every binding uses): the same class. */
 declare const MissingForwardUrlError: typeof errors.MissingForwardUrl;

@@ -24,6 +24,9 @@
 const native = require('../index.js');
 const errors = require('./errors');
 const { MemoryStore, FileStore, SealedStore, toNativeStore, keyParts } = require('./store');
+const soql = require('./soql');
+const { ExportIterator } = require('./iterator');
+const { exportSpec, intOption, pageOrLimit, callbackKey } = require('./options');
 
 const { call, callSync } = errors;
 
@@ -32,8 +35,8 @@ const { call, callSync } = errors;
  * @typedef {{ account_id: string, owner: string } | { accountId: string, owner: string }} ConnectionKey
  */
 /**
- * What to export: a built-in type, or any sObject with validated field names.
- * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] }} ExportType
+ * What to export: a built-in type, or any sObject with validated field names (`'*'`: every field).
+ * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] | '*' }} ExportType
  */
 /**
  * The seed's pagination object (key order as the seed's).
@@ -46,9 +49,18 @@ const { call, callSync } = errors;
  * @typedef {{ success: true, message: 'SUCCESS', data: SalesforceRecord[], pagination: Pagination }} SeedExportBody
  */
 /**
+ * SOQL bind values for `:name` placeholders (see `soql`): strings, numbers, bigints, booleans,
+ * null, Dates, arrays (for `IN`) and `soql.date()` / `soql.decimal()` / ... values.
+ * @typedef {Record<string, unknown> | Map<string, unknown>} BindParams
+ */
+/**
+ * A filter on an export: one SOQL condition with `:name` placeholders bound from `params`.
+ * @typedef {{ where?: string, params?: BindParams }} FilterOptions
+ */
+/**
  * Options of a streaming export.
  * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
- *   lossless?: boolean }} ExportOptions
+ *   lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
  */
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -104,189 +116,6 @@ class Config {
   }
   get clientId() {
     return this._native.clientId;
-  }
-}
-
-/**
- * Turns an export type argument into the native spec.
- * @param {ExportType} type
- * @returns {import('../index.js').ExportSpecInput}
- */
-function exportSpec(type) {
-  if (typeof type === 'string') return { type };
-  if (type && typeof type === 'object' && typeof type.sobject === 'string') {
-    const fields = type.fields;
-    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) {
-      throw new errors.InvalidArgumentError('a custom export type needs fields: an array of field names', {
-        kind: 'invalid_argument',
-        kindCode: 100,
-      });
-    }
-    return { sobject: type.sobject, fields };
-  }
-  throw new errors.InvalidArgumentError("an export type is 'contacts', 'deals', 'notes' or { sobject, fields }", {
-    kind: 'invalid_argument',
-    kindCode: 100,
-  });
-}
-
-/**
- * @param {string} name
- * @param {unknown} v
- * @param {{ min?: number }} [bounds]
- * @returns {number | undefined}
- */
-function intOption(name, v, { min = 0 } = {}) {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new errors.InvalidArgumentError(`${name} must be an integer >= ${min}`, { kind: 'invalid_argument', kindCode: 100 });
-  }
-  return v;
-}
-
-/** A page or limit option: a number, query-string text (the seed's parseInt rules), or absent. */
-/**
- * @param {string} name
- * @param {unknown} v
- * @returns {number | string | null}
- */
-function pageOrLimit(name, v) {
-  if (v === undefined || v === null) return null;
-  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') return v;
-  throw new errors.InvalidArgumentError(`${name} must be a number or a numeric string`, { kind: 'invalid_argument', kindCode: 100 });
-}
-
-/**
- * The connection a callback completed: `{ account_id, owner }` plus the deprecated `accountId`
- * (not enumerable: `JSON.stringify` and `deepEqual` see the two canonical keys only).
- * @param {{ account_id: string, owner: string }} k
- * @returns {CallbackKey}
- */
-function callbackKey(k) {
-  const key = { account_id: k.account_id, owner: k.owner };
-  Object.defineProperty(key, 'accountId', {
-    get() {
-      return this.account_id;
-    },
-    enumerable: false,
-  });
-  return /** @type {CallbackKey} */ (key);
-}
-
-/** The batch of an iterator between batches. @type {SalesforceRecord[]} */
-const EMPTY = [];
-
-/**
- * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
- * records, is held at a time). `checkpoint()` returns a token after the last record the loop
- * received; pass it as `checkpoint` to `client.export` to resume after it.
- */
-class ExportIterator {
-  /**
-   * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
-   * @param {boolean} lossless
-   * @param {string | undefined} resumeToken
-   * @private
-   */
-  constructor(cursorPromise, lossless, resumeToken) {
-    /** @private */
-    this._cursorPromise = cursorPromise;
-    /** @private */
-    this._cursor = null;
-    /** @private */
-    this._lossless = lossless;
-    /** @private */
-    this._batch = EMPTY;
-    /** @private */
-    this._index = 0; // next record of _batch to hand out
-    /** @private */
-    this._done = false;
-    /** @private */
-    this._resumeToken = resumeToken ?? null;
-    /** @private */
-    this._started = false;
-  }
-  /** @private */
-  async _ensure() {
-    if (!this._cursor) this._cursor = await call(() => this._cursorPromise);
-    return this._cursor;
-  }
-  /**
-   * The next record. While the current batch has records this is one array read and an already
-   * resolved Promise (no async function frame per record); the native call is made once a batch.
-   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-   */
-  next() {
-    if (this._index < this._batch.length && !this._done) {
-      const value = this._batch[this._index];
-      this._index += 1;
-      return Promise.resolve({ done: false, value });
-    }
-    return this._nextBatch();
-  }
-  /**
-   * Fetches batches until one has a record (or the export ends) and hands out its first record.
-   * @private
-   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-   */
-  async _nextBatch() {
-    if (this._done) return { done: true, value: undefined };
-    const cursor = await this._ensure();
-    while (this._index >= this._batch.length) {
-      // The handed-out batch is not kept while the next one is fetched (the GC may take it).
-      this._batch = EMPTY;
-      this._index = 0;
-      const text = await call(() => cursor.nextBatch(this._lossless));
-      this._started = true;
-      if (text == null) {
-        this._done = true;
-        return { done: true, value: undefined };
-      }
-      this._batch = JSON.parse(text);
-    }
-    const value = this._batch[this._index];
-    this._index += 1;
-    return { done: false, value };
-  }
-  /**
-   * Stops the export (the loop's `break` calls this).
-   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
-   */
-  async return() {
-    this._done = true;
-    if (this._cursor) this._cursor.cancel();
-    return { done: true, value: undefined };
-  }
-  /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-  /**
-   * A resume token for the position after the last record handed out (an opaque string).
-   * @returns {Promise<string>}
-   */
-  async checkpoint() {
-    const cursor = await this._ensure();
-    if (!this._started && this._resumeToken) return this._resumeToken;
-    if (this._index > 0 && this._index < this._batch.length) {
-      return callSync(() => cursor.checkpointAt(this._index - 1));
-    }
-    return callSync(() => cursor.checkpoint());
-  }
-  /**
-   * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
-   * before the first batch).
-   * @returns {Promise<import('../index.js').ExportProgress>}
-   */
-  async progress() {
-    const cursor = await this._ensure();
-    return callSync(() => cursor.progress());
-  }
-  /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
-  cancel() {
-    this._done = true;
-    if (this._cursor) this._cursor.cancel();
-    else this._cursorPromise.then((c) => c.cancel(), () => {});
   }
 }
 
@@ -386,8 +215,9 @@ class Client {
    * Rejects `UnknownExportType` (no network call made), `NotConnected`, ...
    * @param {ConnectionKey} key
    * @param {ExportType} type
-   * @param {{ page?: number | string, limit?: number | string, lossless?: boolean }} [options]
-   *   numbers, or query-string text read with the seed's `parseInt` rules
+   * @param {{ page?: number | string, limit?: number | string, lossless?: boolean } & FilterOptions} [options]
+   *   `page`/`limit`: numbers, or query-string text read with the seed's `parseInt` rules;
+   *   `where`/`params`: a filter (see {@link Client#export})
    * @returns {Promise<SeedExportBody>}
    */
   async exportPage(key, type, options = {}) {
@@ -395,7 +225,7 @@ class Client {
       const [a, o] = keyParts(key);
       const page = pageOrLimit('page', options.page);
       const limit = pageOrLimit('limit', options.limit);
-      return this._native.exportPage(a, o, exportSpec(type), page, limit, !!options.lossless);
+      return this._native.exportPage(a, o, exportSpec(type, options), page, limit, !!options.lossless);
     });
     return JSON.parse(text);
   }
@@ -404,7 +234,12 @@ class Client {
    * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
    * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
    * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
-   * `includeDeleted`, `batchSize` (200..2000), `lossless`.
+   * `includeDeleted`, `batchSize` (200..2000), `lossless`, `where` (one SOQL condition, e.g.
+   * `"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`, checked by the core: balanced, no
+   * clause keyword) with `params` (its bind values; see `soql`). `since` works with `where`.
+   * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (compound
+   * fields and their components are not both selected; wide objects are read in several queries
+   * joined by Id when one SELECT would exceed Salesforce's URI length).
    * @param {ConnectionKey} key
    * @param {ExportType} type
    * @param {ExportOptions} [options]
@@ -414,7 +249,7 @@ class Client {
     const cursor = (async () => {
       const [a, o] = keyParts(key);
       return this._native.exportStream(a, o, {
-        spec: exportSpec(type),
+        spec: exportSpec(type, options),
         since: options.since ?? undefined,
         resumeFrom: options.checkpoint ?? undefined,
         includeDeleted: !!options.includeDeleted,
@@ -441,7 +276,7 @@ class Client {
         a,
         o,
         {
-          spec: exportSpec(type),
+          spec: exportSpec(type, options),
           since: options.since ?? undefined,
           resumeFrom: options.checkpoint ?? undefined,
           includeDeleted: !!options.includeDeleted,
@@ -570,6 +405,8 @@ module.exports = {
   SealedStore,
   ExportIterator,
   paginator,
+  soql,
+  SoqlValue: soql.SoqlValue,
   version: native.version(),
   errorKinds: native.errorKinds(),
   convertError: errors.convertError,

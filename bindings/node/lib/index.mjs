@@ -12,6 +12,8 @@ export const {
   SealedStore,
   ExportIterator,
   paginator,
+  soql,
+  SoqlValue,
   version,
   errorKinds,
   convertError,

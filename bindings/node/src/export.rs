@@ -14,27 +14,43 @@ use sfcrm_core::export::{CancelHandle, Checkpoint, ExportRequest, ExportSpec, Ex
 use sfcrm_core::paginator::{PageArg, paginate};
 
 use crate::error::{IntoJs, Settled, to_js};
+use crate::params::params_from_json;
 use crate::rawjson::{AsciiJson, batch_js_json};
 
 /// What to export: a built-in `type` (`contacts`, `deals`, `notes`) or a custom `sobject` with
-/// `fields` (validated against Salesforce's identifier rules; nothing is pasted into SOQL).
+/// `fields` (validated against Salesforce's identifier rules; nothing is pasted into SOQL; `["*"]`
+/// is every field, expanded from describe by the core), optionally filtered by `where`.
 #[napi(object)]
 pub struct ExportSpecInput {
     /// `contacts`, `deals` or `notes`.
     pub r#type: Option<String>,
     /// Any sObject API name (custom: `Invoice__c`).
     pub sobject: Option<String>,
-    /// Field paths (`Name`, `Account.Name`, `Amount__c`), at least one.
+    /// Field paths (`Name`, `Account.Name`, `Amount__c`), at least one; `["*"]`: every field.
     pub fields: Option<Vec<String>>,
+    /// One SOQL condition (`Industry = :industry AND CreatedDate = LAST_N_DAYS:30`), its values
+    /// bound from `params_json` (core `ExportSpec::with_where`: checked to be one balanced
+    /// condition with no clause keyword, before any request).
+    pub r#where: Option<String>,
+    /// Bind values of `where` in the core's JSON form (see `crate::query`).
+    pub params_json: Option<String>,
 }
 
 impl ExportSpecInput {
     /// The core spec; `UnknownExportType` / `InvalidIdentifier` / `InvalidArgument` on bad input.
     pub fn to_spec(&self) -> Result<ExportSpec, Error> {
-        match (&self.r#type, &self.sobject) {
-            (Some(t), None) => ExportSpec::builtin(t),
-            (None, Some(s)) => ExportSpec::custom(s, self.fields.as_deref().unwrap_or(&[])),
-            _ => Err(Error::invalid_argument("an export spec has either a type or an sobject with fields")),
+        let spec = match (&self.r#type, &self.sobject) {
+            (Some(t), None) => ExportSpec::builtin(t)?,
+            (None, Some(s)) => ExportSpec::custom(s, self.fields.as_deref().unwrap_or(&[]))?,
+            _ => return Err(Error::invalid_argument("an export spec has either a type or an sobject with fields")),
+        };
+        let params = params_from_json(self.params_json.as_deref())?;
+        match &self.r#where {
+            Some(condition) => spec.with_where(condition, &params),
+            None if !params.is_empty() => {
+                Err(Error::invalid_argument("params were given without a where condition to bind them to"))
+            }
+            None => Ok(spec),
         }
     }
 }

@@ -6,7 +6,9 @@
 //! - [`config`]: `NativeConfig` from an options object or the environment.
 //! - [`describe`]: `describe` / `describeGlobal` (Salesforce's JSON text, cached by the core).
 //! - [`error`]: core errors → JavaScript errors (built from the error's fields for `lib/errors.js`).
-//! - [`export`]: streaming exports (`ExportCursor`), page/limit arguments, the seed paginator.
+//! - [`export`]: streaming exports (`ExportCursor`), specs with `where`, page/limit arguments, the
+//!   seed paginator.
+//! - [`params`]: bind values (`params`) as the core's JSON form; `checkParams`.
 //! - [`rawjson`]: record JSON text for JavaScript (ASCII batches, lossless numbers).
 //! - [`runtime`]: where tokio workers and the JavaScript thread meet (awaiting JS Promises).
 //! - [`store`]: `NativeStore`: core stores and the bridge to a JavaScript store object.
@@ -23,6 +25,7 @@ pub mod config;
 pub mod describe;
 pub mod error;
 pub mod export;
+pub mod params;
 pub mod rawjson;
 pub mod runtime;
 pub mod store;

@@ -1,0 +1,65 @@
+export type SalesforceRecord = import("./index").SalesforceRecord;
+/**
+ * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
+ * records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to the same `client.export` to resume after it.
+ */
+export class ExportIterator {
+    /**
+     * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
+     * @param {boolean} lossless
+     * @param {string | undefined} resumeToken
+     * @private
+     */
+    private constructor();
+    /** @private */
+    private _cursorPromise;
+    /** @private */
+    private _cursor;
+    /** @private */
+    private _lossless;
+    /** @private */
+    private _batch;
+    /** @private */
+    private _index;
+    /** @private */
+    private _done;
+    /** @private */
+    private _resumeToken;
+    /** @private */
+    private _started;
+    /** @private */
+    private _ensure;
+    /**
+     * The next record. While the current batch has records this is one array read and an already
+     * resolved Promise (no async function frame per record); the native call is made once a batch.
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
+    next(): Promise<IteratorResult<SalesforceRecord, undefined>>;
+    /**
+     * Fetches batches until one has a record (or the export ends) and hands out its first record.
+     * @private
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
+    private _nextBatch;
+    /**
+     * Stops the export (the loop's `break` calls this).
+     * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+     */
+    return(): Promise<IteratorResult<SalesforceRecord, undefined>>;
+    /**
+     * A resume token for the position after the last record handed out (an opaque string).
+     * @returns {Promise<string>}
+     */
+    checkpoint(): Promise<string>;
+    /**
+     * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
+     * before the first batch).
+     * @returns {Promise<import('../index.js').ExportProgress>}
+     */
+    progress(): Promise<import("../index.js").ExportProgress>;
+    /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
+    cancel(): void;
+    /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
+    [Symbol.asyncIterator](): AsyncIterator<SalesforceRecord, undefined>;
+}

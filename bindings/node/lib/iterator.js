@@ -1,0 +1,127 @@
+'use strict';
+/**
+ * The async iterator of streamed records: `client.export` (the core's `ExportStream` behind the
+ * addon's `ExportCursor`).
+ */
+const { call, callSync } = require('./errors');
+
+/** @typedef {import('./index').SalesforceRecord} SalesforceRecord */
+
+/** The batch of an iterator between batches. @type {SalesforceRecord[]} */
+const EMPTY = [];
+
+/**
+ * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
+ * records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to the same `client.export` to resume after it.
+ */
+class ExportIterator {
+  /**
+   * @param {Promise<import('../index.js').ExportCursor>} cursorPromise
+   * @param {boolean} lossless
+   * @param {string | undefined} resumeToken
+   * @private
+   */
+  constructor(cursorPromise, lossless, resumeToken) {
+    /** @private */
+    this._cursorPromise = cursorPromise;
+    /** @private */
+    this._cursor = null;
+    /** @private */
+    this._lossless = lossless;
+    /** @private */
+    this._batch = EMPTY;
+    /** @private */
+    this._index = 0; // next record of _batch to hand out
+    /** @private */
+    this._done = false;
+    /** @private */
+    this._resumeToken = resumeToken ?? null;
+    /** @private */
+    this._started = false;
+  }
+  /** @private */
+  async _ensure() {
+    if (!this._cursor) this._cursor = await call(() => this._cursorPromise);
+    return this._cursor;
+  }
+  /**
+   * The next record. While the current batch has records this is one array read and an already
+   * resolved Promise (no async function frame per record); the native call is made once a batch.
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
+  next() {
+    if (this._index < this._batch.length && !this._done) {
+      const value = this._batch[this._index];
+      this._index += 1;
+      return Promise.resolve({ done: false, value });
+    }
+    return this._nextBatch();
+  }
+  /**
+   * Fetches batches until one has a record (or the export ends) and hands out its first record.
+   * @private
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
+  async _nextBatch() {
+    if (this._done) return { done: true, value: undefined };
+    const cursor = await this._ensure();
+    while (this._index >= this._batch.length) {
+      // The handed-out batch is not kept while the next one is fetched (the GC may take it).
+      this._batch = EMPTY;
+      this._index = 0;
+      const text = await call(() => cursor.nextBatch(this._lossless));
+      this._started = true;
+      if (text == null) {
+        this._done = true;
+        return { done: true, value: undefined };
+      }
+      this._batch = JSON.parse(text);
+    }
+    const value = this._batch[this._index];
+    this._index += 1;
+    return { done: false, value };
+  }
+  /**
+   * Stops the export (the loop's `break` calls this).
+   * @returns {Promise<IteratorResult<SalesforceRecord, undefined>>}
+   */
+  async return() {
+    this._done = true;
+    if (this._cursor) this._cursor.cancel();
+    return { done: true, value: undefined };
+  }
+  /** @returns {AsyncIterator<SalesforceRecord, undefined>} */
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+  /**
+   * A resume token for the position after the last record handed out (an opaque string).
+   * @returns {Promise<string>}
+   */
+  async checkpoint() {
+    const cursor = await this._ensure();
+    if (!this._started && this._resumeToken) return this._resumeToken;
+    if (this._index > 0 && this._index < this._batch.length) {
+      return callSync(() => cursor.checkpointAt(this._index - 1));
+    }
+    return callSync(() => cursor.checkpoint());
+  }
+  /**
+   * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
+   * before the first batch).
+   * @returns {Promise<import('../index.js').ExportProgress>}
+   */
+  async progress() {
+    const cursor = await this._ensure();
+    return callSync(() => cursor.progress());
+  }
+  /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
+  cancel() {
+    this._done = true;
+    if (this._cursor) this._cursor.cancel();
+    else this._cursorPromise.then((c) => c.cancel(), () => {});
+  }
+}
+
+module.exports = { ExportIterator };

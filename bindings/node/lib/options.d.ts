@@ -1,0 +1,39 @@
+export type ExportType = import("./index").ExportType;
+export type FilterOptions = import("./index").FilterOptions;
+export type CallbackKey = import("./index").CallbackKey;
+/** @typedef {import('./index').ExportType} ExportType */
+/** @typedef {import('./index').FilterOptions} FilterOptions */
+/** @typedef {import('./index').CallbackKey} CallbackKey */
+/**
+ * Turns an export type argument and the `where` / `params` options into the native spec.
+ * @param {ExportType} type
+ * @param {FilterOptions} [filter]
+ * @returns {import('../index.js').ExportSpecInput}
+ */
+export function exportSpec(type: ExportType, filter?: FilterOptions): import("../index.js").ExportSpecInput;
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @param {{ min?: number }} [bounds]
+ * @returns {number | undefined}
+ */
+export function intOption(name: string, v: unknown, { min }?: {
+    min?: number;
+}): number | undefined;
+/** A page or limit option: a number, query-string text (the seed's parseInt rules), or absent. */
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @returns {number | string | null}
+ */
+export function pageOrLimit(name: string, v: unknown): number | string | null;
+/**
+ * The connection a callback completed: `{ account_id, owner }` plus the deprecated `accountId`
+ * (not enumerable: `JSON.stringify` and `deepEqual` see the two canonical keys only).
+ * @param {{ account_id: string, owner: string }} k
+ * @returns {CallbackKey}
+ */
+export function callbackKey(k: {
+    account_id: string;
+    owner: string;
+}): CallbackKey;

@@ -1,0 +1,98 @@
+'use strict';
+/**
+ * Arguments of the `Client` methods turned into the addon's option objects (`lib/index.js`):
+ * export specs with `where`/`params`, integer and page/limit options, and the callback's key
+ * object.
+ */
+const errors = require('./errors');
+const soql = require('./soql');
+
+/** @typedef {import('./index').ExportType} ExportType */
+/** @typedef {import('./index').FilterOptions} FilterOptions */
+/** @typedef {import('./index').CallbackKey} CallbackKey */
+
+/**
+ * Turns an export type argument and the `where` / `params` options into the native spec.
+ * @param {ExportType} type
+ * @param {FilterOptions} [filter]
+ * @returns {import('../index.js').ExportSpecInput}
+ */
+function exportSpec(type, filter = {}) {
+  /** @type {import('../index.js').ExportSpecInput} */
+  let spec;
+  if (typeof type === 'string') {
+    spec = { type };
+  } else if (type && typeof type === 'object' && typeof type.sobject === 'string') {
+    const fields = type.fields === '*' ? ['*'] : type.fields;
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) {
+      throw new errors.InvalidArgumentError("a custom export type needs fields: an array of field names, or '*' for every field", {
+        kind: 'invalid_argument',
+        kindCode: 100,
+      });
+    }
+    spec = { sobject: type.sobject, fields };
+  } else {
+    throw new errors.InvalidArgumentError(
+      "an export type is 'contacts', 'deals', 'notes' or { sobject, fields } (fields: an array of field names, or '*')",
+      { kind: 'invalid_argument', kindCode: 100 },
+    );
+  }
+  const where = filter.where;
+  if (where !== undefined && where !== null) {
+    if (typeof where !== 'string') {
+      throw new errors.InvalidArgumentError('where is one SOQL condition as a string, e.g. "Industry = :industry"', {
+        kind: 'invalid_argument',
+        kindCode: 100,
+      });
+    }
+    spec.where = where;
+  }
+  const params = soql.paramsJson(filter.params);
+  if (params !== null) spec.paramsJson = params;
+  return spec;
+}
+
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @param {{ min?: number }} [bounds]
+ * @returns {number | undefined}
+ */
+function intOption(name, v, { min = 0 } = {}) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new errors.InvalidArgumentError(`${name} must be an integer >= ${min}`, { kind: 'invalid_argument', kindCode: 100 });
+  }
+  return v;
+}
+
+/** A page or limit option: a number, query-string text (the seed's parseInt rules), or absent. */
+/**
+ * @param {string} name
+ * @param {unknown} v
+ * @returns {number | string | null}
+ */
+function pageOrLimit(name, v) {
+  if (v === undefined || v === null) return null;
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string') return v;
+  throw new errors.InvalidArgumentError(`${name} must be a number or a numeric string`, { kind: 'invalid_argument', kindCode: 100 });
+}
+
+/**
+ * The connection a callback completed: `{ account_id, owner }` plus the deprecated `accountId`
+ * (not enumerable: `JSON.stringify` and `deepEqual` see the two canonical keys only).
+ * @param {{ account_id: string, owner: string }} k
+ * @returns {CallbackKey}
+ */
+function callbackKey(k) {
+  const key = { account_id: k.account_id, owner: k.owner };
+  Object.defineProperty(key, 'accountId', {
+    get() {
+      return this.account_id;
+    },
+    enumerable: false,
+  });
+  return /** @type {CallbackKey} */ (key);
+}
+
+module.exports = { exportSpec, intOption, pageOrLimit, callbackKey };
