@@ -435,5 +435,6 @@ pub fn router(c: Control) -> Router {
             c.advance_clock_ms(m.ms);
             ok(json!({"advanced_ms": m.ms}))
         }))
-        .with_state(c)
+        .with_state(c.clone())
+        .merge(crate::bulk::control_routes(c))
 }

@@ -2,8 +2,9 @@
 //!
 //! It serves a **login host** (OAuth 2.0 web-server flow with PKCE, refresh with optional rotation,
 //! revoke, identity URL, userinfo [salesforce-api.md §1–3]) and an **instance host** on a different
-//! port (REST versions, `query`, `queryAll`, query locators [salesforce-api.md §4, §5, §7]), plus a
-//! second instance port that a test can move the org to. Data is seeded and deterministic.
+//! port (REST versions, `query`, `queryAll`, query locators [salesforce-api.md §4, §5, §7], describe,
+//! Bulk API 2.0 query jobs and `/limits` [bulk-and-parallel.md §1], see [`bulk`]), plus a second
+//! instance port that a test can move the org to. Data is seeded and deterministic.
 //! Test controls are methods on [`Control`] and the same operations over HTTP under `/__emulator/`
 //! on the login port (see README.md).
 //!
@@ -23,6 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod bulk;
 pub mod control;
 pub mod data;
 pub mod describe;
@@ -104,6 +106,9 @@ pub struct EmulatorConfig {
     /// Serve HTTPS instead of HTTP on every port, with a CA and a `localhost`/`127.0.0.1`
     /// certificate generated at start (see [`Emulator::tls_ca_pem`]). Default off.
     pub tls: bool,
+    /// Bulk API 2.0 query job knobs (processing rate, queue delay, page size, the CONFLICT
+    /// switches; see [`bulk::BulkSettings`]). Changeable at run time through the control API.
+    pub bulk: bulk::BulkSettings,
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -131,6 +136,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("default_scope", &self.default_scope)
             .field("session_lifetime_s", &self.session_lifetime_s)
             .field("tls", &self.tls)
+            .field("bulk", &self.bulk)
             .finish()
     }
 }
@@ -160,6 +166,7 @@ impl Default for EmulatorConfig {
             default_scope: "api refresh_token".into(),
             session_lifetime_s: 7200,
             tls: false,
+            bulk: bulk::BulkSettings::default(),
         }
     }
 }
@@ -201,6 +208,14 @@ fn instance_router(org: Arc<Org>, index: usize) -> Router {
         .route("/services/data/{v}/sobjects/{sobject}/describe/", get(describe::describe_sobject))
         .route("/services/data/{v}/sobjects/{sobject}/{id}", get(api::retrieve))
         .route("/services/data/{v}/queryAll/{locator}", get(api::query_more))
+        .route("/services/data/{v}/limits", get(bulk::routes::limits))
+        .route("/services/data/{v}/limits/", get(bulk::routes::limits))
+        .route("/services/data/{v}/jobs/query", get(bulk::routes::list).post(bulk::routes::create))
+        .route("/services/data/{v}/jobs/query/", get(bulk::routes::list).post(bulk::routes::create))
+        .route("/services/data/{v}/jobs/query/{id}", get(bulk::routes::poll).patch(bulk::routes::abort).delete(bulk::routes::delete))
+        .route("/services/data/{v}/jobs/query/{id}/results", get(bulk::results))
+        .route("/services/data/{v}/jobs/query/{id}/resultPages", get(bulk::result_pages))
+        .route("/services/data/{v}/jobs/query/{id}/resultpages", get(bulk::result_pages))
         .fallback(api::data_not_found)
         .with_state(inst)
         .merge(Router::new().route("/services/oauth2/userinfo", get(oauth::userinfo)).with_state(org.clone()))

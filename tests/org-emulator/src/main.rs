@@ -70,6 +70,18 @@ struct Args {
     /// Scope granted when an authorize request names none.
     #[arg(long, default_value = "api refresh_token")]
     default_scope: String,
+    /// Bulk API 2.0 query jobs: rows processed per second (default: the documented example's rate).
+    #[arg(long)]
+    bulk_rows_per_s: Option<f64>,
+    /// Bulk API 2.0 query jobs: fixed processing time per job in ms (default 320).
+    #[arg(long)]
+    bulk_overhead_ms: Option<u64>,
+    /// Bulk API 2.0 query jobs: time a job stays queued (UploadComplete) in ms (default 500).
+    #[arg(long)]
+    bulk_queue_delay_ms: Option<u64>,
+    /// Bulk API 2.0 query jobs: rows per results page without maxRecords (default 50000).
+    #[arg(long)]
+    bulk_default_max_records: Option<u64>,
     /// Exit when stdin reaches EOF (so a parent test harness never leaks the process).
     #[arg(long)]
     exit_on_stdin_close: bool,
@@ -87,6 +99,11 @@ struct Args {
 async fn main() -> std::io::Result<()> {
     let a = Args::parse();
     let d = EmulatorConfig::default();
+    let mut bulk = d.bulk.clone();
+    bulk.rows_per_s = a.bulk_rows_per_s.filter(|r| *r > 0.0).unwrap_or(bulk.rows_per_s);
+    bulk.overhead_ms = a.bulk_overhead_ms.unwrap_or(bulk.overhead_ms);
+    bulk.queue_delay_ms = a.bulk_queue_delay_ms.unwrap_or(bulk.queue_delay_ms);
+    bulk.default_max_records = a.bulk_default_max_records.filter(|n| *n > 0).unwrap_or(bulk.default_max_records);
     let cfg = EmulatorConfig {
         client_id: a.client_id,
         client_secret: a.client_secret,
@@ -109,6 +126,7 @@ async fn main() -> std::io::Result<()> {
         login_port: a.login_port,
         instance_port: a.instance_port,
         tls: a.tls,
+        bulk,
         ..d
     };
     let emu = Emulator::start(cfg).await?;

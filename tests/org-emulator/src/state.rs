@@ -49,11 +49,28 @@ pub enum Endpoint {
     Retrieve,
     /// `GET /services/data/vNN.N/sobjects` and `/sobjects/<Type>/describe`
     Describe,
+    /// `POST /services/data/vNN.N/jobs/query` (create a Bulk API 2.0 query job)
+    BulkCreate,
+    /// `GET /services/data/vNN.N/jobs/query/<id>` (job info: a poll)
+    BulkPoll,
+    /// `GET /services/data/vNN.N/jobs/query` (the job list)
+    BulkList,
+    /// `GET /services/data/vNN.N/jobs/query/<id>/results`
+    BulkResults,
+    /// `GET /services/data/vNN.N/jobs/query/<id>/resultPages`
+    BulkResultPages,
+    /// `PATCH /services/data/vNN.N/jobs/query/<id>` (abort)
+    BulkAbort,
+    /// `DELETE /services/data/vNN.N/jobs/query/<id>`
+    BulkDelete,
+    /// `GET /services/data/vNN.N/limits`
+    Limits,
 }
 
 /// Per-endpoint request counters (every request that reached the handler, including failures and
 /// injected faults).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counters {
     /// `GET /services/oauth2/authorize`
     pub authorize: u64,
@@ -81,6 +98,22 @@ pub struct Counters {
     pub describe: u64,
     /// requests refused before routing because the URI (414) or URI plus headers (431) were too long
     pub uri_too_long: u64,
+    /// Bulk API 2.0 query job creations (`POST …/jobs/query`)
+    pub bulk_create: u64,
+    /// job info requests (`GET …/jobs/query/<id>`: polls)
+    pub bulk_poll: u64,
+    /// job list requests (`GET …/jobs/query`)
+    pub bulk_list: u64,
+    /// result page requests (`GET …/jobs/query/<id>/results`)
+    pub bulk_results: u64,
+    /// `resultPages` requests
+    pub bulk_result_pages: u64,
+    /// abort requests (`PATCH …/jobs/query/<id>`)
+    pub bulk_abort: u64,
+    /// delete requests (`DELETE …/jobs/query/<id>`)
+    pub bulk_delete: u64,
+    /// `GET …/limits` requests
+    pub limits: u64,
     /// authenticated data API calls counted against the daily limit (the `N` of `api-usage=N/LIMIT`
     /// also includes any usage set through the control API)
     pub api_calls: u64,
@@ -277,6 +310,8 @@ pub struct Org {
     pub(crate) ov: RwLock<Overlay>,
     pub(crate) auth: Mutex<Auth>,
     pub(crate) cursors: Mutex<Cursors>,
+    /// Bulk API 2.0 query jobs, their knobs and pending job faults.
+    pub(crate) bulk: Mutex<crate::bulk::Jobs>,
     pub(crate) counters: Mutex<Counters>,
     pub(crate) api_used: AtomicU64,
     pub(crate) daily_limit: AtomicU64,
@@ -341,6 +376,7 @@ impl Org {
             ds,
             ov: RwLock::new(Overlay::default()),
             cursors: Mutex::new(Cursors::default()),
+            bulk: Mutex::new(crate::bulk::Jobs::new(cfg.bulk.clone())),
             counters: Mutex::new(Counters::default()),
             api_used: AtomicU64::new(0),
             faults: Mutex::new(Vec::new()),

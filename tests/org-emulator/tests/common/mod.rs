@@ -1,6 +1,8 @@
 //! Shared helpers for the emulator's integration tests.
 #![allow(dead_code)]
 
+pub mod bulk;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
