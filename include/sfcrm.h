@@ -517,6 +517,30 @@ sfcrm_result sfcrm_config_validate(const struct sfcrm_config *config, struct sfc
 // Frees a config. NULL or an already-freed config is a no-op.
 void sfcrm_config_free(struct sfcrm_config *config);
 
+// Describes the sObject `sobject` (`Contact`, `Wide_Object__c`): the body of
+// `GET /services/data/vXX.X/sobjects/<sobject>/describe` as Salesforce sent it (keys in its order,
+// numbers with their digits) [salesforce-api.md §4]. Among its properties: `name`, `label`,
+// `custom`, `queryable`, `fields` (each with `name`, `type`, `label`, `nillable`, `length`,
+// `precision`, `scale`, `relationshipName`, `referenceTo`, `compoundFieldName`, …) and
+// `childRelationships`.
+//
+// On success `*json` receives the text (owned UTF-8, free with `sfcrm_string_free`) and `*len` its
+// length in bytes (optional: pass NULL). Results are cached per client for `describe_cache_ttl`
+// (`SFCRM_DESCRIBE_CACHE_TTL`; 0 disables the cache): a cached answer makes no request. Each
+// request made counts as an API call (`other_api` in `sfcrm_client_api_calls`).
+//
+// Errors: a name that is not a valid sObject API name is `SFCRM_RESULT_INVALID_IDENTIFIER` (nothing
+// sent); an sObject the org does not have is `SFCRM_RESULT_API` with HTTP 404 and Salesforce's
+// `NOT_FOUND`; `SFCRM_RESULT_NOT_CONNECTED`, `SFCRM_RESULT_SESSION_EXPIRED`, network errors as for
+// any call. Blocking; thread-safe.
+sfcrm_result sfcrm_client_describe(const struct sfcrm_client *client, const char *account_id, const char *owner, const char *sobject, char **json, size_t *len, struct sfcrm_error **error);
+
+// Lists the org's sObjects: the body of `GET /services/data/vXX.X/sobjects` (describeGlobal) as
+// Salesforce sent it: `{"encoding":…,"maxBatchSize":…,"sobjects":[{"name","label","custom",
+// "queryable",…},…]}` [salesforce-api.md §4]. Output, caching, API-call counting and errors as
+// `sfcrm_client_describe`. Blocking; thread-safe.
+sfcrm_result sfcrm_client_describe_global(const struct sfcrm_client *client, const char *account_id, const char *owner, char **json, size_t *len, struct sfcrm_error **error);
+
 // The result code of the error (an `sfcrm_result` value); `SFCRM_RESULT_INVALID_HANDLE` when
 // `error` is NULL or not a live error object.
 uint32_t sfcrm_error_code(const struct sfcrm_error *error);

@@ -20,6 +20,7 @@
 mod panic;
 pub mod client;
 pub mod config;
+pub mod describe;
 pub mod error;
 pub mod export;
 pub mod export_cursor;

@@ -3405,6 +3405,9 @@ static void test_error_raw_body_never_holds_a_token(void) {
   sfcrm_store_free(store);
 }
 
+/* Issue 11: queries, bind values, child cursors, describe, all-fields and filtered exports. */
+#include "test_query.c"
+
 /* ---- main --------------------------------------------------------------------------------- */
 
 static int asan_selftest(void) {
@@ -3465,6 +3468,7 @@ int main(int argc, char **argv) {
     run("br14_emulator", test_br14_emulator);
     run("error_raw_body_never_holds_a_token", test_error_raw_body_never_holds_a_token);
     run("sealing_key_not_in_errors", test_sealing_key_not_in_errors);
+    run("describe", test_describe);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
     g_failed++;

@@ -3,17 +3,19 @@
 //! - `sfcrm demo`: the main job, with no set-up: starts the bundled org emulator, connects through
 //!   login → authorize → callback, exports every type (a page walk and a full stream) and prints a
 //!   summary of records, API calls and time.
-//! - `sfcrm login | export | status | disconnect`: the same SDK against a real org, configured from
-//!   the environment (`SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`, `SALESFORCE_REDIRECT_URL`, …;
+//! - `sfcrm login | export | describe | status | disconnect`: the same SDK against a real
+//!   org, configured from the environment (`SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`, `SALESFORCE_REDIRECT_URL`, …;
 //!   see `sfcrm login --help`). Tokens live in a file store, sealed with XChaCha20-Poly1305.
 //!
 //! Text from outside (the org's messages, stored fields, paths) is printed with its control
 //! characters escaped ([`term`]). Exit status: 0 on success, 1 on an error, 3 from `sfcrm status`
-//! when the connection is missing or needs a new login.
+//! when the connection is missing or needs a new login. `describe` reports an error on one line
+//! (Salesforce's SOQL errors included: the detail and its row and column).
 
 #![warn(missing_docs)]
 
 mod demo;
+mod describe;
 mod export;
 mod real;
 mod term;
@@ -38,6 +40,8 @@ enum Command {
     Login(ConnectionArgs),
     /// Export one type (contacts, deals, notes) or any sObject to a file.
     Export(export::ExportArgs),
+    /// Show an sObject's fields as a table (or, without a name, the org's sObjects).
+    Describe(describe::DescribeArgs),
     /// Show the stored connection (no secrets); exits 3 when not connected (or a new login is needed).
     Status(ConnectionArgs),
     /// Revoke the connection at Salesforce and delete it locally.
@@ -94,18 +98,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let one_line = matches!(cli.command, Command::Describe(_));
     let result = runtime.block_on(async {
         let done = ExitCode::SUCCESS;
         match cli.command {
             Command::Demo(args) => demo::run(args).await.map(|()| done).map_err(Failure::from),
             Command::Login(args) => real::login(args).await.map(|()| done),
             Command::Export(args) => export::run(args).await.map(|()| done),
+            Command::Describe(args) => describe::run(args).await.map(|()| done),
             Command::Status(args) => real::status(args).await.map(|ok| if ok { done } else { ExitCode::from(NOT_CONNECTED) }),
             Command::Disconnect(args) => real::disconnect(args).await.map(|()| done),
         }
     });
     match result {
         Ok(code) => code,
+        Err(Failure { error, hint }) if one_line => {
+            let hint = hint.as_deref().or(hint_for(&error)).map(|h| format!(" (hint: {h})")).unwrap_or_default();
+            eprintln!("error: {}{}", term::line(&one_line_message(&error)), term::line(&hint));
+            ExitCode::FAILURE
+        }
         Err(Failure { error, hint }) => {
             // Salesforce's SOQL errors start with a newline so that the query excerpt and its `^`
             // line up: keep them at the start of a line (and keep their newlines).
@@ -117,6 +128,28 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error on one line. Salesforce's SOQL errors span lines (`\n<query>\n<caret>\nERROR at
+/// Row:R:Column:C\n<detail>` [salesforce-api.md §4]): they become `<detail> (at Row:R:Column:C;
+/// HTTP 400, MALFORMED_QUERY)`; other line breaks become spaces.
+fn one_line_message(error: &sfcrm_core::Error) -> String {
+    let text = error.to_string();
+    let Some(at) = text.find("ERROR at ") else {
+        return text.split_whitespace().collect::<Vec<_>>().join(" ");
+    };
+    let rest = &text[at + "ERROR at ".len()..];
+    let (position, detail) = rest.split_once('\n').unwrap_or((rest, ""));
+    // Display appends " (HTTP 400, MALFORMED_QUERY)" after the message: keep it with the position.
+    let (detail, extra) = match detail.rfind(" (") {
+        Some(i) if detail.ends_with(')') => (&detail[..i], Some(&detail[i + 2..detail.len() - 1])),
+        _ => (detail, None),
+    };
+    let detail = detail.split_whitespace().collect::<Vec<_>>().join(" ");
+    match extra {
+        Some(extra) => format!("{detail} (at {}; {extra})", position.trim()),
+        None => format!("{detail} (at {})", position.trim()),
     }
 }
 
@@ -133,4 +166,18 @@ fn hint_for(e: &sfcrm_core::Error) -> Option<&'static str> {
         K::UnknownExportType => "use contacts, deals or notes, or --sobject NAME --fields A,B",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn soql_errors_are_reported_on_one_line() {
+        let e = sfcrm_core::Error::new(
+            sfcrm_core::ErrorKind::Api,
+            "\nSELECT Id FORM Contact\n          ^\nERROR at Row:1:Column:11\nunexpected token: FORM",
+        );
+        assert_eq!(super::one_line_message(&e), "unexpected token: FORM (at Row:1:Column:11)");
+        let e = sfcrm_core::Error::invalid_argument("no value for :name\n(pass --param name=...)");
+        assert_eq!(super::one_line_message(&e), "no value for :name (pass --param name=...)");
+    }
 }
