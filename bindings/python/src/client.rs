@@ -8,7 +8,8 @@ use sfcrm_core::export::ExportFormat;
 
 use crate::config::Config;
 use crate::error::IntoPyResult;
-use crate::export::{ExportArgs, ExportIterator, ExportSummary};
+use crate::export::{ExportArgs, ExportIterator, ExportSummary, Filter};
+use crate::query::QueryArgs;
 use crate::store::key;
 use crate::usage::{ApiCalls, ApiUsage};
 use crate::{rawjson, runtime};
@@ -243,9 +244,9 @@ impl Client {
     /// "pagination": {...}}` (`GET /export/:type?page=&limit=`). `page` and `limit` may be ints or
     /// the query-string text (JavaScript `parseInt` semantics, as in Node): pages below 1 mean 1;
     /// `limit` None, 0 or text without digits = all. A negative `limit` or a bool for either is
-    /// `InvalidArgumentError`. Raises `UnknownExportType` (no request made), `NotConnected`,
-    /// `ApiError`, ...
-    #[pyo3(signature = (account_id, owner, r#type, page=None, limit=None, *, fields=None, lossless=false))]
+    /// `InvalidArgumentError`. `fields`, `where` and `params` as for `export`. Raises
+    /// `UnknownExportType` (no request made), `NotConnected`, `ApiError`, ...
+    #[pyo3(signature = (account_id, owner, r#type, page=None, limit=None, *, fields=None, lossless=false, r#where=None, params=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_page<'py>(
         &self,
@@ -255,11 +256,13 @@ impl Client {
         r#type: &str,
         page: Option<&Bound<'py, PyAny>>,
         limit: Option<&Bound<'py, PyAny>>,
-        fields: Option<Vec<String>>,
+        fields: Option<&Bound<'py, PyAny>>,
         lossless: bool,
+        r#where: Option<String>,
+        params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let k = key(account_id, owner)?;
-        let spec = crate::export::spec(r#type, fields)?;
+        let spec = crate::export::filtered_spec(r#type, crate::export::fields_arg(fields)?, r#where, params)?;
         let page = crate::export::page_arg("page", page)?.page().py_err()?;
         let limit = crate::export::page_arg("limit", limit)?.limit().py_err()?;
         let c = self.inner.clone();
@@ -277,31 +280,39 @@ impl Client {
     /// - `lossless`: numbers become `decimal.Decimal` built from Salesforce's exact digits.
     /// - `include_deleted`: `queryAll` (soft-deleted and archived rows).
     /// - `batch_size`: requested batch size (200..2000; Salesforce may send fewer).
+    /// - `fields`: a list of field paths, or `"*"` for every field of the sObject (expanded from
+    ///   describe by the core; compound fields follow the core's rule; a wide object's SELECT is
+    ///   split into several queries joined by Id when one would exceed the URI limit).
+    /// - `where`: one SOQL condition (`"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`)
+    ///   with `params` filling its `:name` placeholders (as for `query`); `since` still applies
+    ///   (both conditions hold).
     ///
     /// Nothing is requested until the first record is pulled.
-    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None))]
+    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
     #[allow(clippy::too_many_arguments)]
     fn export(
         &self,
         account_id: &str,
         owner: &str,
         r#type: &str,
-        fields: Option<Vec<String>>,
+        fields: Option<&Bound<'_, PyAny>>,
         since: Option<String>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         lossless: bool,
         include_deleted: bool,
         batch_size: Option<u32>,
+        r#where: Option<String>,
+        params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportIterator> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
         ExportIterator::start(&self.inner, args, lossless, progress)
     }
 
     /// Writes the whole export to a CSV file natively (RFC 4180, header of field paths such as
     /// `Account.Name`, CRLF, null as an empty field). The file appears only when complete (written
     /// beside `path`, then renamed). Same options as `export`; returns an `ExportSummary`.
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_csv(
         &self,
@@ -310,21 +321,23 @@ impl Client {
         owner: &str,
         r#type: &str,
         path: PathBuf,
-        fields: Option<Vec<String>>,
+        fields: Option<&Bound<'_, PyAny>>,
         since: Option<String>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         include_deleted: bool,
         batch_size: Option<u32>,
+        r#where: Option<String>,
+        params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
     }
 
     /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
     /// dropped, numbers with Salesforce's exact digits), natively. Otherwise as `export_to_csv`
     /// (the same implementation with another format).
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_ndjson(
         &self,
@@ -333,15 +346,118 @@ impl Client {
         owner: &str,
         r#type: &str,
         path: PathBuf,
-        fields: Option<Vec<String>>,
+        fields: Option<&Bound<'_, PyAny>>,
         since: Option<String>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         include_deleted: bool,
         batch_size: Option<u32>,
+        r#where: Option<String>,
+        params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, since, checkpoint, include_deleted, batch_size)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
+    }
+
+    /// Runs a SOQL SELECT and streams its records as a lazy iterator of dicts (the same
+    /// `ExportIterator` exports return: `checkpoint`, `progress`, `next_batch`, `cancel`, `close`),
+    /// following `nextRecordsUrl` to the end.
+    ///
+    /// - `params`: bind values for `:name` placeholders (`WHERE Name = :name AND Id IN :ids`),
+    ///   a dict of None, bool, int, float, Decimal, str, date, aware datetime, or list/tuple/set;
+    ///   a missing or unused name is `InvalidArgumentError` before any request.
+    /// - `all_rows`: `queryAll` (deleted and archived rows too).
+    /// - `batch_size`: requested page size (200..2000; Salesforce may send fewer).
+    /// - `checkpoint`: resume after a token from `checkpoint` of a run of the same query.
+    /// - `children`: `"complete"` (each parent with all its child rows, child cursors fetched and
+    ///   counted) or `"as_sent"` (child results as Salesforce sent them).
+    /// - `progress`, `lossless`: as for `export`.
+    ///
+    /// Nothing is requested until the first record is pulled. A Python value that cannot be bound
+    /// raises `InvalidArgumentError` at once; the first `next()` raises the rest before any
+    /// request (a missing or unused placeholder, a checkpoint of another query), then Salesforce's
+    /// errors: bad SOQL is `ApiError` with its `error_code` (`MALFORMED_QUERY`, `INVALID_FIELD`,
+    /// `INVALID_TYPE`, ...), `status` and message.
+    #[pyo3(signature = (account_id, owner, soql, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None, lossless=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn query(
+        &self,
+        account_id: &str,
+        owner: &str,
+        soql: String,
+        params: Option<&Bound<'_, PyAny>>,
+        all_rows: bool,
+        batch_size: Option<u32>,
+        checkpoint: Option<String>,
+        children: &str,
+        progress: Option<Py<PyAny>>,
+        lossless: bool,
+    ) -> PyResult<ExportIterator> {
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        Ok(args.iterate(&self.inner, lossless, progress))
+    }
+
+    /// The query's only record as a dict, or None when it matches nothing; a query that matches
+    /// several records raises `InvalidArgumentError` (add `LIMIT 1` or narrow the WHERE). Same
+    /// `params` as `query`; child cursors are completed.
+    #[pyo3(signature = (account_id, owner, soql, params=None, *, lossless=false))]
+    fn query_one<'py>(
+        &self,
+        py: Python<'py>,
+        account_id: &str,
+        owner: &str,
+        soql: String,
+        params: Option<&Bound<'py, PyAny>>,
+        lossless: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let k = key(account_id, owner)?;
+        let params = crate::params::from_py(params)?;
+        crate::query::query_one(py, &self.inner, k, soql, params, lossless)
+    }
+
+    /// Writes a query's records to a CSV file natively (columns from the SELECT list: field
+    /// paths such as `Account.Name`; a compound value or child result is its JSON text in one
+    /// cell). The file appears only when complete. Same options as `query`.
+    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn query_to_csv(
+        &self,
+        py: Python<'_>,
+        account_id: &str,
+        owner: &str,
+        soql: String,
+        path: PathBuf,
+        params: Option<&Bound<'_, PyAny>>,
+        all_rows: bool,
+        batch_size: Option<u32>,
+        checkpoint: Option<String>,
+        children: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<ExportSummary> {
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        args.to_file(py, &self.inner, ExportFormat::Csv, path, progress)
+    }
+
+    /// Writes a query's records as newline-delimited JSON natively (one record per line,
+    /// `attributes` dropped, Salesforce's exact digits). Otherwise as `query_to_csv`.
+    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn query_to_ndjson(
+        &self,
+        py: Python<'_>,
+        account_id: &str,
+        owner: &str,
+        soql: String,
+        path: PathBuf,
+        params: Option<&Bound<'_, PyAny>>,
+        all_rows: bool,
+        batch_size: Option<u32>,
+        checkpoint: Option<String>,
+        children: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<ExportSummary> {
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        args.to_file(py, &self.inner, ExportFormat::Ndjson, path, progress)
     }
 
     /// Salesforce's describe of `sobject` (`/sobjects/{sobject}/describe`) as a dict, exactly as

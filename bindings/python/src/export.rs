@@ -54,6 +54,48 @@ pub fn spec(type_name: &str, fields: Option<Vec<String>>) -> PyResult<ExportSpec
     }
 }
 
+/// The `fields=` argument: None, a list (or tuple) of field paths, or `"*"` (every field, expanded
+/// by the core from describe; a list `["*"]` means the same). Any other `str` is refused: a str is
+/// a sequence of characters in Python, so `fields="Name"` would otherwise read as `N`, `a`, ...
+pub fn fields_arg(fields: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<String>>> {
+    let Some(f) = fields else { return Ok(None) };
+    if f.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = f.cast::<PyString>() {
+        let s = s.to_str()?;
+        if s.trim() == "*" {
+            return Ok(Some(vec!["*".to_owned()]));
+        }
+        return Err(to_py(Error::invalid_argument(format!(
+            "fields must be a list of field names or \"*\" (every field), not the string {s:?}: write fields=[{s:?}]"
+        ))));
+    }
+    f.extract::<Vec<String>>().map(Some).map_err(|_| {
+        to_py(Error::invalid_argument("fields must be a list of field names (str) or \"*\" (every field)"))
+    })
+}
+
+/// The export spec with an optional `where` condition and its bind values (`where` is one SOQL
+/// condition such as `Industry = :industry AND CreatedDate = LAST_N_DAYS:30`, checked by the
+/// core: balanced, no clause keyword at its top level). `params` without `where` is refused.
+pub fn filtered_spec(
+    type_name: &str,
+    fields: Option<Vec<String>>,
+    r#where: Option<String>,
+    params: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ExportSpec> {
+    let spec = spec(type_name, fields)?;
+    let params = crate::params::from_py(params)?;
+    match r#where {
+        Some(w) => spec.with_where(&w, &params).py_err(),
+        None if params.is_empty() => Ok(spec),
+        None => Err(to_py(Error::invalid_argument(
+            "params= needs where=: the bind values fill :name placeholders of the where condition",
+        ))),
+    }
+}
+
 /// A Python page or limit argument (`name` in messages): None, an int, a float, or query-string
 /// text, read by the core's `PageArg` rules (`page()`, `limit()`), the same as Node's. A bool is
 /// `InvalidArgumentError` (it is an int in Python, but never a page or a size).
@@ -148,6 +190,14 @@ impl ExportSummary {
     }
 }
 
+/// The `where=` and `params=` arguments of an export (see [`filtered_spec`]).
+pub struct Filter<'a, 'py> {
+    /// One SOQL condition, or None.
+    pub r#where: Option<String>,
+    /// Its bind values (a mapping), or None.
+    pub params: Option<&'a Bound<'py, PyAny>>,
+}
+
 /// Arguments shared by `export`, `export_to_csv`, `export_to_ndjson`.
 pub struct ExportArgs {
     /// The connection.
@@ -172,7 +222,8 @@ impl ExportArgs {
         account_id: &str,
         owner: &str,
         type_name: &str,
-        fields: Option<Vec<String>>,
+        fields: Option<&Bound<'_, PyAny>>,
+        filter: Filter<'_, '_>,
         since: Option<String>,
         checkpoint: Option<String>,
         include_deleted: bool,
@@ -180,7 +231,7 @@ impl ExportArgs {
     ) -> PyResult<Self> {
         Ok(ExportArgs {
             key: crate::store::key(account_id, owner)?,
-            spec: spec(type_name, fields)?,
+            spec: filtered_spec(type_name, fields_arg(fields)?, filter.r#where, filter.params)?,
             since,
             checkpoint,
             include_deleted,

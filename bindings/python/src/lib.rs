@@ -2,12 +2,13 @@
 //! `sfcrm` (bindings/python/python/sfcrm). One file per concern, with the same file names as the
 //! Node binding (`bindings/node/src`):
 //! - [`client`]: `Client` (login, callback, disconnect, refresh, export_page, api_get, exports,
-//!   describe);
+//!   queries, describe);
 //! - [`config`]: `Config` from arguments or the environment;
 //! - [`describe`]: `describe` / `describe_global` (Salesforce's JSON as dicts);
 //! - [`error`]: the only place core errors become Python exceptions;
 //! - [`export`]: the export iterator, file exports, page/limit arguments, the seed paginator;
 //! - [`params`]: Python bind values → the core's `Params`, `bind_soql`;
+//! - [`query`]: SOQL queries (the export iterator over a query stream, `query_one`, files);
 //! - [`rawjson`]: JSON text → Python objects (records, bodies, documents) and back;
 //! - [`runtime`]: the shared tokio runtime, GIL-free waiting, Python callbacks off the workers;
 //! - [`store`]: the Python store bridge, `MemoryStore`, `FileStore`, the connection key rule;
@@ -27,6 +28,7 @@ pub mod describe;
 pub mod error;
 pub mod export;
 pub mod params;
+pub mod query;
 pub mod rawjson;
 pub mod runtime;
 pub mod store;

@@ -113,3 +113,20 @@ def test_cancelling_the_task_cancels_the_export():
         asyncio.run(main())
     finally:
         emu.stop()
+
+
+def test_async_client_has_every_client_method_with_the_same_parameters():
+    """A method added to Client and forgotten in AsyncClient (or a keyword left out) fails here."""
+    import inspect
+
+    for name, member in inspect.getmembers(sfcrm.Client):
+        if name.startswith("_") or not callable(member):
+            continue
+        assert hasattr(sfcrm.AsyncClient, name), f"AsyncClient lacks {name}"
+        if getattr(member, "__text_signature__", None) is None:
+            continue
+        want = [p for p in inspect.signature(member).parameters if p not in ("self", "$self")]
+        got = inspect.signature(getattr(sfcrm.AsyncClient, name)).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in got.values()):
+            continue  # forwards **kwargs (export_to_*/query_to_*)
+        assert [p for p in got if p != "self"] == want, name

@@ -1,12 +1,17 @@
-"""sfcrm: connect a user's Salesforce org over OAuth 2.0 and export its CRM data.
+"""sfcrm: connect a user's Salesforce org over OAuth 2.0, query and export its CRM data.
 
-A few lines pull a whole org::
+A few lines pull a whole org, or exactly the rows you need::
 
     import sfcrm
 
     client = sfcrm.Client(sfcrm.Config.from_env(), store=sfcrm.FileStore("tokens"))
     for contact in client.export("acc-1", "user-1", "contacts"):
         print(contact["Name"])
+    for account in client.query("acc-1", "user-1",
+                                "SELECT Id, Name FROM Account WHERE Industry = :industry",
+                                {"industry": "Media"}):
+        print(account["Name"])
+    fields = client.describe("acc-1", "user-1", "Account")["fields"]
 
 Everything Salesforce-specific (OAuth, refresh coordination, paging, SOQL safety) runs in the Rust
 core; this package is a thin layer over the native module ``sfcrm._native``. Every blocking call

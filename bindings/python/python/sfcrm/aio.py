@@ -1,4 +1,4 @@
-"""asyncio front end: :class:`AsyncClient` with ``await`` methods and ``async for`` exports.
+"""asyncio front end: :class:`AsyncClient` with ``await`` methods, ``async for`` exports and queries.
 
 Each blocking core call runs in a worker thread (the event loop's default executor, or the one you
 pass) with the GIL released inside the native code, so the event loop never blocks. Exports pull a
@@ -33,8 +33,16 @@ from ._native import (
     Progress,
 )
 from .store import TokenStore
+from .types import Params
 
 T = TypeVar("T")
+
+
+def _fields(fields: Union[str, Sequence[str], None]) -> Union[str, list[str], None]:
+    """``fields`` for the native call: ``"*"`` (or any str, refused natively) as is, else a list."""
+    if fields is None or isinstance(fields, str):
+        return fields
+    return list(fields)
 
 
 class AsyncExport:
@@ -177,8 +185,10 @@ class AsyncClient:
         page: Union[int, str, None] = None,
         limit: Union[int, str, None] = None,
         *,
-        fields: Optional[Sequence[str]] = None,
+        fields: Union[str, Sequence[str], None] = None,
         lossless: bool = False,
+        where: Optional[str] = None,
+        params: Optional[Params] = None,
     ) -> dict[str, Any]:
         """See :meth:`sfcrm.Client.export_page`."""
         return await self._run(
@@ -188,8 +198,10 @@ class AsyncClient:
             type,
             page,
             limit,
-            fields=None if fields is None else list(fields),
+            fields=_fields(fields),
             lossless=lossless,
+            where=where,
+            params=params,
         )
 
     def export(
@@ -197,7 +209,7 @@ class AsyncClient:
         account_id: str,
         owner: str,
         type: str,
-        fields: Optional[Sequence[str]] = None,
+        fields: Union[str, Sequence[str], None] = None,
         since: Optional[str] = None,
         checkpoint: Optional[str] = None,
         progress: Optional[Callable[[Progress], object]] = None,
@@ -205,6 +217,8 @@ class AsyncClient:
         *,
         include_deleted: bool = False,
         batch_size: Optional[int] = None,
+        where: Optional[str] = None,
+        params: Optional[Params] = None,
     ) -> AsyncExport:
         """``async for`` over the records of an export (see :meth:`sfcrm.Client.export`).
 
@@ -214,13 +228,15 @@ class AsyncClient:
             account_id,
             owner,
             type,
-            None if fields is None else list(fields),
+            _fields(fields),
             since,
             checkpoint,
             progress,
             lossless,
             include_deleted=include_deleted,
             batch_size=batch_size,
+            where=where,
+            params=params,
         )
         return AsyncExport(native, self._run)
 
@@ -235,6 +251,57 @@ class AsyncClient:
     ) -> ExportSummary:
         """See :meth:`sfcrm.Client.export_to_ndjson`."""
         return await self._run(self._client.export_to_ndjson, account_id, owner, type, path, **kwargs)
+
+    def query(
+        self,
+        account_id: str,
+        owner: str,
+        soql: str,
+        params: Optional[Params] = None,
+        *,
+        all_rows: bool = False,
+        batch_size: Optional[int] = None,
+        checkpoint: Optional[str] = None,
+        children: str = "complete",
+        progress: Optional[Callable[[Progress], object]] = None,
+        lossless: bool = False,
+    ) -> AsyncExport:
+        """``async for`` over the records of a SOQL query (see :meth:`sfcrm.Client.query`).
+
+        Python values that cannot be bound raise ``InvalidArgumentError`` at once; nothing is
+        requested until the first record is awaited. ``progress`` runs in a worker thread.
+        """
+        native = self._client.query(
+            account_id,
+            owner,
+            soql,
+            params,
+            all_rows=all_rows,
+            batch_size=batch_size,
+            checkpoint=checkpoint,
+            children=children,
+            progress=progress,
+            lossless=lossless,
+        )
+        return AsyncExport(native, self._run)
+
+    async def query_one(
+        self, account_id: str, owner: str, soql: str, params: Optional[Params] = None, *, lossless: bool = False
+    ) -> Optional[dict[str, Any]]:
+        """See :meth:`sfcrm.Client.query_one`."""
+        return await self._run(self._client.query_one, account_id, owner, soql, params, lossless=lossless)
+
+    async def query_to_csv(
+        self, account_id: str, owner: str, soql: str, path: Union[str, "os.PathLike[str]"], **kwargs: Any
+    ) -> ExportSummary:
+        """See :meth:`sfcrm.Client.query_to_csv`."""
+        return await self._run(self._client.query_to_csv, account_id, owner, soql, path, **kwargs)
+
+    async def query_to_ndjson(
+        self, account_id: str, owner: str, soql: str, path: Union[str, "os.PathLike[str]"], **kwargs: Any
+    ) -> ExportSummary:
+        """See :meth:`sfcrm.Client.query_to_ndjson`."""
+        return await self._run(self._client.query_to_ndjson, account_id, owner, soql, path, **kwargs)
 
     async def describe(self, account_id: str, owner: str, sobject: str) -> dict[str, Any]:
         """See :meth:`sfcrm.Client.describe`."""
