@@ -80,6 +80,25 @@ export declare class NativeClient {
   describe(accountId: string, owner: string, sobject: string): Promise<string>
   /** `GET /services/data/vXX.X/sobjects` (or the cached copy) as Salesforce's JSON text. */
   describeGlobal(accountId: string, owner: string): Promise<string>
+  /**
+   * Starts a SOQL query (core `Client::query_stream`): the same cursor as an export
+   * (requests start with the first `nextBatch()`). Bad options (bind values, checkpoint,
+   * `children`) throw here; SOQL that does not bind (a missing or unused `:name`) rejects the
+   * first `nextBatch()` before any request, Salesforce's refusals (`MALFORMED_QUERY`,
+   * `INVALID_FIELD`, ...) reject it as `api` errors with `errorCode`.
+   */
+  queryStream(accountId: string, owner: string, soql: string, options: QueryOptionsInput): ExportCursor
+  /**
+   * The one record of `soql` as JSON text, or null when there is none (core
+   * `Client::query_one`: more than one record is `InvalidArgument`, add `LIMIT 1` or narrow
+   * the WHERE). With `lossless` every number is its exact decimal text as a string.
+   */
+  queryOne(accountId: string, owner: string, soql: string, paramsJson?: string | undefined | null, lossless?: boolean | undefined | null): Promise<string | null>
+  /**
+   * Streams a query into `path` (`csv`, `ndjson` or `json`), written atomically as exports
+   * are (core `Client::query_to_path`: the path is checked before the first request).
+   */
+  queryToFile(accountId: string, owner: string, soql: string, options: QueryOptionsInput, path: string, format: string): Promise<ExportFileSummary>
 }
 
 /** A validated SDK configuration (secrets are never readable back from JavaScript). */
@@ -379,6 +398,27 @@ export interface LoginResult {
  * `exportPage` uses (`{page, per_page, total, total_pages, next_page, prev_page, offsetValue}`).
  */
 export declare function paginator(items: number, page?: number | string | null, perPage?: number | string | null): string
+
+/** Options of `query` / `queryToFile` (the native half; `lib/index.js` builds it). */
+export interface QueryOptionsInput {
+  /**
+   * Bind values for the `:name` placeholders, as JSON text in the core's form (see the module
+   * docs); absent or `null`: no placeholders.
+   */
+  paramsJson?: string
+  /** Include deleted and archived rows (`queryAll`) [salesforce-api.md §4]. */
+  allRows?: boolean
+  /** `Sforce-Query-Options: batchSize` (200..=2000; Salesforce may return fewer). */
+  batchSize?: number
+  /** A checkpoint token (from `checkpoint()` of the same query) to resume after. */
+  resumeFrom?: string
+  /**
+   * Child-relationship subqueries: `complete` (default: the rest of every child cursor is
+   * fetched, each parent arrives with all its children) or `asSent` (nested cursors as
+   * Salesforce sent them).
+   */
+  children?: string
+}
 
 /** The SDK version (`sfcrm_core::VERSION`; the npm package reports the same string). */
 export declare function version(): string

@@ -26,7 +26,7 @@ const errors = require('./errors');
 const { MemoryStore, FileStore, SealedStore, toNativeStore, keyParts } = require('./store');
 const soql = require('./soql');
 const { ExportIterator } = require('./iterator');
-const { exportSpec, intOption, pageOrLimit, callbackKey } = require('./options');
+const { exportSpec, queryOptions, soqlArg, intOption, pageOrLimit, callbackKey } = require('./options');
 
 const { call, callSync } = errors;
 
@@ -61,6 +61,15 @@ const { call, callSync } = errors;
  * Options of a streaming export.
  * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
  *   lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
+ */
+/**
+ * Options of a query: `params` (bind values), `allRows` (queryAll: deleted and archived rows
+ * too), `batchSize` (200..2000), `checkpoint` (a token from `checkpoint()` of the same query, to
+ * resume after), `children` (`'complete'`, the default: every parent arrives with all its
+ * children, the rest of each child cursor fetched; `'asSent'`: nested cursors left as Salesforce
+ * sent them), `lossless` (numbers as exact decimal strings).
+ * @typedef {{ params?: BindParams, allRows?: boolean, batchSize?: number, checkpoint?: string,
+ *   children?: 'complete' | 'asSent', lossless?: boolean }} QueryOptions
  */
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -285,6 +294,69 @@ class Client {
         path,
         options.format ?? 'csv',
       );
+    });
+  }
+
+  /**
+   * Runs a SOQL query: an async iterable of its records, following `nextRecordsUrl` to the end
+   * with one batch in memory (the same iterator as {@link Client#export}: `checkpoint()`,
+   * `progress()`, `cancel()`). `:name` placeholders are filled from `options.params` by the core
+   * (escaped; a value can never change the query's structure). Rejects on the first `next()`:
+   * `InvalidArgumentError` (a missing or unused bind name, before any request), `ApiError` with
+   * Salesforce's `errorCode` (`MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`, ...) and message.
+   *
+   * A checkpoint binds the query (the bound SOQL), so it resumes only the same query. A query
+   * selecting `Id` without ORDER BY / LIMIT / OFFSET / GROUP BY / aggregates runs in Id order and
+   * resumes anywhere, also after the session expired; others resume while Salesforce's query
+   * locator lives (the error says what to change otherwise).
+   * @param {ConnectionKey} key
+   * @param {string} soqlText e.g. `SELECT Id, Name, (SELECT Id FROM Contacts) FROM Account WHERE Industry = :ind`
+   * @param {QueryOptions} [options]
+   * @returns {ExportIterator}
+   */
+  query(key, soqlText, options = {}) {
+    const cursor = (async () => {
+      const [a, o] = keyParts(key);
+      return this._native.queryStream(a, o, soqlArg('query', soqlText), queryOptions(options));
+    })();
+    cursor.catch(() => {}); // surfaced by the first next(); never an unhandled rejection
+    return new ExportIterator(cursor, !!options.lossless, options.checkpoint);
+  }
+
+  /**
+   * The one record a SOQL query matches, or `null` when it matches none (core
+   * `Client::query_one`); a query matching several is an `InvalidArgumentError` (add `LIMIT 1` or
+   * narrow the WHERE: a lookup that matched several records is worth seeing). Options: `params`,
+   * `lossless`. Errors as {@link Client#query}.
+   * @param {ConnectionKey} key
+   * @param {string} soqlText
+   * @param {{ params?: BindParams, lossless?: boolean }} [options]
+   * @returns {Promise<SalesforceRecord | null>}
+   */
+  async queryOne(key, soqlText, options = {}) {
+    const text = await call(() => {
+      const [a, o] = keyParts(key);
+      const params = soql.paramsJson(options.params);
+      return this._native.queryOne(a, o, soqlArg('queryOne', soqlText), params, !!options.lossless);
+    });
+    return text == null ? null : JSON.parse(text);
+  }
+
+  /**
+   * Streams a SOQL query into a file (`format`: 'csv' | 'ndjson' | 'json'), written atomically
+   * as exports are; resolves `{ records, apiCalls, checkpoint, path }`. Options as
+   * {@link Client#query}. In CSV a compound or nested value (an address, a parent record) is
+   * its JSON text in one cell.
+   * @param {ConnectionKey} key
+   * @param {string} soqlText
+   * @param {string} path
+   * @param {QueryOptions & { format?: 'csv' | 'ndjson' | 'json' }} [options]
+   */
+  queryToFile(key, soqlText, path, options = {}) {
+    return call(() => {
+      const [a, o] = keyParts(key);
+      if (typeof path !== 'string' || path === '') throw new TypeError('queryToFile needs a file path');
+      return this._native.queryToFile(a, o, soqlArg('queryToFile', soqlText), queryOptions(options), path, options.format ?? 'csv');
     });
   }
 

@@ -1,8 +1,8 @@
 export type SalesforceRecord = import("./index").SalesforceRecord;
 /**
- * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
- * records, is held at a time). `checkpoint()` returns a token after the last record the loop
- * received; pass it as `checkpoint` to the same `client.export` to resume after it.
+ * A streaming export or query: an async iterable of records with bounded memory (one batch, up to
+ * 2000 records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to the same `client.export` / `client.query` to resume after it.
  */
 export class ExportIterator {
     /**

@@ -1,7 +1,7 @@
 'use strict';
 /**
- * The async iterator of streamed records: `client.export` (the core's `ExportStream` behind the
- * addon's `ExportCursor`).
+ * The async iterator of streamed records, shared by `client.export` and `client.query` (both are
+ * the core's `ExportStream` behind the addon's `ExportCursor`).
  */
 const { call, callSync } = require('./errors');
 
@@ -11,9 +11,9 @@ const { call, callSync } = require('./errors');
 const EMPTY = [];
 
 /**
- * A streaming export: an async iterable of records with bounded memory (one batch, up to 2000
- * records, is held at a time). `checkpoint()` returns a token after the last record the loop
- * received; pass it as `checkpoint` to the same `client.export` to resume after it.
+ * A streaming export or query: an async iterable of records with bounded memory (one batch, up to
+ * 2000 records, is held at a time). `checkpoint()` returns a token after the last record the loop
+ * received; pass it as `checkpoint` to the same `client.export` / `client.query` to resume after it.
  */
 class ExportIterator {
   /**

@@ -1,8 +1,10 @@
 export type ExportType = import("./index").ExportType;
 export type FilterOptions = import("./index").FilterOptions;
+export type QueryOptions = import("./index").QueryOptions;
 export type CallbackKey = import("./index").CallbackKey;
 /** @typedef {import('./index').ExportType} ExportType */
 /** @typedef {import('./index').FilterOptions} FilterOptions */
+/** @typedef {import('./index').QueryOptions} QueryOptions */
 /** @typedef {import('./index').CallbackKey} CallbackKey */
 /**
  * Turns an export type argument and the `where` / `params` options into the native spec.
@@ -11,6 +13,17 @@ export type CallbackKey = import("./index").CallbackKey;
  * @returns {import('../index.js').ExportSpecInput}
  */
 export function exportSpec(type: ExportType, filter?: FilterOptions): import("../index.js").ExportSpecInput;
+/**
+ * The native options of a query.
+ * @param {QueryOptions} options
+ * @returns {import('../index.js').QueryOptionsInput}
+ */
+export function queryOptions(options: QueryOptions): import("../index.js").QueryOptionsInput;
+/**
+ * @param {string} what
+ * @param {unknown} text
+ */
+export function soqlArg(what: string, text: unknown): string;
 /**
  * @param {string} name
  * @param {unknown} v

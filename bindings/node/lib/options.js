@@ -1,14 +1,15 @@
 'use strict';
 /**
  * Arguments of the `Client` methods turned into the addon's option objects (`lib/index.js`):
- * export specs with `where`/`params`, integer and page/limit options, and the callback's key
- * object.
+ * export specs with `where`/`params`, query options, integer and page/limit options, and the
+ * callback's key object.
  */
 const errors = require('./errors');
 const soql = require('./soql');
 
 /** @typedef {import('./index').ExportType} ExportType */
 /** @typedef {import('./index').FilterOptions} FilterOptions */
+/** @typedef {import('./index').QueryOptions} QueryOptions */
 /** @typedef {import('./index').CallbackKey} CallbackKey */
 
 /**
@@ -50,6 +51,39 @@ function exportSpec(type, filter = {}) {
   const params = soql.paramsJson(filter.params);
   if (params !== null) spec.paramsJson = params;
   return spec;
+}
+
+/**
+ * The native options of a query.
+ * @param {QueryOptions} options
+ * @returns {import('../index.js').QueryOptionsInput}
+ */
+function queryOptions(options) {
+  const children = options.children;
+  if (children !== undefined && children !== null && children !== 'complete' && children !== 'asSent') {
+    throw new errors.InvalidArgumentError("children is 'complete' (fetch the rest of every child cursor) or 'asSent'", {
+      kind: 'invalid_argument',
+      kindCode: 100,
+    });
+  }
+  return {
+    paramsJson: soql.paramsJson(options.params) ?? undefined,
+    allRows: !!options.allRows,
+    batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
+    resumeFrom: options.checkpoint ?? undefined,
+    children: children ?? undefined,
+  };
+}
+
+/**
+ * @param {string} what
+ * @param {unknown} text
+ */
+function soqlArg(what, text) {
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new errors.InvalidArgumentError(`${what} needs the SOQL text (SELECT ... FROM ...)`, { kind: 'invalid_argument', kindCode: 100 });
+  }
+  return text;
 }
 
 /**
@@ -95,4 +129,4 @@ function callbackKey(k) {
   return /** @type {CallbackKey} */ (key);
 }
 
-module.exports = { exportSpec, intOption, pageOrLimit, callbackKey };
+module.exports = { exportSpec, queryOptions, soqlArg, intOption, pageOrLimit, callbackKey };

@@ -9,6 +9,7 @@
 //! - [`export`]: streaming exports (`ExportCursor`), specs with `where`, page/limit arguments, the
 //!   seed paginator.
 //! - [`params`]: bind values (`params`) as the core's JSON form; `checkParams`.
+//! - [`query`]: SOQL queries (`queryStream`, `queryOne`, `queryToFile`).
 //! - [`rawjson`]: record JSON text for JavaScript (ASCII batches, lossless numbers).
 //! - [`runtime`]: where tokio workers and the JavaScript thread meet (awaiting JS Promises).
 //! - [`store`]: `NativeStore`: core stores and the bridge to a JavaScript store object.
@@ -26,6 +27,7 @@ pub mod describe;
 pub mod error;
 pub mod export;
 pub mod params;
+pub mod query;
 pub mod rawjson;
 pub mod runtime;
 pub mod store;

@@ -29,6 +29,14 @@ async function demo(): Promise<void> {
   const written: number = summary.records;
   const described = await client.describe(key, 'Account'); // issue 11: Salesforce's bodies
   const global = await client.describeGlobal(key);
+  // issue 11: queries with bind values
+  const q = client.query(key, 'SELECT Id FROM Account WHERE Name = :n', { params: { n: 'x' }, allRows: true, children: 'asSent', batchSize: 500 });
+  for await (const account of q) void account.Id;
+  const qToken: string = await q.checkpoint();
+  const one = await client.queryOne(key, 'SELECT Id FROM Account LIMIT 1', { params: { x: 1 } });
+  const oneId: unknown = one?.Id;
+  const qs = await client.queryToFile(key, 'SELECT Id FROM Account', '/tmp/a.csv', { format: 'ndjson', checkpoint: qToken });
+  void [oneId, qs.records];
   // issue 11: filtered and every-field exports with bind values
   client.export(key, { sobject: 'Wide_Object__c', fields: '*' }, { where: 'Name = :n AND CloseDate = :d', params: { n: "O'Brien", d: soql.date('2024-01-31'), min: soql.decimal('12.50'), when: new Date(), ids: ['001'], big: 1n } });
   await client.exportPage(key, 'contacts', { page: 1, where: 'Email != null' });
