@@ -240,6 +240,41 @@ describe('queries, bind values and child cursors against the org emulator', () =
     );
   });
 
+  it('a query that cannot resume by Id says what to change when its locator dies', async () => {
+    const it = client.query(key, 'SELECT Id, Name FROM Contact ORDER BY Name', { batchSize: 200 });
+    const first = await it.next();
+    assert.equal(first.done, false);
+    await emu.expireSessions(); // the stream may or may not have prefetched page 2 before this
+    let n = 1;
+    await assert.rejects(
+      (async () => {
+        for await (const r of it) {
+          assert.ok(r.Id);
+          n += 1;
+        }
+      })(),
+      (e) => {
+        assert.ok(e instanceof sfcrm.SfcrmError, String(e));
+        assert.match(e.message, /cannot continue where it stopped/);
+        assert.match(e.message, /select Id; no ORDER BY/);
+        return true;
+      },
+    );
+    // the pages read before the locator died (1 or 2 of the 3, by when page 2 was prefetched), never a
+    // restart that would repeat or skip records
+    assert.ok(n === 200 || n === 400, String(n));
+  });
+
+  it('queryToFile with bad SOQL rejects and leaves no file', async () => {
+    const target = path.join(tmp, 'bad.csv');
+    await assert.rejects(client.queryToFile(key, 'SELECT Id FROM Contact WHERE', target), (e) => {
+      assert.ok(e instanceof sfcrm.ApiError);
+      assert.equal(e.errorCode, 'MALFORMED_QUERY');
+      return true;
+    });
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('bad')), []);
+  });
+
   it('allRows (queryAll) includes soft-deleted rows', async () => {
     const victims = (await rawQuery('SELECT Id FROM Lead ORDER BY Id LIMIT 2')).map((r) => r.Id);
     await emu.control('records/delete', { sobject: 'Lead', ids: victims });
