@@ -76,7 +76,13 @@ class SoqlValue {
  */
 function typed(type, text) {
   const v = new SoqlValue(type, text);
-  errors.callSync(() => native.checkParams(JSON.stringify({ value: v })));
+  try {
+    errors.callSync(() => native.checkParams(JSON.stringify({ value: v })));
+  } catch (e) {
+    // The core names the wrapper's key; name the helper instead.
+    if (e instanceof errors.InvalidArgumentError) e.message = e.message.replace(/^bind param "value": /, `soql.${type}(): `);
+    throw e;
+  }
   return v;
 }
 

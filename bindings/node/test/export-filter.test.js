@@ -123,7 +123,12 @@ describe('soql helpers (no org)', () => {
     assert.equal(String(soql.id('001000000000001AAA')), 'soql.id("001000000000001AAA")');
     assert.throws(() => soql.date('2024-13-45'), sfcrm.InvalidArgumentError);
     assert.throws(() => soql.datetime('yesterday'), sfcrm.InvalidArgumentError);
-    assert.throws(() => soql.decimal('12,50'), sfcrm.InvalidArgumentError);
+    assert.throws(() => soql.decimal('12,50'), (e) => {
+      assert.ok(e instanceof sfcrm.InvalidArgumentError);
+      assert.match(e.message, /^soql\.decimal\(\): invalid decimal "12,50"/);
+      return true;
+    });
+    assert.throws(() => soql.decimal('1e5'), sfcrm.InvalidArgumentError);
     assert.throws(() => soql.decimal(12.5), sfcrm.InvalidArgumentError); // a number has lost digits already
     assert.throws(() => soql.id('not an id!'), sfcrm.InvalidArgumentError);
     assert.throws(() => soql.date(new Date('nope')), sfcrm.InvalidArgumentError);
