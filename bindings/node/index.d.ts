@@ -336,6 +336,11 @@ export interface ExportProgress {
   batches: number
   /** Records expected in all (Salesforce's `totalSize`), null before the first batch. */
   totalSize?: number
+  /**
+   * Records `totalSize` announced that were deleted during the export (asked again at the end
+   * of a query, none remained); 0 normally. A query cut short rejects with `ProtocolError`.
+   */
+  missing: number
 }
 
 /**

@@ -53,8 +53,9 @@ export class ExportIterator {
      */
     checkpoint(): Promise<string>;
     /**
-     * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
-     * before the first batch).
+     * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's
+     * count, or null before the first batch; `missing`: records it announced that were deleted
+     * during the export, 0 normally).
      * @returns {Promise<import('../index.js').ExportProgress>}
      */
     progress(): Promise<import("../index.js").ExportProgress>;

@@ -108,8 +108,9 @@ class ExportIterator {
     return callSync(() => cursor.checkpoint());
   }
   /**
-   * Progress so far: `{ records, totalSize, batches }` (`totalSize` is Salesforce's count, or null
-   * before the first batch).
+   * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's
+   * count, or null before the first batch; `missing`: records it announced that were deleted
+   * during the export, 0 normally).
    * @returns {Promise<import('../index.js').ExportProgress>}
    */
   async progress() {

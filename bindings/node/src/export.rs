@@ -93,6 +93,9 @@ pub struct ExportProgress {
     pub batches: i64,
     /// Records expected in all (Salesforce's `totalSize`), null before the first batch.
     pub total_size: Option<i64>,
+    /// Records `totalSize` announced that were deleted during the export (asked again at the end
+    /// of a query, none remained); 0 normally. A query cut short rejects with `ProtocolError`.
+    pub missing: i64,
 }
 
 /// A streaming export: `nextBatch()` until it resolves null. Memory is bounded by the core's
@@ -153,6 +156,7 @@ impl ExportCursor {
             records: p.records as i64,
             batches: p.batches as i64,
             total_size: p.total_size.map(|n| n as i64),
+            missing: p.missing as i64,
         })
     }
 

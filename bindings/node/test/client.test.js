@@ -175,6 +175,7 @@ describe('Client against the org emulator', () => {
     const p = await resumed.progress();
     assert.equal(p.records, CONTACTS);
     assert.equal(p.totalSize, CONTACTS);
+    assert.equal(p.missing, 0); // no row deleted during the export (issue 16 item 3)
     assert.ok(p.batches >= 3);
   });
 

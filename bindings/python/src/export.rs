@@ -153,11 +153,14 @@ pub struct Progress {
     pub batches: u64,
     /// Records expected in all (Salesforce's `totalSize`), None until the first response.
     pub total_size: Option<u64>,
+    /// Records `totalSize` announced that were deleted during the export (asked again at the end
+    /// of a query, none remained); 0 normally. A query cut short is a `ProtocolError` instead.
+    pub missing: u64,
 }
 
 impl From<CoreProgress> for Progress {
     fn from(p: CoreProgress) -> Self {
-        Progress { records: p.records, batches: p.batches, total_size: p.total_size }
+        Progress { records: p.records, batches: p.batches, total_size: p.total_size, missing: p.missing }
     }
 }
 
@@ -165,7 +168,7 @@ impl From<CoreProgress> for Progress {
 impl Progress {
     fn __repr__(&self) -> String {
         let total = self.total_size.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
-        format!("Progress(records={}, batches={}, total_size={total})", self.records, self.batches)
+        format!("Progress(records={}, batches={}, total_size={total}, missing={})", self.records, self.batches, self.missing)
     }
 }
 

@@ -113,6 +113,7 @@ def test_iterator_yields_every_record_once(connected, emulator):
     assert len(set(ids)) == len(ids) and ids == sorted(ids)
     p = it.progress
     assert p.records == len(ids) and p.total_size == len(ids) and p.batches >= 1
+    assert p.missing == 0, "no row was deleted during the export (issue 16 item 3)"
     assert next(it, None) is None  # exhausted stays exhausted
 
 

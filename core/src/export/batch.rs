@@ -51,4 +51,8 @@ pub struct Progress {
     /// Records expected in all: Salesforce's `totalSize` of the query (plus the records before the
     /// checkpoint resumed from); `None` until the first response.
     pub total_size: Option<u64>,
+    /// Records a query's `totalSize` announced that no longer existed when the SDK asked again at
+    /// the end of the query: rows deleted during the export (`query/rest.rs`; logged as a
+    /// warning). `records + missing` is what `total_size` promised. 0 normally.
+    pub missing: u64,
 }

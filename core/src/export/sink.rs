@@ -22,6 +22,9 @@ pub struct ExportSummary {
     /// The checkpoint after the last record: in incremental mode its `last_modstamp` is the
     /// `since` of the next run.
     pub checkpoint: Checkpoint,
+    /// Records the queries' `totalSize` announced that were deleted during the export
+    /// ([`crate::export::Progress::missing`]); 0 normally.
+    pub missing: u64,
 }
 
 impl Client {
@@ -82,7 +85,12 @@ pub(crate) async fn write_stream<W: Write + Send>(
     }
     let records = writer.records();
     writer.finish()?;
-    Ok(ExportSummary { records, api_calls: stream.api_calls(), checkpoint: stream.checkpoint() })
+    Ok(ExportSummary {
+        records,
+        api_calls: stream.api_calls(),
+        checkpoint: stream.checkpoint(),
+        missing: stream.progress().missing,
+    })
 }
 
 /// [`write_stream`] into the file at `path` through an [`ExportFile`] (checked before the first

@@ -87,6 +87,9 @@ pub struct ExportStream {
     calls: Arc<AtomicU64>,
     /// Set for a SOQL query's stream (`Client::query_stream`).
     pub(crate) query: Option<QueryMark>,
+    /// Records found missing at the end of a query (`Progress::missing`), counted by the REST
+    /// cursor of an export (`query/rest.rs`).
+    missing: Arc<AtomicU64>,
 }
 
 /// What a SOQL query's stream needs for its checkpoints.
@@ -199,6 +202,7 @@ impl ExportStream {
             progress: Progress::default(),
             calls: Arc::new(AtomicU64::new(0)),
             query: None,
+            missing: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -254,7 +258,7 @@ impl ExportStream {
         let query = query.resume_after(position).with_options(options);
         let config = client.config();
         self.pending = Some(match plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
-            None => Box::new(RestCursor::new(api, query, self.calls.clone())),
+            None => Box::new(RestCursor::new(api, query, self.calls.clone()).report_missing(self.missing.clone())),
             Some(groups) => {
                 tracing::debug!(target: "sfcrm::export", sobject = %query.sobject(), groups = groups.len(),
                     "the SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
@@ -468,7 +472,7 @@ impl ExportStream {
 
     /// Records and batches delivered, and the expected total.
     pub fn progress(&self) -> Progress {
-        self.progress
+        Progress { missing: self.missing.load(Ordering::Relaxed), ..self.progress }
     }
 
     /// A handle that cancels this stream from any thread.

@@ -14,7 +14,16 @@
 //!   last record it fetched, so no record is lost or repeated. If the restarted query itself
 //!   fails, or the locator dies again before the restart returned any record, the error
 //!   propagates.
-//! - Cost: `ceil(N / batch)` query calls (+1 per restart) (D15).
+//! - A query that ends (`done: true`) with fewer records than its `totalSize` promised is
+//!   checked with one more keyset query after the last record fetched (issue 16 item 3): if that
+//!   returns records, the server cut the result short (a lie, a proxy) and the cursor fails with
+//!   `Protocol` (resume from the checkpoint: nothing delivered is lost or repeated); if it returns
+//!   none, the rows were deleted (or became invisible) during the export, which Salesforce
+//!   legitimately does: a `tracing` warning, and the shortfall is added to the `missing` counter
+//!   (`Progress::missing`, `ExportSummary::missing`), not an error. (Rows deleted while others
+//!   were inserted after the last record fetched end in the `Protocol` error too; the resumed
+//!   export then completes.)
+//! - Cost: `ceil(N / batch)` query calls (+1 per restart, +1 per query that ends short) (D15).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +101,11 @@ pub(crate) struct RestCursor {
     /// Query requests made, shared with the driver (a failed locator request before a restart
     /// counts; other failed requests do not).
     calls: Arc<AtomicU64>,
+    /// Salesforce's `totalSize` of the current query (from its first page).
+    query_total: u64,
+    /// Records that queries promised in `totalSize` but that no longer existed when asked again
+    /// (deleted during the export), shared with the driver.
+    missing: Arc<AtomicU64>,
 }
 
 impl RestCursor {
@@ -109,7 +123,15 @@ impl RestCursor {
             in_ties: false,
             ties_done: false,
             calls,
+            query_total: 0,
+            missing: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Counts the records found missing at the end of a query (see the module docs) in `missing`.
+    pub(crate) fn report_missing(mut self, missing: Arc<AtomicU64>) -> RestCursor {
+        self.missing = missing;
+        self
     }
 
     /// The keyset query that continues after `self.position` (see the module docs).
@@ -182,7 +204,39 @@ impl RestCursor {
         self.in_query = 0;
         let page = self.api.query(&soql, self.query.options()).await?;
         self.calls.fetch_add(1, Ordering::Relaxed);
+        self.query_total = page.total_size;
         self.take(page)
+    }
+
+    /// Called when a query ended (`done: true`): if it yielded fewer records than its
+    /// `totalSize`, asks once for what remains after the last record fetched. Records there:
+    /// `Protocol` (the result was cut short). None: the shortfall is counted as missing and
+    /// logged (rows deleted during the export).
+    async fn check_end(&mut self) -> Result<()> {
+        let (promised, fetched) = (self.query_total, self.in_query);
+        if fetched >= promised {
+            return Ok(());
+        }
+        let soql = self.soql()?;
+        let page = self.api.query(&soql, self.query.options()).await?;
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Some(first) = page.records.first() {
+            let id = first.id().map(|i| i.to_string()).unwrap_or_default();
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "Salesforce ended the {} query (done: true) after {fetched} of the {promised} records its totalSize \
+                     announced, but asked again it returns more after the last one (first: {id:?}): the result was \
+                     cut short; resume from the last checkpoint",
+                    self.query.sobject()
+                ),
+            ));
+        }
+        let missing = promised - fetched;
+        self.missing.fetch_add(missing, Ordering::Relaxed);
+        tracing::warn!(target: "sfcrm::export", sobject = %self.query.sobject(), promised, fetched, missing,
+            "a query ended with fewer records than its totalSize and none remain after the last one: rows deleted during the export");
+        Ok(())
     }
 
     async fn next(&mut self) -> Result<Option<SourceBatch>> {
@@ -197,11 +251,21 @@ impl RestCursor {
                     continue;
                 }
                 State::Done => return Ok(None),
-                State::Start => self.start_query().await?,
+                State::Start => {
+                    let batch = self.start_query().await?;
+                    if matches!(self.state, State::Done) {
+                        self.check_end().await?;
+                    }
+                    batch
+                }
                 State::More(url) => match self.api.query_more(&url, self.query.options()).await {
                     Ok(page) => {
                         self.calls.fetch_add(1, Ordering::Relaxed);
-                        self.take(page)?
+                        let batch = self.take(page)?;
+                        if matches!(self.state, State::Done) {
+                            self.check_end().await?;
+                        }
+                        batch
                     }
                     Err(e) if is_dead_locator(&e) && fetched_since_restart => {
                         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -361,5 +425,49 @@ mod tests {
         let after = Position { id: SalesforceId::new(id(5)).unwrap(), modstamp: None };
         let (mut c, _) = cursor(&script, None, Some(after));
         assert_eq!(c.next_batch().await.unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[tokio::test]
+    async fn a_query_ending_short_with_records_left_is_a_protocol_error() {
+        // Page 2 says done after 2 of 650; asked again after the last record, the org has more.
+        let script = Arc::new(Script::default());
+        script.replies.lock().unwrap().extend([
+            page(650, &[1, 2], "2024-01-01T00:00:00Z", Some("/next-1")),
+            page(650, &[], "2024-01-01T00:00:00Z", None),
+            page(648, &[3, 4], "2024-01-01T00:00:00Z", None),
+        ]);
+        let (mut c, calls) = cursor(&script, None, None);
+        assert_eq!(ids(&c.next_batch().await.unwrap().unwrap()), vec![id(1), id(2)]);
+        let e = c.next_batch().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert!(e.message().contains("after 2 of the 650"), "{e}");
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        let asked = script.asked.lock().unwrap().clone();
+        assert_eq!(asked[2], format!("SELECT Id, Name FROM Contact WHERE Id > '{}' ORDER BY Id ASC", id(2)));
+        // The issue's page: {"totalSize":1500,"done":true,"records":[]} as the first answer.
+        script.replies.lock().unwrap().extend([page(1500, &[], "2024-01-01T00:00:00Z", None), page(1500, &[1], "2024-01-01T00:00:00Z", None)]);
+        let (mut c, _) = cursor(&script, None, None);
+        assert_eq!(c.next_batch().await.unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[tokio::test]
+    async fn a_query_ending_short_with_nothing_left_counts_the_missing_rows() {
+        // Rows deleted during the export: the last page ends short and nothing remains after it.
+        let script = Arc::new(Script::default());
+        script.replies.lock().unwrap().extend([
+            page(5, &[1, 2], "2024-01-01T00:00:00Z", Some("/next-1")),
+            page(5, &[3], "2024-01-01T00:00:00Z", None),
+            page(0, &[], "2024-01-01T00:00:00Z", None),
+        ]);
+        let missing = Arc::new(AtomicU64::new(0));
+        let (c, calls) = cursor(&script, None, None);
+        let mut c = c.report_missing(missing.clone());
+        c.next_batch().await.unwrap().unwrap();
+        assert_eq!(ids(&c.next_batch().await.unwrap().unwrap()), vec![id(3)], "the records fetched are delivered");
+        assert!(c.next_batch().await.unwrap().is_none());
+        assert_eq!(missing.load(Ordering::Relaxed), 2);
+        assert_eq!(calls.load(Ordering::Relaxed), 3, "one query to check the end");
+        let asked = script.asked.lock().unwrap().clone();
+        assert_eq!(asked[2], format!("SELECT Id, Name FROM Contact WHERE Id > '{}' ORDER BY Id ASC", id(3)));
     }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind};
+use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind, SObject};
 use sfcrm_core::export::{ExportFormat, ExportRequest, ExportSpec, Progress};
 use sfcrm_core::store::{FileStore, SealedStore, SealingKeyring};
 use sfcrm_core::{ConnectionKey, ErrorKind, MemoryStore, TokenStore};
@@ -290,4 +290,78 @@ async fn control_characters_never_reach_the_terminal() {
     n += 1;
     println!("controls: {n} hostile texts through the sfcrm command with TRACE logs, 0 raw control characters");
     org.emu.shutdown().await;
+}
+
+/// Issue 16.3, second half: a query that ends (`done: true`) with fewer records than its
+/// `totalSize` announced. The SDK asks once more after the last record: records left → `Protocol`
+/// (then the checkpoint resumes exactly); none left (rows deleted during the export) → the export
+/// completes, with the shortfall in `Progress::missing` / `ExportSummary::missing`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_ending_short_of_its_total_size() {
+    const N: u64 = 650;
+    let ecfg = EmulatorConfig { contacts: N as usize, deals: 1, notes: 1, ..EmulatorConfig::default() };
+    let emu = Emulator::start(ecfg.clone()).await.unwrap();
+    let control = emu.control();
+    let client = client_for(&emu, &ecfg, Arc::new(MemoryStore::new()), |b| b);
+    let key = ConnectionKey::new("acc-l", "user-l");
+    connect(&client, &key).await;
+    let all: Vec<String> = (0..N).map(|i| control.record_id(SObject::Contact, i)).collect();
+    let contacts = || ExportRequest::new(ExportSpec::builtin("contacts").unwrap()).batch_size(200);
+    let lie = |endpoint: Endpoint| Fault {
+        endpoint,
+        count: 1,
+        kind: FaultKind::Custom {
+            status: 200,
+            body: format!(r#"{{"totalSize":{N},"done":true,"records":[]}}"#),
+            content_type: Some("application/json;charset=UTF-8".into()),
+        },
+    };
+    async fn drain(s: &mut sfcrm_core::export::ExportStream, ids: &mut Vec<String>) -> sfcrm_core::Result<()> {
+        while let Some(b) = s.next_batch().await? {
+            ids.extend(b.records.iter().map(|r| r.id().unwrap().to_string()));
+        }
+        Ok(())
+    }
+
+    // 1. The issue's page as the first answer: {"totalSize":650,"done":true,"records":[]}.
+    control.add_fault(lie(Endpoint::Query));
+    let mut s = client.export_stream(&key, contacts());
+    let e = s.next_batch().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(e.message().contains("after 0 of the 650"), "{e}");
+
+    // 2. A nextRecordsUrl page ends the export after 200 of 650: Protocol, then the checkpoint
+    //    resumes and every record arrives exactly once, in order.
+    control.add_fault(lie(Endpoint::QueryMore));
+    let mut s = client.export_stream(&key, contacts());
+    let mut ids = Vec::new();
+    let e = drain(&mut s, &mut ids).await.unwrap_err();
+    assert_eq!((e.kind(), ids.len()), (ErrorKind::Protocol, 200), "{e}");
+    let mut resumed = client.export_stream(&key, contacts().resume_from(s.checkpoint()));
+    drain(&mut resumed, &mut ids).await.unwrap();
+    assert_eq!(ids, all, "resumed after the cut: each record once, in order");
+
+    // 3. Rows deleted during the export: once pages 1 and 2 are fetched (the stream prefetches
+    //    one page ahead), the other 250 are deleted and page 3 ends short. Nothing remains after
+    //    the last record: no error, 250 missing.
+    control.reset_counters();
+    let mut s = client.export_stream(&key, contacts());
+    let mut ids = Vec::new();
+    let first = s.next_batch().await.unwrap().unwrap();
+    ids.extend(first.records.iter().map(|r| r.id().unwrap().to_string()));
+    while control.counters().query_more < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    control.delete_ids(SObject::Contact, &all[400..]).unwrap();
+    control.add_fault(lie(Endpoint::QueryMore));
+    drain(&mut s, &mut ids).await.unwrap();
+    let p = s.progress();
+    assert_eq!((ids.as_slice(), p.records, p.missing, p.total_size), (&all[..400], 400, 250, Some(N)));
+    let dir = tempfile::tempdir().unwrap();
+    let summary = client.export_to_path(&key, contacts(), ExportFormat::Ndjson, dir.path().join("c.ndjson"), None).await.unwrap();
+    assert_eq!((summary.records, summary.missing), (400, 0), "a fresh export counts only the live rows");
+    println!(
+        "lying server: a first page and a nextRecordsUrl page ending short of totalSize 650 -> Protocol (resumed: 650 once); \
+         250 rows deleted mid-export -> completed, missing 250"
+    );
 }
