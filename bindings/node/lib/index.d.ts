@@ -248,9 +248,9 @@ declare class Client {
      * `includeDeleted`, `batchSize` (200..2000), `lossless`, `where` (one SOQL condition, e.g.
      * `"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`, checked by the core: balanced, no
      * clause keyword) with `params` (its bind values; see `soql`). `since` works with `where`.
-     * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (compound
-     * fields and their components are not both selected; wide objects are read in several queries
-     * joined by Id when one SELECT would exceed Salesforce's URI length).
+     * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (a compound
+     * address or location is left out and its components kept, never both; a wide object is read in
+     * several queries joined by Id when one SELECT would exceed Salesforce's URI length).
      * @param {ConnectionKey} key
      * @param {ExportType} type
      * @param {ExportOptions} [options]
