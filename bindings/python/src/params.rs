@@ -8,6 +8,7 @@
 //! | `None` | `null` |
 //! | `bool` | `true` / `false` (checked before `int`: a bool is an int in Python) |
 //! | `int` | integer (`-5`); beyond 64 bits, the same digits as a decimal |
+//! | other objects with `__index__` (`numpy.int64`) | as the `int` it returns |
 //! | `float` | the shortest decimal that reads back as the same float (`0.1`); NaN/inf refused |
 //! | `decimal.Decimal` | its exact digits, without exponent (`Decimal("1E+3")` → `1000`); NaN/inf refused |
 //! | `str` | a quoted string, escaped with backslashes [salesforce-api.md §8] |
@@ -92,6 +93,12 @@ fn value(name: &str, v: &Bound<'_, PyAny>, top: bool) -> PyResult<BindValue> {
         return BindValue::from_f64(f.value()).map_err(|e| bad(name, e.message()));
     }
     let py = v.py();
+    // Integer-like objects that are not `int` (numpy.int64, a pandas column's values): their
+    // `__index__` is an exact int. numpy.bool_ has none and is refused below.
+    if v.hasattr("__index__")? && !v.is_instance_of::<PyFloat>() {
+        let as_int = py.import("operator")?.call_method1("index", (v,))?;
+        return value(name, &as_int, top);
+    }
     let decimal_type = py.import("decimal")?.getattr("Decimal")?;
     if v.is_instance(&decimal_type)? {
         if !v.call_method0("is_finite")?.is_truthy()? {

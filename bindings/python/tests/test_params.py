@@ -129,3 +129,10 @@ def test_any_mapping_is_accepted():
 
     assert bound(7, "SELECT Id FROM Contact WHERE X = :v") == "7"
     assert sfcrm.bind_soql("SELECT Id FROM Contact WHERE X = :v", types.MappingProxyType({"v": 7})).endswith("= 7")
+
+
+def test_integer_like_objects_bind_as_their_int():
+    np = pytest.importorskip("numpy")
+    assert bound(np.int64(-7)) == "-7" and bound(np.uint8(200)) == "200"
+    assert bound(np.float64(0.25)) == "0.25"  # a float subclass
+    assert bound([np.int32(1), np.int64(2)]) == "(1, 2)"
