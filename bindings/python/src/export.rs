@@ -486,6 +486,15 @@ impl ExportIterator {
         }
     }
 
+    /// The field paths the records carry, in order (`Id` first, then the requested fields; for a
+    /// query, the columns of its SELECT list, a child subquery or `TYPEOF` being one column). For
+    /// `fields="*"`, empty until the first record or batch was fetched (the describe expands it).
+    #[getter]
+    fn fields(&self, py: Python<'_>) -> Vec<String> {
+        let st = self.lock(py);
+        st.stream.as_ref().map(|s| s.fields().iter().map(|f| f.as_str().to_owned()).collect()).unwrap_or_default()
+    }
+
     /// Records and batches fetched so far, and the expected total.
     #[getter]
     fn progress(&self, py: Python<'_>) -> Progress {

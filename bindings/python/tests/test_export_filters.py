@@ -82,6 +82,11 @@ def test_all_fields_as_a_list_and_on_a_builtin_type(client):
     assert "BillingCity" in a and "BillingAddress" not in a  # components kept, compound dropped
     c = next(iter(client.export(ACC, OWNER, "contacts", fields="*")))
     assert c["attributes"]["type"] == "Contact" and set(c) - {"attributes"} == set(scalar_fields(client, "Contact"))
+    it = client.export(ACC, OWNER, "Account", fields="*")
+    assert it.fields == []  # expanded from the describe when the export starts
+    next(it)
+    assert it.fields[0] == "Id" and set(it.fields) == set(fields)
+    it.close()
     with pytest.raises(sfcrm.InvalidArgumentError, match=r'fields=\["Name"\]'):
         client.export(ACC, OWNER, "Account", fields="Name")
 

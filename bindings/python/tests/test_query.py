@@ -241,3 +241,11 @@ def test_a_locator_query_after_the_session_expired_says_what_to_change(client, e
     # The locator died with the session: the error keeps Salesforce's code and says what to change.
     assert ei.value.error_code in ("INVALID_SESSION_ID", "INVALID_QUERY_LOCATOR")
     assert "ORDER BY" in ei.value.message and "select Id" in ei.value.message, ei.value.message
+
+
+def test_fields_are_the_select_lists_columns(client):
+    it = client.query(ACC, OWNER, "SELECT Id, Name, Account.Name, (SELECT Id FROM Notes) FROM Contact WHERE Name != :x", {"x": ""})
+    assert it.fields == ["Id", "Name", "Account.Name", "Notes"]
+    first = next(it)
+    assert [k for k in first if k != "attributes"] == ["Id", "Name", "Account", "Notes"]
+    it.close()

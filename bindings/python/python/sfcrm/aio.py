@@ -101,6 +101,11 @@ class AsyncExport:
         return self._native._checkpoint_at(self._pos - 1)
 
     @property
+    def fields(self) -> list[str]:
+        """The field paths the records carry, in order (see ``ExportIterator.fields``)."""
+        return self._native.fields
+
+    @property
     def progress(self) -> Progress:
         """Records and batches fetched so far, and the expected total."""
         return self._native.progress
