@@ -229,3 +229,95 @@ async fn every_call_is_counted_per_kind_in_limits_and_sforce_limit_info() {
     let r = common::http().get(format!("{}/services/data/{V}/jobs/query", o2.base)).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// 1,000,000 Contacts through one query job: the API calls it costs (create, one poll, 4
+/// `resultPages` calls, 20 pages of 50,000, delete: 27; the locator loop needs no `resultPages`
+/// calls: 23) and how fast the emulator serves it, serially and 4 pages at a time.
+/// `cargo test -p sf-org-emulator --release --test bulk_jobs -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_one_million_contacts_in_one_job() {
+    let o = org(EmulatorConfig { contacts: 1_000_000, ..EmulatorConfig::default() }).await;
+    instant(&o);
+    let c = o.emu.control();
+    let soql = "SELECT Id, Name, Account.Name, Title, Phone, Email, Owner.Alias, SystemModstamp FROM Contact";
+    for (gzip, parallel) in [(false, 1), (true, 1), (true, 4)] {
+        let used0 = c.api_usage().0;
+        let t0 = std::time::Instant::now();
+        let id = create(&o, V, soql, json!({})).await;
+        assert_eq!(poll(&o, V, &id).await["state"], "JobComplete");
+        let r = send(&o, reqwest::Method::GET, &format!("/services/data/{V}/jobs/query/{id}/resultPages?maxRecords=50000"), None, &[]).await;
+        let mut urls: Vec<String> = Vec::new();
+        let mut page = r.json();
+        loop {
+            urls.extend(page["resultPages"].as_array().unwrap().iter().map(|p| p["resultUrl"].as_str().unwrap().to_string()));
+            let Some(next) = page["nextRecordsUrl"].as_str() else { break };
+            page = send(&o, reqwest::Method::GET, next, None, &[]).await.json();
+        }
+        let headers: &[(&str, &str)] = if gzip { &[("accept-encoding", "gzip")] } else { &[] };
+        let (mut rows, mut wire) = (0u64, 0usize);
+        for chunk in urls.chunks(parallel) {
+            let got = futures_join(chunk.iter().map(|u| send(&o, reqwest::Method::GET, u, None, headers))).await;
+            for r in got {
+                assert_eq!(r.status, 200);
+                rows += r.header("sforce-numberofrecords").parse::<u64>().unwrap();
+                wire += r.body.len();
+            }
+        }
+        assert_eq!(send(&o, reqwest::Method::DELETE, &format!("/services/data/{V}/jobs/query/{id}"), None, &[]).await.status, 204);
+        assert_eq!(rows, 1_000_000);
+        let calls = c.api_usage().0 - used0;
+        eprintln!("gzip={gzip} parallel={parallel}: {rows} rows, {} pages, {} MB on the wire, {calls} API calls, {:?}", urls.len(), wire / 1_000_000, t0.elapsed());
+        assert_eq!(calls, 1 + 1 + 4 + 20 + 1);
+    }
+}
+
+async fn futures_join<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = fs.collect();
+    let mut out = Vec::with_capacity(handles.len());
+    // Poll them together: a tiny join_all without another dependency.
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = handles.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    out.extend(done.into_iter().map(|d| d.expect("ready")));
+    out
+}
+
+#[tokio::test]
+async fn control_routes_over_http() {
+    let o = org(small()).await;
+    let http = common::http();
+    let url = |p: &str| format!("{}/__emulator/bulk/{p}", o.emu.login_url());
+    let r = http.post(url("settings")).body(r#"{"queue_delay_ms": 0, "result_pages_shape": "result_chunks"}"#).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!((v["queue_delay_ms"].as_u64(), v["result_pages_shape"].as_str(), v["overhead_ms"].as_u64()), (Some(0), Some("result_chunks"), Some(320)));
+    for bad in [r#"{"no_such_knob": 1}"#, r#"{"gzip": "sometimes"}"#, r#"{"rows_per_s": 0}"#, "[1]", "{"] {
+        assert_eq!(http.post(url("settings")).body(bad).send().await.unwrap().status(), 400, "{bad}");
+    }
+    assert_eq!(o.emu.control().bulk_settings().result_pages_shape, sf_org_emulator::bulk::ResultPagesShape::ResultChunks, "a refused update changes nothing");
+    let id = create(&o, V, "SELECT Id FROM Contact", json!({})).await;
+    let jobs: serde_json::Value = http.get(url("jobs")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(jobs[0]["id"], id.as_str());
+    assert!(jobs[0]["numberRecordsProcessed"].as_u64().is_some());
+    assert_eq!(http.delete(url("job_faults")).send().await.unwrap().status(), 200);
+    assert_eq!(http.post(url("job_faults")).body(r#"{"kind":"exploded"}"#).send().await.unwrap().status(), 400);
+    // Endpoint faults on Bulk resources go through the usual fault queue.
+    let f = http.post(format!("{}/__emulator/faults", o.emu.login_url())).body(r#"{"endpoint":"bulk_poll","kind":"html503","retry_after_s":2}"#).send().await.unwrap();
+    assert_eq!(f.status(), 200);
+    let r = send(&o, reqwest::Method::GET, &format!("/services/data/{V}/jobs/query/{id}"), None, &[]).await;
+    assert_eq!((r.status, r.header("retry-after")), (503, "2"));
+    assert_eq!(send(&o, reqwest::Method::GET, &format!("/services/data/{V}/jobs/query/{id}"), None, &[]).await.status, 200);
+}
