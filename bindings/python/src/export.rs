@@ -276,10 +276,11 @@ struct State {
     progress: CoreProgress,
 }
 
-/// A lazy iterator over exported records (dicts, in Salesforce's key order, `attributes`
-/// included). Batches are fetched on demand with the GIL released; only a few batches are held at
-/// any time (see the module docs). `checkpoint` is the token to resume right after the last record
-/// handed out. Usable as a context manager (closing cancels the prefetch).
+/// A lazy iterator over the records of an export or a SOQL query (`Client.export`,
+/// `Client.query`: dicts, in Salesforce's key order, `attributes` included). Batches are fetched
+/// on demand with the GIL released; only a few batches are held at any time (see the module
+/// docs). `checkpoint` is the token to resume right after the last record handed out. Usable as a
+/// context manager (closing cancels the prefetch).
 #[pyclass(module = "sfcrm._native", name = "ExportIterator", frozen)]
 pub struct ExportIterator {
     state: Arc<AsyncMutex<State>>,
