@@ -223,3 +223,45 @@ async fn a_page_of_every_wide_field_is_read_in_groups_and_equals_the_stream() {
     assert_eq!(p.api_calls as u64, c.query + c.query_more);
     assert!(c.query >= 4, "{}", c.query);
 }
+
+#[tokio::test]
+async fn an_incremental_every_field_export_of_the_wide_object_is_complete() {
+    let env = env_with(|b| b).await;
+    env.emu.control().set_batch_size(70);
+    let spec = ExportSpec::all_fields("Wide_Object__c").unwrap();
+    let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec.clone()).since("2000-01-01T00:00:00Z"));
+    let mut records = s.next_batch().await.unwrap().unwrap().to_records().unwrap();
+    // Resumed from a mid-way incremental checkpoint (SystemModstamp, Id).
+    let cp = s.checkpoint();
+    drop(s);
+    let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec).since("2000-01-01T00:00:00Z").resume_from(cp));
+    while let Some(b) = s.next_batch().await.unwrap() {
+        records.extend(b.to_records().unwrap());
+    }
+    let keys: Vec<(String, String)> = records
+        .iter()
+        .map(|r| (r["SystemModstamp"].as_str().unwrap().to_owned(), r["Id"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "(SystemModstamp, Id) order");
+    records.sort_by(|a, b| a["Id"].as_str().cmp(&b["Id"].as_str()));
+    assert_equal_to_emulator(&records, &env.ecfg);
+    assert_eq!(env.emu.control().counters().uri_too_long, 0);
+}
+
+#[tokio::test]
+async fn a_filtered_every_field_export_of_the_wide_object_filters_every_group() {
+    let env = env_with(|b| b).await;
+    let params = sfcrm_core::soql::Params::new().with("p", "W-0001%").unwrap();
+    let spec = ExportSpec::all_fields("Wide_Object__c").unwrap().with_where("Name LIKE :p", &params).unwrap();
+    let mut s = env.client.export_stream(&env.key, ExportRequest::new(spec));
+    let mut records = Vec::new();
+    while let Some(b) = s.next_batch().await.unwrap() {
+        records.extend(b.to_records().unwrap());
+    }
+    assert_eq!(records.len(), 100, "W-000100 .. W-000199");
+    assert!(records.iter().all(|r| r["Name"].as_str().unwrap().starts_with("W-0001")));
+    assert!(records.iter().all(|r| r.len() == 410), "attributes + 409 fields");
+    assert!(env.emu.control().counters().query >= 2);
+}
