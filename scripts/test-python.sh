@@ -33,6 +33,8 @@ cargo build -q -p sf-org-emulator --bin sf-org-emulator
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && "$VENV/bin/python" "$ROOT/examples/python/export_deals_csv.py" --out deals.csv)
+# a second run reads deals.watermark: only what changed since (nothing, in a fresh emulator)
+(cd "$work" && "$VENV/bin/python" "$ROOT/examples/python/export_deals_csv.py" --out deals-2.csv)
 (cd "$work" && "$VENV/bin/python" "$ROOT/examples/python/contacts_dataframe.py" | tail -8)
 
 # 6. The READMEs' Python snippets, against the emulator (scripts/snippets/run.py).

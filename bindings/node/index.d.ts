@@ -21,6 +21,11 @@ export declare class ExportCursor {
    * (`Cancelled` after `cancel()`).
    */
   nextBatch(lossless?: boolean | undefined | null): Promise<string | null>
+  /**
+   * Incremental exports: the watermark token after the batches delivered (the next run's
+   * `watermark`); null for a full export.
+   */
+  watermark(): string | null
   /** A resume token for the position after the last batch delivered. */
   checkpoint(): string
   /**
@@ -322,10 +327,17 @@ export interface ExportFileSummary {
   records: number
   /** Salesforce query requests made. */
   apiCalls: number
-  /** Resume token after the last record (incremental mode: carries the next `since`). */
+  /**
+   * Resume token after the last record: resumes this export if it stopped (not the next
+   * incremental run's start: that is `watermark`).
+   */
   checkpoint: string
   /** The file written. */
   path: string
+  /** Incremental exports: the next run's `watermark`; null for a full export (and a query). */
+  watermark?: string
+  /** Records `totalSize` announced that were deleted during the export (0 normally). */
+  missing: number
 }
 
 /** Progress of a streaming export. */
@@ -371,6 +383,8 @@ export interface ExportStreamOptions {
   spec: ExportSpecInput
   /** Incremental mode: only records with `SystemModstamp >= since` (ISO-8601 / Salesforce form). */
   since?: string
+  /** Incremental mode from the previous run's watermark token (not with `since`). */
+  watermark?: string
   /** A checkpoint token to resume after. */
   resumeFrom?: string
   /** Include deleted and archived rows (`queryAll`). */

@@ -46,6 +46,8 @@ impl RequestData {
             include_deleted: self.include_deleted,
             batch_size: self.batch_size,
             cancel: None,
+            watermark: None,
+            lookback: None,
         }
     }
 }

@@ -109,7 +109,8 @@ type FilterOptions = {
  * Options of a streaming export.
  */
 type ExportOptions = {
-    since?: string;
+    since?: string | Date;
+    watermark?: string;
     checkpoint?: string;
     includeDeleted?: boolean;
     batchSize?: number;
@@ -243,8 +244,12 @@ declare class Client {
     } & FilterOptions): Promise<SeedExportBody>;
     /**
      * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
-     * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
-     * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
+     * iterable. Options: `since` (a `Date` or ISO-8601 text: only records modified at or after it,
+     * ordered by `SystemModstamp, Id`; the first run of an incremental sync), `watermark` (the
+     * previous incremental run's `await it.watermark()` / `exportToFile(...).watermark`: reads from
+     * it minus a 600 s lookback and skips what was delivered, so every change arrives exactly once,
+     * also rows committed late; not with `since`; a checkpoint token is refused there),
+     * `checkpoint` (a token from `checkpoint()` to resume this export after),
      * `includeDeleted`, `batchSize` (200..2000), `lossless`, `where` (one SOQL condition, e.g.
      * `"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`, checked by the core: balanced, no
      * clause keyword) with `params` (its bind values; see `soql`). `since` works with `where`.
@@ -259,7 +264,7 @@ declare class Client {
     export(key: ConnectionKey, type: ExportType, options?: ExportOptions): ExportIterator;
     /**
      * Streams an export into a file (`format`: 'csv' | 'ndjson' | 'json'); resolves the summary
-     * `{ records, apiCalls, checkpoint, path }`. Options as {@link Client#export}.
+     * `{ records, apiCalls, checkpoint, path, watermark, missing }`. Options as {@link Client#export}.
      * @param {ConnectionKey} key
      * @param {ExportType} type
      * @param {string} path
@@ -355,65 +360,6 @@ declare class Client {
     /** Counters of the HTTP calls this client made (API, token endpoint, revoke, retries). */
     apiCalls(): native.ApiCallsObject;
 }
-/**
- * A connection: the seed's (`account_id`, `owner` = the platform user id).
- * @typedef {{ account_id: string, owner: string } | { accountId: string, owner: string }} ConnectionKey
- */
-/**
- * What to export: a built-in type, or any sObject with validated field names (`'*'`: every field).
- * @typedef {'contacts' | 'deals' | 'notes' | string | { sobject: string, fields: string[] | '*' }} ExportType
- */
-/**
- * The seed's pagination object (key order as the seed's).
- * @typedef {{ page: number, per_page: number, total: number, total_pages: number,
- *   next_page: number | null, prev_page: number | null, offsetValue: number }} Pagination
- */
-/** A record as Salesforce returns it (`attributes` included). @typedef {Record<string, any>} SalesforceRecord */
-/**
- * The seed's export body.
- * @typedef {{ success: true, message: 'SUCCESS', data: SalesforceRecord[], pagination: Pagination }} SeedExportBody
- */
-/**
- * SOQL bind values for `:name` placeholders (see `soql`): strings, numbers, bigints, booleans,
- * null, Dates, arrays (for `IN`) and `soql.date()` / `soql.decimal()` / ... values.
- * @typedef {Record<string, unknown> | Map<string, unknown>} BindParams
- */
-/**
- * A filter on an export: one SOQL condition with `:name` placeholders bound from `params`.
- * @typedef {{ where?: string, params?: BindParams }} FilterOptions
- */
-/**
- * Options of a streaming export.
- * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
- *   lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
- */
-/**
- * Options of a query: `params` (bind values), `allRows` (queryAll: deleted and archived rows
- * too), `batchSize` (200..2000), `checkpoint` (a token from `checkpoint()` of the same query, to
- * resume after), `children` (`'complete'`, the default: every parent arrives with all its
- * children, the rest of each child cursor fetched; `'asSent'`: nested cursors left as Salesforce
- * sent them), `lossless` (numbers as exact decimal strings).
- * @typedef {{ params?: BindParams, allRows?: boolean, batchSize?: number, checkpoint?: string,
- *   children?: 'complete' | 'asSent', lossless?: boolean }} QueryOptions
- */
-/**
- * The connection a callback completed, spelled as every input spells it.
- * @typedef {Object} CallbackKey
- * @property {string} account_id the seed's `account_id`
- * @property {string} owner the seed's `owner` (platform user id)
- * @property {string} accountId deprecated: use `account_id` (the spelling before issue 16)
- */
-/**
- * What `callback` resolves: where to redirect the browser, and how the flow ended.
- * @typedef {Object} CallbackResult
- * @property {string} url where to send the browser (302)
- * @property {'success' | 'error'} outcome
- * @property {string | null} reason why it failed (`outcome === 'error'`), as in the redirect's `reason=`
- * @property {CallbackKey | null} key the connection the state belonged to
- */
-/** @typedef {import('./store').TokenStore} TokenStore */
-/** @typedef {import('../index.js').ConfigOptions} ConfigOptions */
-/** A validated configuration. */
 declare class Config {
     /**
      * Loads the seed's `SALESFORCE_*` and the SDK's `SFCRM_*` environment variables (from `env`

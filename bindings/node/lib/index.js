@@ -59,8 +59,8 @@ const { call, callSync } = errors;
  */
 /**
  * Options of a streaming export.
- * @typedef {{ since?: string, checkpoint?: string, includeDeleted?: boolean, batchSize?: number,
- *   lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
+ * @typedef {{ since?: string | Date, watermark?: string, checkpoint?: string, includeDeleted?: boolean,
+ *   batchSize?: number, lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
  */
 /**
  * Options of a query: `params` (bind values), `allRows` (queryAll: deleted and archived rows
@@ -90,6 +90,21 @@ const { call, callSync } = errors;
 /** @typedef {import('../index.js').ConfigOptions} ConfigOptions */
 
 /** A validated configuration. */
+/**
+ * The `since` option as the core reads it: a `Date` becomes its ISO-8601 text (UTC, ms); text is
+ * passed on. An invalid Date is a TypeError (an `InvalidArgumentError` from the client).
+ * @param {string | Date | undefined | null} since
+ * @returns {string | undefined}
+ */
+function sinceOption(since) {
+  if (since == null) return undefined;
+  if (since instanceof Date) {
+    if (Number.isNaN(since.getTime())) throw new TypeError('since is an invalid Date');
+    return since.toISOString();
+  }
+  return since;
+}
+
 class Config {
   /**
    * @param {ConfigOptions | import('../index.js').NativeConfig} options clientId, clientSecret,
@@ -241,8 +256,12 @@ class Client {
 
   /**
    * A streaming export of every record (in `Id` order, following `nextRecordsUrl`), as an async
-   * iterable. Options: `since` (ISO-8601: only records modified at or after it, ordered by
-   * `SystemModstamp, Id`), `checkpoint` (a token from `checkpoint()` to resume after),
+   * iterable. Options: `since` (a `Date` or ISO-8601 text: only records modified at or after it,
+   * ordered by `SystemModstamp, Id`; the first run of an incremental sync), `watermark` (the
+   * previous incremental run's `await it.watermark()` / `exportToFile(...).watermark`: reads from
+   * it minus a 600 s lookback and skips what was delivered, so every change arrives exactly once,
+   * also rows committed late; not with `since`; a checkpoint token is refused there),
+   * `checkpoint` (a token from `checkpoint()` to resume this export after),
    * `includeDeleted`, `batchSize` (200..2000), `lossless`, `where` (one SOQL condition, e.g.
    * `"Industry = :industry AND CreatedDate = LAST_N_DAYS:30"`, checked by the core: balanced, no
    * clause keyword) with `params` (its bind values; see `soql`). `since` works with `where`.
@@ -259,7 +278,8 @@ class Client {
       const [a, o] = keyParts(key);
       return this._native.exportStream(a, o, {
         spec: exportSpec(type, options),
-        since: options.since ?? undefined,
+        since: sinceOption(options.since),
+        watermark: options.watermark ?? undefined,
         resumeFrom: options.checkpoint ?? undefined,
         includeDeleted: !!options.includeDeleted,
         batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
@@ -271,7 +291,7 @@ class Client {
 
   /**
    * Streams an export into a file (`format`: 'csv' | 'ndjson' | 'json'); resolves the summary
-   * `{ records, apiCalls, checkpoint, path }`. Options as {@link Client#export}.
+   * `{ records, apiCalls, checkpoint, path, watermark, missing }`. Options as {@link Client#export}.
    * @param {ConnectionKey} key
    * @param {ExportType} type
    * @param {string} path
@@ -286,7 +306,8 @@ class Client {
         o,
         {
           spec: exportSpec(type, options),
-          since: options.since ?? undefined,
+          since: sinceOption(options.since),
+        watermark: options.watermark ?? undefined,
           resumeFrom: options.checkpoint ?? undefined,
           includeDeleted: !!options.includeDeleted,
           batchSize: intOption('batchSize', options.batchSize, { min: 1 }),

@@ -25,6 +25,8 @@ export class ExportIterator {
     /** @private */
     private _done;
     /** @private */
+    private _completed;
+    /** @private */
     private _resumeToken;
     /** @private */
     private _started;
@@ -52,6 +54,14 @@ export class ExportIterator {
      * @returns {Promise<string>}
      */
     checkpoint(): Promise<string>;
+    /**
+     * Incremental exports (`since` or `watermark`): once the iteration has ended, the token the
+     * next run passes as `watermark` (every later change then arrives exactly once, also rows
+     * committed late); null before the end and for full exports. Not `checkpoint()`, which resumes
+     * this export if it stops.
+     * @returns {Promise<string | null>}
+     */
+    watermark(): Promise<string | null>;
     /**
      * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's
      * count, or null before the first batch; `missing`: records it announced that were deleted

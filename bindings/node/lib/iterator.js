@@ -36,6 +36,8 @@ class ExportIterator {
     /** @private */
     this._done = false;
     /** @private */
+    this._completed = false;
+    /** @private */
     this._resumeToken = resumeToken ?? null;
     /** @private */
     this._started = false;
@@ -74,6 +76,7 @@ class ExportIterator {
       this._started = true;
       if (text == null) {
         this._done = true;
+        this._completed = true;
         return { done: true, value: undefined };
       }
       this._batch = JSON.parse(text);
@@ -106,6 +109,18 @@ class ExportIterator {
       return callSync(() => cursor.checkpointAt(this._index - 1));
     }
     return callSync(() => cursor.checkpoint());
+  }
+  /**
+   * Incremental exports (`since` or `watermark`): once the iteration has ended, the token the
+   * next run passes as `watermark` (every later change then arrives exactly once, also rows
+   * committed late); null before the end and for full exports. Not `checkpoint()`, which resumes
+   * this export if it stops.
+   * @returns {Promise<string | null>}
+   */
+  async watermark() {
+    const cursor = await this._ensure();
+    if (!this._completed) return null;
+    return callSync(() => cursor.watermark()) ?? null;
   }
   /**
    * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's

@@ -115,10 +115,15 @@ pub struct ExportFileSummary {
     pub records: i64,
     /// Salesforce query requests made.
     pub api_calls: i64,
-    /// Resume token after the last record (incremental mode: carries the next `since`).
+    /// Resume token after the last record: resumes this export if it stopped (not the next
+    /// incremental run's start: that is `watermark`).
     pub checkpoint: String,
     /// The file written.
     pub path: String,
+    /// Incremental exports: the next run's `watermark`; null for a full export (and a query).
+    pub watermark: Option<String>,
+    /// Records `totalSize` announced that were deleted during the export (0 normally).
+    pub missing: i64,
 }
 
 /// The SDK client (cheap to share; every method may run concurrently).
@@ -249,6 +254,8 @@ impl NativeClient {
                 api_calls: s.api_calls as i64,
                 checkpoint: s.checkpoint.to_token(),
                 path: path.clone(),
+                watermark: s.watermark.map(|w| w.to_token()),
+                missing: s.missing as i64,
             })
         };
         Settled(export.await)

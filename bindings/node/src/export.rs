@@ -62,6 +62,8 @@ pub struct ExportStreamOptions {
     pub spec: ExportSpecInput,
     /// Incremental mode: only records with `SystemModstamp >= since` (ISO-8601 / Salesforce form).
     pub since: Option<String>,
+    /// Incremental mode from the previous run's watermark token (not with `since`).
+    pub watermark: Option<String>,
     /// A checkpoint token to resume after.
     pub resume_from: Option<String>,
     /// Include deleted and archived rows (`queryAll`).
@@ -75,6 +77,9 @@ impl ExportStreamOptions {
     pub fn to_request(&self) -> Result<ExportRequest, Error> {
         let mut r = ExportRequest::new(self.spec.to_spec()?);
         r.since = self.since.clone();
+        if let Some(w) = &self.watermark {
+            r.watermark = Some(sfcrm_core::export::Watermark::from_token(w)?);
+        }
         if let Some(t) = &self.resume_from {
             r.resume_from = Some(Checkpoint::from_token(t)?);
         }
@@ -132,6 +137,13 @@ impl ExportCursor {
         let mut stream = stream.lock().await;
         let batch = stream.next_batch().await;
         Settled(batch.map(|b| b.map(|b| AsciiJson::new(batch_js_json(&b.records, lossless.unwrap_or(false))))))
+    }
+
+    /// Incremental exports: the watermark token after the batches delivered (the next run's
+    /// `watermark`); null for a full export.
+    #[napi]
+    pub fn watermark(&self, env: Env) -> napi::Result<Option<String>> {
+        Ok(self.try_stream().js(&env)?.watermark().map(|w| w.to_token()))
     }
 
     /// A resume token for the position after the last batch delivered.

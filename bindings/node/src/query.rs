@@ -139,6 +139,8 @@ impl NativeClient {
                 api_calls: s.api_calls as i64,
                 checkpoint: s.checkpoint.to_token(),
                 path: path.clone(),
+                watermark: s.watermark.map(|w| w.to_token()),
+                missing: s.missing as i64,
             })
         };
         Settled(export.await)

@@ -273,8 +273,13 @@ impl Client {
     /// Streams every record of `type` (`contacts`, `deals`, `notes`, or any sObject with
     /// `fields`) as a lazy iterator of dicts (Salesforce's key order, `attributes` included).
     ///
-    /// - `since`: incremental mode, only records with `SystemModstamp >= since`
-    ///   (`2024-01-01T00:00:00Z` or Salesforce's `2024-01-01T00:00:00.000+0000`).
+    /// - `since`: incremental mode, only records with `SystemModstamp >= since`: a timezone-aware
+    ///   `datetime`, or text (`2024-01-01T00:00:00Z` or Salesforce's `2024-01-01T00:00:00.000+0000`).
+    ///   The first run of an incremental sync; later runs pass `watermark`.
+    /// - `watermark`: the previous incremental run's `ExportIterator.watermark` /
+    ///   `ExportSummary.watermark` token: reads from it minus a 600 s lookback and skips what was
+    ///   delivered, so every change arrives exactly once (also rows committed late). Not with
+    ///   `since`; a checkpoint token is refused here (`InvalidArgumentError`).
     /// - `checkpoint`: resume after a token from `ExportIterator.checkpoint`.
     /// - `progress`: called as `progress(Progress)` after each batch, on the iterating thread.
     /// - `lossless`: numbers become `decimal.Decimal` built from Salesforce's exact digits.
@@ -288,7 +293,7 @@ impl Client {
     ///   (both conditions hold).
     ///
     /// Nothing is requested until the first record is pulled.
-    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
+    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
     #[allow(clippy::too_many_arguments)]
     fn export(
         &self,
@@ -296,7 +301,7 @@ impl Client {
         owner: &str,
         r#type: &str,
         fields: Option<&Bound<'_, PyAny>>,
-        since: Option<String>,
+        since: Option<&Bound<'_, PyAny>>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         lossless: bool,
@@ -304,15 +309,18 @@ impl Client {
         batch_size: Option<u32>,
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
+        watermark: Option<String>,
     ) -> PyResult<ExportIterator> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
+        let since = crate::params::since_arg(since)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
+            .with_watermark(watermark);
         ExportIterator::start(&self.inner, args, lossless, progress)
     }
 
     /// Writes the whole export to a CSV file natively (RFC 4180, header of field paths such as
     /// `Account.Name`, CRLF, null as an empty field). The file appears only when complete (written
     /// beside `path`, then renamed). Same options as `export`; returns an `ExportSummary`.
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_csv(
         &self,
@@ -322,22 +330,25 @@ impl Client {
         r#type: &str,
         path: PathBuf,
         fields: Option<&Bound<'_, PyAny>>,
-        since: Option<String>,
+        since: Option<&Bound<'_, PyAny>>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         include_deleted: bool,
         batch_size: Option<u32>,
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
+        watermark: Option<String>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
+        let since = crate::params::since_arg(since)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
+            .with_watermark(watermark);
         crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
     }
 
     /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
     /// dropped, numbers with Salesforce's exact digits), natively. Otherwise as `export_to_csv`
     /// (the same implementation with another format).
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_ndjson(
         &self,
@@ -347,15 +358,18 @@ impl Client {
         r#type: &str,
         path: PathBuf,
         fields: Option<&Bound<'_, PyAny>>,
-        since: Option<String>,
+        since: Option<&Bound<'_, PyAny>>,
         checkpoint: Option<String>,
         progress: Option<Py<PyAny>>,
         include_deleted: bool,
         batch_size: Option<u32>,
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
+        watermark: Option<String>,
     ) -> PyResult<ExportSummary> {
-        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?;
+        let since = crate::params::since_arg(since)?;
+        let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
+            .with_watermark(watermark);
         crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
     }
 

@@ -179,17 +179,22 @@ pub struct ExportSummary {
     pub records: u64,
     /// Salesforce query requests made.
     pub api_calls: u64,
-    /// Checkpoint token after the last record (resume with `checkpoint=`; in incremental mode
-    /// its position carries the `since` of the next run).
+    /// Checkpoint token after the last record: resumes *this* export if it stopped
+    /// (`checkpoint=`); not the start of the next incremental run (that is `watermark`).
     pub checkpoint: String,
     /// The file written.
     pub path: PathBuf,
+    /// Incremental exports (`since=` or `watermark=`): the token the next run passes as
+    /// `watermark=` to get every later change exactly once; None for a full export.
+    pub watermark: Option<String>,
+    /// Records `totalSize` announced that were deleted during the export (0 normally).
+    pub missing: u64,
 }
 
 #[pymethods]
 impl ExportSummary {
     fn __repr__(&self) -> String {
-        format!("ExportSummary(records={}, api_calls={}, path={:?})", self.records, self.api_calls, self.path)
+        format!("ExportSummary(records={}, api_calls={}, path={:?}, missing={})", self.records, self.api_calls, self.path, self.missing)
     }
 }
 
@@ -209,6 +214,8 @@ pub struct ExportArgs {
     pub spec: ExportSpec,
     /// Incremental mode: `SystemModstamp >= since`.
     pub since: Option<String>,
+    /// Incremental mode from the previous run's watermark token.
+    pub watermark: Option<String>,
     /// A checkpoint token to resume after.
     pub checkpoint: Option<String>,
     /// `queryAll` instead of `query`.
@@ -236,16 +243,26 @@ impl ExportArgs {
             key: crate::store::key(account_id, owner)?,
             spec: filtered_spec(type_name, fields_arg(fields)?, filter.r#where, filter.params)?,
             since,
+            watermark: None,
             checkpoint,
             include_deleted,
             batch_size,
         })
     }
 
+    /// Sets the previous run's watermark token (`watermark=`).
+    pub fn with_watermark(mut self, watermark: Option<String>) -> Self {
+        self.watermark = watermark;
+        self
+    }
+
     fn request(self) -> PyResult<(ConnectionKey, ExportRequest)> {
         let mut r = ExportRequest::new(self.spec).include_deleted(self.include_deleted);
         if let Some(s) = self.since {
             r = r.since(s);
+        }
+        if let Some(w) = self.watermark {
+            r = r.after_watermark(sfcrm_core::export::Watermark::from_token(&w).py_err()?);
         }
         if let Some(t) = self.checkpoint {
             r = r.resume_from(Checkpoint::from_token(&t).py_err()?);
@@ -274,6 +291,8 @@ struct State {
     /// `close()` was called: iteration just ends.
     closed: bool,
     progress: CoreProgress,
+    /// The watermark token, once the export has ended (incremental exports).
+    watermark: Option<String>,
 }
 
 /// A lazy iterator over the records of an export or a SOQL query (`Client.export`,
@@ -308,7 +327,7 @@ impl ExportIterator {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
-        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default() };
+        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default(), watermark: None };
         ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress }
     }
 
@@ -398,6 +417,7 @@ impl ExportIterator {
                 }
                 Ok(None) => {
                     st.progress = stream.progress();
+                    st.watermark = stream.watermark().map(|w| w.to_token());
                     st.base = stream.checkpoint().to_token();
                     st.done = true;
                     st.completed = true;
@@ -502,6 +522,15 @@ impl ExportIterator {
         self.lock(py).progress.into()
     }
 
+    /// Incremental exports (`since=` or `watermark=`): once the iteration has ended, the token
+    /// the next run passes as `watermark=` (every later change then arrives exactly once, also
+    /// rows committed late); None before the end and for full exports. Not `checkpoint`, which
+    /// resumes this export if it stops.
+    #[getter]
+    fn watermark(&self, py: Python<'_>) -> Option<String> {
+        self.lock(py).watermark.clone()
+    }
+
     /// Stops the export from any thread: records already fetched are still handed out, then
     /// `next` raises `Cancelled` (unless the export had already completed).
     fn cancel(&self) {
@@ -568,7 +597,9 @@ where
         let _ = tx.send(p);
     });
     let fut = job(on_progress);
-    let job = async move { fut.await.map(|s| (s.records, s.api_calls, s.checkpoint.to_token())) };
+    let job = async move {
+        fut.await.map(|s| (s.records, s.api_calls, s.checkpoint.to_token(), s.watermark.map(|w| w.to_token()), s.missing))
+    };
     let cb = progress;
     let deliver = |py: Python<'_>| -> PyResult<()> {
         while let Ok(p) = rx.try_recv() {
@@ -584,11 +615,11 @@ where
         cancel.cancel();
         Some(CANCEL_GRACE)
     });
-    let (records, api_calls, checkpoint) = result?.py_err()?;
+    let (records, api_calls, checkpoint, watermark, missing) = result?.py_err()?;
     while let Ok(p) = rx.try_recv() {
         if let Some(cb) = &cb {
             cb.bind(py).call1((Progress::from(p),))?;
         }
     }
-    Ok(ExportSummary { records, api_calls, checkpoint, path })
+    Ok(ExportSummary { records, api_calls, checkpoint, path, watermark, missing })
 }

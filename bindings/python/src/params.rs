@@ -171,3 +171,29 @@ pub fn bind_soql(soql: &str, params: Option<&Bound<'_, PyAny>>) -> PyResult<Stri
     let params = from_py(params)?;
     sfcrm_core::soql::bind(soql, &params).py_err()
 }
+
+/// The `since=` argument: a timezone-aware `datetime.datetime` (converted to ISO 8601 with its
+/// offset; microseconds are cut to milliseconds by the core) or a string (RFC 3339 or
+/// Salesforce's form). A naive datetime, a `date` or anything else is `InvalidArgumentError`.
+pub fn since_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Some(s.to_string()));
+    }
+    if v.is_instance_of::<pyo3::types::PyDateTime>() {
+        if v.call_method0("utcoffset")?.is_none() {
+            return Err(to_py(Error::invalid_argument(
+                "since must be a timezone-aware datetime (e.g. datetime(2024, 1, 1, tzinfo=timezone.utc)): \
+                 a naive one could be any time zone",
+            )));
+        }
+        return Ok(Some(v.call_method0("isoformat")?.extract::<String>()?));
+    }
+    Err(to_py(Error::invalid_argument(format!(
+        "since must be a timezone-aware datetime or a string, not {}",
+        v.get_type().name()?
+    ))))
+}

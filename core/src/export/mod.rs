@@ -8,7 +8,8 @@
 //!   batch and for "no limit" (D2), the COUNT() reused for `count_cache_ttl` (D15).
 //! - [`crate::Client::export_stream`]: every record of a spec as a stream of batches, with prefetch,
 //!   checkpoints (resumable across processes), recovery when the query locator dies with the
-//!   session, incremental mode (`since` a SystemModstamp), progress and cancellation.
+//!   session, incremental mode (`since` a SystemModstamp, or the previous run's [`Watermark`]),
+//!   progress and cancellation.
 //! - [`crate::Client::query_stream`] ([`QueryRequest`]): any SOQL SELECT with bind values as the
 //!   same stream (keyset when eligible, else by query locator; child cursors completed), and
 //!   `query_one`, `query_to_writer`, `query_to_path`.
@@ -24,6 +25,7 @@ mod request;
 pub(crate) mod sink;
 mod spec;
 pub(crate) mod stream;
+mod watermark;
 mod writer;
 
 pub use crate::query::{RawRecord, Record};
@@ -36,5 +38,6 @@ pub use request::ExportRequest;
 pub use sink::{ExportFile, ExportSummary};
 pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE, unknown_type_message};
 pub use stream::{CancelHandle, ExportStream};
+pub use watermark::{DEFAULT_LOOKBACK, MAX_LOOKBACK, Watermark};
 pub use writer::{ExportFormat, RecordWriter, flatten_record, flatten_record_present};
 

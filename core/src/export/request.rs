@@ -1,6 +1,8 @@
 //! What a streaming export reads: [`ExportRequest`].
 
-use crate::export::{CancelHandle, Checkpoint, ExportSpec};
+use std::time::Duration;
+
+use crate::export::{CancelHandle, Checkpoint, ExportSpec, Watermark};
 
 /// What to stream.
 #[derive(Debug, Clone)]
@@ -22,12 +24,28 @@ pub struct ExportRequest {
     /// [`crate::Client::export_to_path`]); `None` gives the stream a handle of its own
     /// ([`crate::export::ExportStream::cancel_handle`]).
     pub cancel: Option<CancelHandle>,
+    /// Incremental state from the previous run ([`crate::export::ExportStream::watermark`]): the
+    /// run reads `SystemModstamp >= watermark - lookback` and skips the changes already delivered
+    /// (`export/watermark.rs`). Exclusive with `since`.
+    pub watermark: Option<Watermark>,
+    /// How far before the watermark a run re-reads, for rows committed late; `None`:
+    /// [`crate::export::DEFAULT_LOOKBACK`] (600 s). At most [`crate::export::MAX_LOOKBACK`].
+    pub lookback: Option<Duration>,
 }
 
 impl ExportRequest {
     /// A full export of `spec` with default options.
     pub fn new(spec: ExportSpec) -> Self {
-        ExportRequest { spec, since: None, resume_from: None, include_deleted: false, batch_size: None, cancel: None }
+        ExportRequest {
+            spec,
+            since: None,
+            resume_from: None,
+            include_deleted: false,
+            batch_size: None,
+            cancel: None,
+            watermark: None,
+            lookback: None,
+        }
     }
     /// Sets incremental mode.
     pub fn since(mut self, since: impl Into<String>) -> Self {
@@ -47,6 +65,16 @@ impl ExportRequest {
     /// Sets the requested batch size.
     pub fn batch_size(mut self, n: u32) -> Self {
         self.batch_size = Some(n);
+        self
+    }
+    /// Incremental mode from the previous run's watermark (see [`ExportRequest::watermark`]).
+    pub fn after_watermark(mut self, watermark: Watermark) -> Self {
+        self.watermark = Some(watermark);
+        self
+    }
+    /// Sets the lookback of a watermark run (see [`ExportRequest::lookback`]).
+    pub fn lookback(mut self, lookback: Duration) -> Self {
+        self.lookback = Some(lookback);
         self
     }
     /// Cancels the export when `handle` is cancelled (from any thread).

@@ -19,12 +19,15 @@ pub struct ExportSummary {
     pub records: u64,
     /// Salesforce query requests made (see [`crate::export::ExportStream::api_calls`]).
     pub api_calls: u64,
-    /// The checkpoint after the last record: in incremental mode its `last_modstamp` is the
-    /// `since` of the next run.
+    /// The checkpoint after the last record: it resumes this export if it stopped. It is not the
+    /// next incremental run's starting point: that is [`ExportSummary::watermark`].
     pub checkpoint: Checkpoint,
     /// Records the queries' `totalSize` announced that were deleted during the export
     /// ([`crate::export::Progress::missing`]); 0 normally.
     pub missing: u64,
+    /// Incremental exports: the state the next run starts from
+    /// ([`crate::export::ExportStream::watermark`]); `None` for a full export.
+    pub watermark: Option<crate::export::Watermark>,
 }
 
 impl Client {
@@ -90,6 +93,7 @@ pub(crate) async fn write_stream<W: Write + Send>(
         api_calls: stream.api_calls(),
         checkpoint: stream.checkpoint(),
         missing: stream.progress().missing,
+        watermark: stream.watermark(),
     })
 }
 

@@ -20,7 +20,8 @@ use tokio::task::JoinHandle;
 
 use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch};
+use crate::export::watermark::WatermarkTracker;
+use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch, Watermark};
 use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::rest::RestCursor;
 use crate::query::soql_cursor::SoqlStart;
@@ -90,6 +91,9 @@ pub struct ExportStream {
     /// Records found missing at the end of a query (`Progress::missing`), counted by the REST
     /// cursor of an export (`query/rest.rs`).
     missing: Arc<AtomicU64>,
+    /// Incremental exports: the watermark so far, and the boundary records to skip
+    /// (`export/watermark.rs`).
+    tracker: Option<WatermarkTracker>,
 }
 
 /// What a SOQL query's stream needs for its checkpoints.
@@ -203,6 +207,7 @@ impl ExportStream {
             calls: Arc::new(AtomicU64::new(0)),
             query: None,
             missing: Arc::new(AtomicU64::new(0)),
+            tracker: None,
         }
     }
 
@@ -239,7 +244,20 @@ impl ExportStream {
     /// [`ExportStream::next_batch`]'s: a bad `since`, a checkpoint of another export.
     fn prepare(&mut self, client: &Client, key: &ConnectionKey, request: &ExportRequest) -> Result<()> {
         let spec = &request.spec;
-        let since = request.since.as_deref().map(SoqlDateTime::parse).transpose()?;
+        let lookback = request.lookback.unwrap_or(crate::export::DEFAULT_LOOKBACK);
+        let since = match (&request.since, &request.watermark) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "give `since` (a first incremental run) or the previous run's watermark, not both",
+                ));
+            }
+            (Some(s), None) => Some(SoqlDateTime::parse(s)?),
+            (None, Some(w)) => Some(WatermarkTracker::since_for(w, lookback)?),
+            (None, None) => None,
+        };
+        if since.is_some() {
+            self.tracker = Some(WatermarkTracker::new(spec.sobject(), request.watermark.as_ref(), lookback)?);
+        }
         let query = spec.record_query(since)?;
         self.fields = query.fields().to_vec();
         let (position, base) = match &request.resume_from {
@@ -306,6 +324,29 @@ impl ExportStream {
     /// Errors: `Cancelled`; `InvalidArgument` for a bad request; the query errors
     /// (`SessionExpired`, `ReconnectRequired`, `RateLimited`, `Api`, `Network`, …).
     pub async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            match self.next_source_batch().await? {
+                // Every record was a change an earlier run delivered (a watermark run's boundary).
+                Some(b) if b.records.is_empty() => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The watermark of an incremental export after the records delivered so far: store its
+    /// token and start the next run from it ([`ExportRequest::after_watermark`]). `None` for a
+    /// full export. See `export/watermark.rs` for what it holds and why the next run then gets
+    /// every change exactly once.
+    pub fn watermark(&self) -> Option<Watermark> {
+        self.tracker.as_ref().and_then(|t| t.watermark(self.since))
+    }
+
+    /// Records an incremental run skipped because an earlier run delivered the same change.
+    pub fn skipped(&self) -> u64 {
+        self.tracker.as_ref().map_or(0, WatermarkTracker::skipped)
+    }
+
+    async fn next_source_batch(&mut self) -> Result<Option<RecordBatch>> {
         if self.cancel.is_cancelled() {
             self.stop();
             return Err(Error::new(ErrorKind::Cancelled, "the export was cancelled"));
@@ -359,6 +400,7 @@ impl ExportStream {
                 Err(e)
             }
             Some(Ok(Some(batch))) => {
+                let total_size = batch.total_size;
                 if let Some(p) = batch.last_position {
                     self.position = Some(p);
                 }
@@ -369,15 +411,26 @@ impl ExportStream {
                     };
                     q.page = Some(page.clone());
                 }
+                let records = match &mut self.tracker {
+                    Some(t) => match t.admit(batch.records) {
+                        Ok(kept) => kept,
+                        Err(e) => {
+                            self.stop();
+                            return Err(e);
+                        }
+                    },
+                    None => batch.records,
+                };
+                let batch = RecordBatch { records };
                 self.last_batch = batch.records.clone();
                 // `records` starts from the resumed checkpoint's count, which is caller input:
                 // saturate rather than overflow.
                 self.progress.records = self.progress.records.saturating_add(batch.records.len() as u64);
                 self.progress.batches = self.progress.batches.saturating_add(1);
-                if let Some(total) = batch.total_size {
+                if let Some(total) = total_size {
                     self.progress.total_size = Some(self.base.saturating_add(total));
                 }
-                Ok(Some(RecordBatch { records: batch.records }))
+                Ok(Some(batch))
             }
         }
     }

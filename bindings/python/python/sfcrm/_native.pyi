@@ -1,5 +1,6 @@
 """Type stubs for the compiled module ``sfcrm._native`` (checked against it by tests/test_stubs.py)."""
 
+import datetime
 import os
 import pathlib
 from typing import Any, Callable, Mapping, Optional, Sequence, Union, final
@@ -207,6 +208,10 @@ class ExportSummary:
     def checkpoint(self) -> str: ...
     @property
     def path(self) -> pathlib.Path: ...
+    @property
+    def watermark(self) -> Optional[str]: ...
+    @property
+    def missing(self) -> int: ...
 
 @final
 class ExportIterator:
@@ -220,6 +225,8 @@ class ExportIterator:
     def fields(self) -> list[str]: ...
     @property
     def progress(self) -> Progress: ...
+    @property
+    def watermark(self) -> Optional[str]: ...
     def cancel(self) -> None: ...
     def close(self) -> None: ...
     def __enter__(self) -> ExportIterator: ...
@@ -283,7 +290,7 @@ class Client:
         owner: str,
         type: str,
         fields: Union[str, Sequence[str], None] = None,
-        since: Optional[str] = None,
+        since: Union[str, datetime.datetime, None] = None,
         checkpoint: Optional[str] = None,
         progress: Optional[Callable[[Progress], object]] = None,
         lossless: bool = False,
@@ -292,6 +299,7 @@ class Client:
         batch_size: Optional[int] = None,
         where: Optional[str] = None,
         params: Optional[Params] = None,
+        watermark: Optional[str] = None,
     ) -> ExportIterator: ...
     def export_to_csv(
         self,
@@ -300,7 +308,7 @@ class Client:
         type: str,
         path: Union[str, os.PathLike[str]],
         fields: Union[str, Sequence[str], None] = None,
-        since: Optional[str] = None,
+        since: Union[str, datetime.datetime, None] = None,
         checkpoint: Optional[str] = None,
         progress: Optional[Callable[[Progress], object]] = None,
         *,
@@ -308,6 +316,7 @@ class Client:
         batch_size: Optional[int] = None,
         where: Optional[str] = None,
         params: Optional[Params] = None,
+        watermark: Optional[str] = None,
     ) -> ExportSummary: ...
     def export_to_ndjson(
         self,
@@ -316,7 +325,7 @@ class Client:
         type: str,
         path: Union[str, os.PathLike[str]],
         fields: Union[str, Sequence[str], None] = None,
-        since: Optional[str] = None,
+        since: Union[str, datetime.datetime, None] = None,
         checkpoint: Optional[str] = None,
         progress: Optional[Callable[[Progress], object]] = None,
         *,
@@ -324,6 +333,7 @@ class Client:
         batch_size: Optional[int] = None,
         where: Optional[str] = None,
         params: Optional[Params] = None,
+        watermark: Optional[str] = None,
     ) -> ExportSummary: ...
     def query(
         self,

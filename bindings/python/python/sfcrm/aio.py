@@ -12,6 +12,7 @@ stops its prefetch, and the batch being fetched is discarded.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import concurrent.futures
 import functools
 import os
@@ -109,6 +110,12 @@ class AsyncExport:
     def progress(self) -> Progress:
         """Records and batches fetched so far, and the expected total."""
         return self._native.progress
+
+    @property
+    def watermark(self) -> Optional[str]:
+        """Once the export has ended, the next incremental run's ``watermark=`` (see
+        :attr:`sfcrm.ExportIterator.watermark`)."""
+        return self._native.watermark
 
     def cancel(self) -> None:
         """Stops the export (idempotent)."""
@@ -215,7 +222,7 @@ class AsyncClient:
         owner: str,
         type: str,
         fields: Union[str, Sequence[str], None] = None,
-        since: Optional[str] = None,
+        since: Union[str, datetime.datetime, None] = None,
         checkpoint: Optional[str] = None,
         progress: Optional[Callable[[Progress], object]] = None,
         lossless: bool = False,
@@ -224,6 +231,7 @@ class AsyncClient:
         batch_size: Optional[int] = None,
         where: Optional[str] = None,
         params: Optional[Params] = None,
+        watermark: Optional[str] = None,
     ) -> AsyncExport:
         """``async for`` over the records of an export (see :meth:`sfcrm.Client.export`).
 
@@ -242,6 +250,7 @@ class AsyncClient:
             batch_size=batch_size,
             where=where,
             params=params,
+            watermark=watermark,
         )
         return AsyncExport(native, self._run)
 
