@@ -258,7 +258,7 @@ impl Control {
         self.org.ds.id(obj, index)
     }
 
-    /// A JSON description of the emulator (URLs, ids, volumes, settings).
+    /// A JSON description of the emulator (URLs, ids, volumes, settings, the Bulk API 2.0 knobs).
     pub fn info(&self) -> Value {
         let a = self.org.auth.lock().expect("lock");
         json!({
@@ -277,6 +277,7 @@ impl Control {
             "child_batch_size": self.org.child_batch_size.load(Ordering::Relaxed),
             "max_uri_bytes": self.org.max_uri_bytes.load(Ordering::Relaxed),
             "api_usage": {"used": self.org.api_used.load(Ordering::Relaxed), "limit": self.org.daily_limit.load(Ordering::Relaxed)},
+            "bulk": serde_json::to_value(self.org.bulk.lock().expect("lock").settings.clone()).expect("json"),
         })
     }
 }

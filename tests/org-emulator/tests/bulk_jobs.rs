@@ -178,6 +178,19 @@ async fn injected_job_failures() {
     assert_eq!(poll(&o, V, &stuck).await["state"], "JobComplete");
     assert_eq!(poll(&o, V, &stuck).await["retries"], 0);
     assert!(c.pending_bulk_job_faults().is_empty());
+    // One page of a job fails twice, alone; the others are served.
+    c.add_bulk_job_fault(JobFault { count: 1, kind: JobFaultKind::PageFails { offset: 500, times: 2 } });
+    let paged = create(&o, V, "SELECT Id FROM Contact", json!({})).await;
+    c.advance_clock_ms(10);
+    let first = results(&o, V, &paged, "?maxRecords=500", &[]).await;
+    assert_eq!(first.header("sforce-locator"), "NTAw");
+    assert_eq!(results(&o, V, &paged, "?maxRecords=500&locator=MTAwMA", &[]).await.status, 200);
+    for _ in 0..2 {
+        assert_eq!(results(&o, V, &paged, "?maxRecords=500&locator=NTAw", &[]).await.error().0, 500);
+    }
+    let r = results(&o, V, &paged, "?maxRecords=500&locator=NTAw", &[]).await;
+    assert_eq!((r.status, r.header("sforce-numberofrecords")), (200, "500"));
+    assert_eq!(results(&o, V, &paged, "?maxRecords=500&locator=NTAw", &[]).await.status, 200);
     // A results page that fails once (5xx), then serves the same page.
     c.add_fault(Fault { endpoint: Endpoint::BulkResults, count: 1, kind: FaultKind::Status500 });
     let r = results(&o, V, &stuck, "?maxRecords=10&locator=MTA", &[]).await;

@@ -27,7 +27,7 @@ fn push_cell(text: &str, style: &CsvStyle, out: &mut String) {
         return;
     }
     let d = style.delimiter as char;
-    let needs = style.quoting == CsvQuoting::All || text.contains(|c| c == d || c == '"' || c == '\n' || c == '\r');
+    let needs = style.quoting == CsvQuoting::All || text.contains([d, '"', '\n', '\r']);
     if !needs {
         out.push_str(text);
         return;

@@ -88,6 +88,7 @@ impl Jobs {
                 JobFaultKind::Failed { error_message } => job.fail = Some(error_message.clone()),
                 JobFaultKind::StuckInProgress { polls } => job.stuck_polls = *polls,
                 JobFaultKind::Retries { retries } => job.retries = *retries,
+                JobFaultKind::PageFails { offset, times } => job.page_faults.push((*offset, *times)),
             }
         }
         self.faults.retain(|f| f.count > 0);
@@ -134,7 +135,7 @@ impl Control {
             cur_map.insert(k.clone(), v.clone());
         }
         let s: BulkSettings = serde_json::from_value(cur).map_err(|e| ControlError(format!("bulk settings: {e}")))?;
-        if !(s.rows_per_s > 0.0) || s.default_max_records == 0 {
+        if s.rows_per_s.is_nan() || s.rows_per_s <= 0.0 || s.default_max_records == 0 {
             return Err(ControlError("bulk settings: rows_per_s and default_max_records must be positive".into()));
         }
         jobs.settings = s.clone();

@@ -147,6 +147,16 @@ pub enum JobFaultKind {
         /// How many polls.
         polls: u32,
     },
+    /// The results page starting at row `offset` (0 = the first page; a locator decodes to its
+    /// offset) answers 500 `UNKNOWN_EXCEPTION` the first `times` times it is requested, then serves
+    /// the page: one page of a parallel download failing alone.
+    PageFails {
+        /// Row offset of the page.
+        offset: u64,
+        /// How many requests of it fail (default 1).
+        #[serde(default = "one")]
+        times: u32,
+    },
     /// The job reports `retries` internal retries [bulk-and-parallel.md §1.8].
     Retries {
         /// The `retries` value.
@@ -254,6 +264,8 @@ pub(crate) struct Job {
     pub fail: Option<Option<String>>,
     pub stuck_polls: u32,
     pub retries: u32,
+    /// `(row offset, failures left)` of result pages that fail.
+    pub page_faults: Vec<(u64, u32)>,
     /// When the client aborted it (and the state it had then was not terminal).
     pub aborted_ms: Option<i64>,
 }

@@ -80,6 +80,20 @@ fn readable(call: &Call, id: &str) -> Result<Readable, Response<Body>> {
     Ok(Readable { result: job.result.clone(), style, job_version: job.version, gzip, default_max, shape })
 }
 
+/// Whether an injected `page_fails` job fault fails this request of the page at `start` (and
+/// uses one failure up).
+fn page_fault(call: &Call, id: &str, start: u64) -> bool {
+    let mut jobs = call.org.bulk.lock().expect("lock");
+    let Some(job) = jobs.map.get_mut(id) else { return false };
+    match job.page_faults.iter_mut().find(|(o, left)| *o == start && *left > 0) {
+        Some((_, left)) => {
+            *left -= 1;
+            true
+        }
+        None => false,
+    }
+}
+
 /// `(start row, page size, maxRecords given)` from `locator` and `maxRecords`.
 fn page_args(call: &Call, q: &Option<String>, total: u64, default_max: u64) -> Result<(u64, u64, bool), Response<Body>> {
     let p = form_pairs(q.as_deref().unwrap_or(""));
@@ -130,6 +144,9 @@ pub async fn results(State(inst): State<Instance>, ConnectInfo(conn): ConnectInf
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    if page_fault(&call, &id, start) {
+        return call.error(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN_EXCEPTION", "sf-org-emulator: injected failure of this results page (job fault page_fails)");
+    }
     let end = start.saturating_add(max).min(total);
     let gzip = match r.gzip {
         Gzip::Always => true,

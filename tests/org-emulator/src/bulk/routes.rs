@@ -122,6 +122,7 @@ pub async fn create(State(inst): State<Instance>, ConnectInfo(conn): ConnectInfo
         fail: None,
         stuck_polls: 0,
         retries: 0,
+        page_faults: Vec::new(),
         aborted_ms: None,
     };
     jobs.apply_faults(&mut job);
