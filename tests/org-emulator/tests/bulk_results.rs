@@ -114,6 +114,8 @@ async fn the_last_page_says_null_and_page_sizes_add_up() {
     // Bad arguments.
     assert_eq!(results(&o, "v60.0", &id, "?maxRecords=0", &[]).await.status, 400);
     assert_eq!(results(&o, "v60.0", &id, "?locator=bm9wZQ", &[]).await.error().1, "INVALID_QUERY_LOCATOR");
+    assert_eq!(results(&o, "v60.0", &id, "?locator=null", &[]).await.error().1, "INVALID_QUERY_LOCATOR", "the end marker is not a locator");
+    assert_eq!(results(&o, "v60.0", &id, "?locator=MzAw", &[]).await.status, 400, "the offset past the last row");
 }
 
 #[tokio::test]
@@ -272,4 +274,20 @@ async fn wide_object_every_field_type() {
     let r = create_raw(&o, "v60.0", json!({"operation": "query", "query": "SELECT Location__c FROM Wide_Object__c"})).await;
     assert_eq!(r.error().2, "Selecting compound data not supported in Bulk Query");
     create(&o, "v60.0", "SELECT Location__Latitude__s, Location__Longitude__s FROM Wide_Object__c", json!({})).await;
+}
+
+#[tokio::test]
+async fn query_all_includes_soft_deleted_rows_like_rest() {
+    let o = org(small()).await;
+    instant(&o);
+    let deleted = o.emu.control().delete(sf_org_emulator::SObject::Contact, 7);
+    let soql = "SELECT Id, IsDeleted, LastName FROM Contact";
+    let id = create(&o, "v60.0", soql, json!({"operation": "queryAll"})).await;
+    let (_, rows) = parse_csv(&all_pages(&o, "v60.0", &id, None).await.concat(), b',');
+    assert_eq!(rows.len(), 300);
+    assert_eq!(rows.iter().filter(|r| r[1] == "true").count(), 7);
+    assert!(deleted.iter().all(|d| rows.iter().any(|r| &r[0] == d)));
+    let id = create(&o, "v60.0", soql, json!({})).await;
+    let pages = all_pages(&o, "v60.0", &id, None).await;
+    assert_eq!(assert_same_as_rest(&o, soql, &pages, b',').await.len(), 293);
 }

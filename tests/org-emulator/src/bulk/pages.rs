@@ -97,7 +97,9 @@ fn page_fault(call: &Call, id: &str, start: u64) -> bool {
 /// `(start row, page size, maxRecords given)` from `locator` and `maxRecords`.
 fn page_args(call: &Call, q: &Option<String>, total: u64, default_max: u64) -> Result<(u64, u64, bool), Response<Body>> {
     let p = form_pairs(q.as_deref().unwrap_or(""));
-    let start = match get(&p, "locator").filter(|l| !l.is_empty() && *l != "null") {
+    // `locator=null` is refused rather than read as "the first page": a client that sends back the
+    // end marker would otherwise loop over the result forever.
+    let start = match get(&p, "locator").filter(|l| !l.is_empty()) {
         None => 0,
         Some(l) => match decode_locator(call.major, l) {
             Some(n) if n < total.max(1) => n,
