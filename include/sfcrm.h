@@ -223,9 +223,9 @@ typedef struct sfcrm_config sfcrm_config;
 // any thread.
 typedef struct sfcrm_error sfcrm_error;
 
-// A streaming export: batches of records in a stable order, with checkpoints to resume (even in
-// another process) and cancellation. Created by `sfcrm_export_cursor_open`, freed by
-// `sfcrm_export_cursor_free`.
+// A streaming export or query: batches of records in a stable order, with checkpoints to resume
+// (even in another process) and cancellation. Created by `sfcrm_export_cursor_open` (an export)
+// or `sfcrm_query_cursor_open` (any SOQL query), freed by `sfcrm_export_cursor_free`.
 //
 // Thread safety: use it from one thread at a time (calls are serialized internally: a second
 // thread waits), except `sfcrm_export_cursor_cancel`, which may be called from any thread at any
@@ -238,6 +238,12 @@ typedef struct sfcrm_export_cursor sfcrm_export_cursor;
 //
 // Thread safety: setters are serialized internally; a request may be reused for several exports.
 typedef struct sfcrm_export_request sfcrm_export_request;
+
+// A SOQL query to run (for `sfcrm_query_cursor_open`): the SOQL text, its bind values and options.
+//
+// Thread safety: setters are serialized internally; a request may be reused for several cursors
+// (each takes a snapshot when it opens).
+typedef struct sfcrm_query_request sfcrm_query_request;
 
 // A token store: where the SDK keeps each connection's tokens (one document per (account_id,
 // owner)). Create one with `sfcrm_store_new_callbacks`, `sfcrm_store_new_memory` or
@@ -689,9 +695,22 @@ void sfcrm_export_cursor_free(struct sfcrm_export_cursor *cursor);
 sfcrm_result sfcrm_export_request_new(const char *export_type, struct sfcrm_export_request **out, struct sfcrm_error **error);
 
 // A request for any sObject with the given fields: `fields` is a comma-separated list of field
-// paths (`Id,Name,Account.Name`). Every identifier is validated (`SFCRM_RESULT_INVALID_IDENTIFIER`
-// naming the bad one; nothing is sent); at least one field, none twice.
+// paths (`Id,Name,Account.Name`), or `*` for every field of the sObject (expanded from its
+// describe when the export starts; a compound field and its components are not both selected, and
+// an sObject whose field list would not fit one query URI is read in several queries joined by
+// Id, so every field of every record is exported). Every identifier is validated
+// (`SFCRM_RESULT_INVALID_IDENTIFIER` naming the bad one; nothing is sent); at least one field,
+// none twice.
 sfcrm_result sfcrm_export_request_new_custom(const char *sobject, const char *fields, struct sfcrm_export_request **out, struct sfcrm_error **error);
+
+// Filters the export with a SOQL condition (the text of a WHERE clause, without `WHERE`:
+// `Industry = :industry AND CreatedDate = LAST_N_DAYS:30`) whose `:name` placeholders are filled
+// from `params_json` (a JSON object; the same rules as `sfcrm_query_request_set_params_json`;
+// NULL for none). NULL `soql_where` removes the filter. The condition is checked now
+// (`SFCRM_RESULT_INVALID_ARGUMENT`: unbalanced quotes or parentheses, a clause keyword such as
+// `ORDER BY` or `LIMIT` at its top level, a missing or unused bind value; nothing is sent) and by
+// Salesforce when the export runs. It combines with `since` (incremental) and with resuming.
+sfcrm_result sfcrm_export_request_set_where(struct sfcrm_export_request *request, const char *soql_where, const char *params_json, struct sfcrm_error **error);
 
 // Incremental mode: only records with `SystemModstamp >= since` (Salesforce's
 // `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
@@ -718,6 +737,65 @@ sfcrm_result sfcrm_export_request_set_progress(struct sfcrm_export_request *requ
 
 // Frees an export request. NULL or an already-freed request is a no-op.
 void sfcrm_export_request_free(struct sfcrm_export_request *request);
+
+// A request for the SOQL SELECT `soql`: any sObject, relationship fields (`Account.Name`), child
+// subqueries (`(SELECT Id FROM Contacts)`), `WHERE`, `ORDER BY`, `LIMIT`, `TYPEOF … END`.
+// Values belong in `:name` placeholders filled by `sfcrm_query_request_set_params_json`, never
+// concatenated into the text. The text is checked when the cursor opens and by Salesforce
+// (`SFCRM_RESULT_API` with its `errorCode`, such as `MALFORMED_QUERY` or `INVALID_FIELD`, from the
+// first `sfcrm_export_cursor_next`). An empty text is `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_query_request_new(const char *soql, struct sfcrm_query_request **out, struct sfcrm_error **error);
+
+// Sets the bind values of the query's `:name` placeholders from a JSON object (NULL or `"{}"`
+// clears them). Each key is a placeholder name (`[A-Za-z_][A-Za-z0-9_]*`); each value is:
+// a string (a SOQL string literal, escaped: it can never change the query's structure), an
+// integer, another number (a decimal, its exact text), `true`/`false`, `null`, an array (a list
+// for `IN (…)`), or a one-key object naming the type: `{"date":"2024-01-31"}`,
+// `{"datetime":"2024-01-31T10:00:00Z"}`, `{"decimal":"12.50"}`, `{"id":"003…"}`,
+// `{"string":"…"}`. The rule lives in the core (`Params::from_json_text`), shared with the other
+// languages and the CLI. Malformed JSON or a bad name or value is `SFCRM_RESULT_INVALID_ARGUMENT`
+// now; a placeholder without a value, or a value without a placeholder, fails
+// `sfcrm_query_cursor_open` (nothing is sent).
+sfcrm_result sfcrm_query_request_set_params_json(struct sfcrm_query_request *request, const char *params_json, struct sfcrm_error **error);
+
+// Include soft-deleted and archived rows (the `queryAll` resource) [salesforce-api.md §4].
+sfcrm_result sfcrm_query_request_set_all_rows(struct sfcrm_query_request *request, bool all_rows, struct sfcrm_error **error);
+
+// Requested records per batch (`Sforce-Query-Options: batchSize`, 200..=2000; Salesforce may
+// return fewer, and child rows count toward it); 0 uses the client's default. Out of range is
+// `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_query_request_set_batch_size(struct sfcrm_query_request *request, uint32_t batch_size, struct sfcrm_error **error);
+
+// Resume after a checkpoint token taken from a cursor of the same query
+// (`sfcrm_export_cursor_checkpoint`), possibly in another process; NULL clears it. A malformed
+// token is `SFCRM_RESULT_INVALID_ARGUMENT` now; a token of another query (the checkpoint binds the
+// bound SOQL) fails when the cursor starts. A query that selects `Id` without ORDER BY, LIMIT,
+// OFFSET, GROUP BY or aggregates resumes anywhere, also after its session expired; others resume
+// only while Salesforce keeps their query locator (the error says what to change otherwise).
+sfcrm_result sfcrm_query_request_set_checkpoint(struct sfcrm_query_request *request, const char *checkpoint, struct sfcrm_error **error);
+
+// Child-relationship subqueries: with `complete` true (the default) a parent whose child result
+// is not `done` (it carries its own `nextRecordsUrl`) is handed out only after the rest of its
+// children were fetched, with `"done":true` and every child record (those calls are counted as
+// query-more calls); with false, child results are left as Salesforce sent them. Note that the
+// top-level result can be done while a child's is not [salesforce-api.md §4].
+sfcrm_result sfcrm_query_request_set_children(struct sfcrm_query_request *request, bool complete, struct sfcrm_error **error);
+
+// Frees a query request. NULL or an already-freed request is a no-op.
+void sfcrm_query_request_free(struct sfcrm_query_request *request);
+
+// Opens a cursor over the records of `request` for (`account_id`, `owner`): an
+// `sfcrm_export_cursor`, read and freed with the export cursor's functions
+// (`sfcrm_export_cursor_next`, `_checkpoint`, `_progress`, `_cancel`, `_free`). Each record is its
+// JSON object text as Salesforce sent it (`attributes` included; child results nested under their
+// relationship name; compound address and geolocation values as JSON objects).
+//
+// The bind values are applied here: a placeholder without a value, a value without a
+// placeholder or an empty list is `SFCRM_RESULT_INVALID_ARGUMENT` and nothing is sent. Nothing is
+// requested until the first `sfcrm_export_cursor_next`, which reports Salesforce's errors (bad
+// SOQL: `SFCRM_RESULT_API` with `sfcrm_error_salesforce_code` such as `MALFORMED_QUERY`,
+// `INVALID_FIELD` or `INVALID_TYPE`, and its message). Non-blocking.
+sfcrm_result sfcrm_query_cursor_open(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_query_request *request, struct sfcrm_export_cursor **out, struct sfcrm_error **error);
 
 // The stable snake_case name of a result code (`"ok"`, `"store"`, `"null_pointer"`, ...), or
 // `"unknown"` for a value this library does not define.

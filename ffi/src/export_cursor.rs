@@ -26,9 +26,9 @@ pub enum sfcrm_batch_format {
     Ndjson = 1,
 }
 
-/// A streaming export: batches of records in a stable order, with checkpoints to resume (even in
-/// another process) and cancellation. Created by `sfcrm_export_cursor_open`, freed by
-/// `sfcrm_export_cursor_free`.
+/// A streaming export or query: batches of records in a stable order, with checkpoints to resume
+/// (even in another process) and cancellation. Created by `sfcrm_export_cursor_open` (an export)
+/// or `sfcrm_query_cursor_open` (any SOQL query), freed by `sfcrm_export_cursor_free`.
 ///
 /// Thread safety: use it from one thread at a time (calls are serialized internally: a second
 /// thread waits), except `sfcrm_export_cursor_cancel`, which may be called from any thread at any
@@ -70,14 +70,19 @@ pub extern "C" fn sfcrm_export_cursor_open(
         let req = request_snapshot(request)?;
         let out = ptr::out(out, "out")?;
         let stream = c.client.export_stream(&key, req.core());
-        let cancel = stream.cancel_handle();
-        out.write(ptr::new_handle::<sfcrm_export_cursor>(CursorData {
-            stream: Arc::new(tokio::sync::Mutex::new(stream)),
-            cancel,
-            cancelled: AtomicBool::new(false),
-            rt: c.rt.clone(),
-        }));
+        out.write(new_cursor(stream, c.rt.clone()));
         Ok(())
+    })
+}
+
+/// Registers a cursor over `stream` (an export's or a query's: the same stream type), run on `rt`.
+pub(crate) fn new_cursor(stream: ExportStream, rt: Rt) -> *mut sfcrm_export_cursor {
+    let cancel = stream.cancel_handle();
+    ptr::new_handle::<sfcrm_export_cursor>(CursorData {
+        stream: Arc::new(tokio::sync::Mutex::new(stream)),
+        cancel,
+        cancelled: AtomicBool::new(false),
+        rt,
     })
 }
 

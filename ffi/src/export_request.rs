@@ -6,6 +6,7 @@ use std::ffi::{c_char, c_void};
 use std::sync::Mutex;
 
 use sfcrm_core::export::{Checkpoint, ExportFormat, ExportRequest, ExportSpec};
+use sfcrm_core::soql::Params;
 
 use crate::error::{FfiError, sfcrm_error};
 use crate::host::{HostProgress, sfcrm_progress_fn};
@@ -23,6 +24,9 @@ pub struct sfcrm_export_request {
 /// The data behind an `sfcrm_export_request *` (exports take a snapshot of it).
 #[derive(Clone)]
 pub(crate) struct RequestData {
+    /// The spec as created (type or sObject and fields), before any `where`.
+    base: ExportSpec,
+    /// `base` with the current `where` condition applied.
     spec: ExportSpec,
     since: Option<String>,
     resume_from: Option<Checkpoint>,
@@ -54,6 +58,7 @@ impl RequestData {
 
 fn new_request(spec: ExportSpec) -> *mut sfcrm_export_request {
     ptr::new_handle::<sfcrm_export_request>(Mutex::new(RequestData {
+        base: spec.clone(),
         spec,
         since: None,
         resume_from: None,
@@ -96,8 +101,12 @@ pub extern "C" fn sfcrm_export_request_new(
 }
 
 /// A request for any sObject with the given fields: `fields` is a comma-separated list of field
-/// paths (`Id,Name,Account.Name`). Every identifier is validated (`SFCRM_RESULT_INVALID_IDENTIFIER`
-/// naming the bad one; nothing is sent); at least one field, none twice.
+/// paths (`Id,Name,Account.Name`), or `*` for every field of the sObject (expanded from its
+/// describe when the export starts; a compound field and its components are not both selected, and
+/// an sObject whose field list would not fit one query URI is read in several queries joined by
+/// Id, so every field of every record is exported). Every identifier is validated
+/// (`SFCRM_RESULT_INVALID_IDENTIFIER` naming the bad one; nothing is sent); at least one field,
+/// none twice.
 #[unsafe(no_mangle)]
 pub extern "C" fn sfcrm_export_request_new_custom(
     sobject: *const c_char,
@@ -116,6 +125,43 @@ pub extern "C" fn sfcrm_export_request_new_custom(
             .collect();
         out.write(new_request(ExportSpec::custom(&sobject, &list)?));
         Ok(())
+    })
+}
+
+/// Filters the export with a SOQL condition (the text of a WHERE clause, without `WHERE`:
+/// `Industry = :industry AND CreatedDate = LAST_N_DAYS:30`) whose `:name` placeholders are filled
+/// from `params_json` (a JSON object; the same rules as `sfcrm_query_request_set_params_json`;
+/// NULL for none). NULL `soql_where` removes the filter. The condition is checked now
+/// (`SFCRM_RESULT_INVALID_ARGUMENT`: unbalanced quotes or parentheses, a clause keyword such as
+/// `ORDER BY` or `LIMIT` at its top level, a missing or unused bind value; nothing is sent) and by
+/// Salesforce when the export runs. It combines with `since` (incremental) and with resuming.
+#[unsafe(no_mangle)]
+pub extern "C" fn sfcrm_export_request_set_where(
+    request: *mut sfcrm_export_request,
+    soql_where: *const c_char,
+    params_json: *const c_char,
+    error: *mut *mut sfcrm_error,
+) -> sfcrm_result {
+    ffi_result!(error, {
+        let condition = ptr::opt_str_arg(soql_where, "soql_where")?;
+        let params = match ptr::opt_str_arg(params_json, "params_json")? {
+            Some(text) => Params::from_json_text(&text)?,
+            None => Params::new(),
+        };
+        with_request(request, |r| {
+            r.spec = match &condition {
+                Some(c) => r.base.clone().with_where(c, &params)?,
+                None => {
+                    if !params.is_empty() {
+                        return Err(FfiError::invalid_argument(
+                            "`params_json` has values but `soql_where` is NULL: pass the condition that uses them",
+                        ));
+                    }
+                    r.base.clone()
+                }
+            };
+            Ok(())
+        })
     })
 }
 

@@ -27,6 +27,7 @@ pub mod export_cursor;
 pub mod export_request;
 mod host;
 mod ptr;
+pub mod query_request;
 pub mod result;
 mod runtime;
 pub mod store;

@@ -3468,7 +3468,14 @@ int main(int argc, char **argv) {
     run("br14_emulator", test_br14_emulator);
     run("error_raw_body_never_holds_a_token", test_error_raw_body_never_holds_a_token);
     run("sealing_key_not_in_errors", test_sealing_key_not_in_errors);
+    run("query_request_misuse", test_query_request_misuse);
+    run("query_bind_values", test_query_bind_values);
+    run("query_children", test_query_children);
     run("describe", test_describe);
+    run("wide_all_fields_export", test_wide_all_fields_export);
+    run("export_where", test_export_where);
+    run("query_resume_after_session_expiry", test_query_resume_after_session_expiry);
+    run("query_bad_soql", test_query_bad_soql);
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
     g_failed++;

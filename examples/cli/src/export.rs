@@ -29,9 +29,17 @@ pub struct ExportArgs {
     /// Export any sObject instead of a built-in type (with --fields).
     #[arg(long, requires = "fields", conflicts_with = "type")]
     sobject: Option<String>,
-    /// Comma-separated field API names, relationship paths allowed (Account.Name).
+    /// Comma-separated field API names, relationship paths allowed (Account.Name), or '*' for
+    /// every field of the sObject (from its describe; an object too wide for one query is read in
+    /// several queries joined by Id).
     #[arg(long, value_delimiter = ',')]
     fields: Vec<String>,
+    /// Only records matching this SOQL condition (a WHERE clause without WHERE), with :name
+    /// placeholders filled by --param, e.g. "Industry = :industry AND CreatedDate = LAST_N_DAYS:30".
+    #[arg(long = "where", value_name = "CONDITION")]
+    where_: Option<String>,
+    #[arg(long = "param", value_name = "NAME[:TYPE]=VALUE", requires = "where_", help = crate::query::PARAM_HELP)]
+    params: Vec<String>,
     /// csv, ndjson or json.
     #[arg(long, default_value = "ndjson")]
     format: String,
@@ -73,7 +81,7 @@ pub async fn run(args: ExportArgs) -> std::result::Result<(), Failure> {
         None => ExportFile::create(&args.out)?,
     };
     let mut stream = client.export_stream(&key, request);
-    // An every-field export reads its columns from describe first.
+    // An every-field export (--fields '*') learns its columns from the sObject's describe.
     stream.ready().await?;
     let mut writer = file.record_writer(format, stream.fields())?;
     let stream_failure = pump(&mut stream, &mut writer).await;
@@ -101,6 +109,10 @@ fn request_of(args: &ExportArgs) -> Result<ExportRequest> {
         }
         (Some(t), None) => ExportSpec::builtin(t)?,
         (None, None) => return Err(Error::invalid_argument("name a type or --sobject")),
+    };
+    let spec = match &args.where_ {
+        Some(condition) => spec.with_where(condition, &crate::query::params_of(&args.params)?)?,
+        None => spec,
     };
     let mut request = ExportRequest::new(spec).include_deleted(args.include_deleted);
     if let Some(since) = &args.since {
@@ -192,18 +204,18 @@ fn summary(args: &ExportArgs, records: u64, api_calls: u64, resumed_from: u64, c
 }
 
 /// `1 record`, `2 records`.
-fn plural(n: u64, noun: &str) -> String {
+pub(crate) fn plural(n: u64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// The progress bar (stderr, drawn only on a terminal): a spinner until the total is known.
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(progress_style(false));
     bar
 }
 
-fn show(bar: &ProgressBar, p: Progress) {
+pub(crate) fn show(bar: &ProgressBar, p: Progress) {
     if let Some(total) = p.total_size.filter(|&t| bar.length() != Some(t)) {
         bar.set_length(total);
         bar.set_style(progress_style(true));

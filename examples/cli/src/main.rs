@@ -3,20 +3,21 @@
 //! - `sfcrm demo`: the main job, with no set-up: starts the bundled org emulator, connects through
 //!   login → authorize → callback, exports every type (a page walk and a full stream) and prints a
 //!   summary of records, API calls and time.
-//! - `sfcrm login | export | describe | status | disconnect`: the same SDK against a real
+//! - `sfcrm login | export | query | describe | status | disconnect`: the same SDK against a real
 //!   org, configured from the environment (`SALESFORCE_CLIENT_ID`, `SALESFORCE_SECRET_ID`, `SALESFORCE_REDIRECT_URL`, …;
 //!   see `sfcrm login --help`). Tokens live in a file store, sealed with XChaCha20-Poly1305.
 //!
 //! Text from outside (the org's messages, stored fields, paths) is printed with its control
 //! characters escaped ([`term`]). Exit status: 0 on success, 1 on an error, 3 from `sfcrm status`
-//! when the connection is missing or needs a new login. `describe` reports an error on one line
-//! (Salesforce's SOQL errors included: the detail and its row and column).
+//! when the connection is missing or needs a new login. `export`, `query` and `describe` report an error
+//! on one line (Salesforce's SOQL errors included: the detail and its row and column, and the hint).
 
 #![warn(missing_docs)]
 
 mod demo;
 mod describe;
 mod export;
+mod query;
 mod real;
 mod term;
 
@@ -40,6 +41,8 @@ enum Command {
     Login(ConnectionArgs),
     /// Export one type (contacts, deals, notes) or any sObject to a file.
     Export(export::ExportArgs),
+    /// Run a SOQL query (with :name bind values) and write its records as CSV, NDJSON or JSON.
+    Query(query::QueryArgs),
     /// Show an sObject's fields as a table (or, without a name, the org's sObjects).
     Describe(describe::DescribeArgs),
     /// Show the stored connection (no secrets); exits 3 when not connected (or a new login is needed).
@@ -98,13 +101,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let one_line = matches!(cli.command, Command::Describe(_));
+    let one_line = matches!(cli.command, Command::Export(_) | Command::Query(_) | Command::Describe(_));
     let result = runtime.block_on(async {
         let done = ExitCode::SUCCESS;
         match cli.command {
             Command::Demo(args) => demo::run(args).await.map(|()| done).map_err(Failure::from),
             Command::Login(args) => real::login(args).await.map(|()| done),
             Command::Export(args) => export::run(args).await.map(|()| done),
+            Command::Query(args) => query::run(args).await.map(|()| done),
             Command::Describe(args) => describe::run(args).await.map(|()| done),
             Command::Status(args) => real::status(args).await.map(|ok| if ok { done } else { ExitCode::from(NOT_CONNECTED) }),
             Command::Disconnect(args) => real::disconnect(args).await.map(|()| done),
