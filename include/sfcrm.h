@@ -486,7 +486,10 @@ sfcrm_result sfcrm_config_from_env(struct sfcrm_config **out, struct sfcrm_error
 // `SFCRM_REQUEST_TIMEOUT_MS` (milliseconds), `SFCRM_MAX_RETRIES`, `SFCRM_BATCH_SIZE`,
 // `SFCRM_INITIAL_BACKOFF_MS`, `SFCRM_MAX_BACKOFF_MS`, `SFCRM_TOKEN_TIMEOUT_MS`,
 // `SFCRM_REFRESH_LEASE_TTL_MS`, `SFCRM_REFRESH_WAIT_MS` (milliseconds),
-// `SFCRM_COUNT_CACHE_TTL_SECS` (seconds); any other name is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
+// `SFCRM_COUNT_CACHE_TTL_SECS` (seconds), `SFCRM_DESCRIBE_CACHE_TTL` (seconds a describe result
+// is reused per connection and sObject; 0 disables the cache), `SFCRM_MAX_QUERY_URI_BYTES` (the
+// longest query URI sent, 1024..=16384; an export whose SELECT is longer is split into queries
+// joined by Id); any other name is `SFCRM_RESULT_CONFIG`. `value` NULL or empty unsets it. Values are checked
 // by `sfcrm_config_validate` / `sfcrm_client_new`.
 sfcrm_result sfcrm_config_set(struct sfcrm_config *config, const char *name, const char *value, struct sfcrm_error **error);
 
