@@ -569,19 +569,25 @@ static void test_query_bad_soql(void) {
   CHECK(rc == SFCRM_RESULT_API && sfcrm_error_salesforce_code(e) && strcmp(sfcrm_error_salesforce_code(e), "INVALID_TYPE") == 0);
   sfcrm_error_free(e);
   free(all);
-  /* queryAll sees deleted rows */
-  CHECK(emulator_post("/__emulator/records/delete", "{\"sobject\":\"Lead\",\"count\":3}") == 200);
+  /* queryAll sees deleted rows (counted relative to what earlier runs against this emulator deleted) */
   {
     sfcrm_query_request *q = NULL;
     sfcrm_export_cursor *cur = NULL;
-    size_t live = 0, every = 0;
-    all = query_all(c, "acc-q7", "user-q7", "SELECT Id FROM Lead", NULL, &live, &rc, NULL);
-    free(all);
+    size_t live = 0, every = 0, every_before = 0, deleted_before;
     EXPECT_OK(sfcrm_query_request_new("SELECT Id, IsDeleted FROM Lead", &q, &err));
     EXPECT_OK(sfcrm_query_request_set_all_rows(q, true, &err));
     EXPECT_OK(sfcrm_query_cursor_open(c, "acc-q7", "user-q7", q, &cur, &err));
+    all = drain_ndjson(cur, &every_before, &rc, NULL);
+    deleted_before = count_substr(all, "\"IsDeleted\":true");
+    free(all);
+    sfcrm_export_cursor_free(cur);
+    CHECK(emulator_post("/__emulator/records/delete", "{\"sobject\":\"Lead\",\"count\":3}") == 200);
+    all = query_all(c, "acc-q7", "user-q7", "SELECT Id FROM Lead", NULL, &live, &rc, NULL);
+    free(all);
+    EXPECT_OK(sfcrm_query_cursor_open(c, "acc-q7", "user-q7", q, &cur, &err));
     all = drain_ndjson(cur, &every, &rc, NULL);
-    CHECK(rc == SFCRM_RESULT_OK && every == live + 3 && count_substr(all, "\"IsDeleted\":true") == 3);
+    CHECK(rc == SFCRM_RESULT_OK && every == every_before && count_substr(all, "\"IsDeleted\":true") == deleted_before + 3);
+    CHECK(live == every - deleted_before - 3);
     free(all);
     sfcrm_export_cursor_free(cur);
     sfcrm_query_request_free(q);
