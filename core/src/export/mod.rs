@@ -20,7 +20,7 @@
 mod batch;
 mod checkpoint;
 mod page;
-mod query;
+pub(crate) mod query;
 mod request;
 pub(crate) mod sink;
 mod spec;

@@ -7,18 +7,29 @@
 //! ORDER BY, LIMIT, OFFSET, GROUP BY, HAVING or aggregate; else by query locator) and read by the
 //! SOQL cursor (`query/soql_cursor.rs`), which completes child-relationship cursors
 //! ([`ChildCursors::Complete`]) before the next parent page.
+//!
+//! Every field: `SELECT * FROM X …` and `FIELDS(ALL)` / `FIELDS(STANDARD)` / `FIELDS(CUSTOM)` in
+//! the top-level select list are expanded from X's describe when the stream starts
+//! (`query/soql_fields.rs`: the export's compound rule, in place, no duplicates, no `LIMIT 200`).
+//! When the expanded query's URI is over `max_query_uri_bytes`, a keyset-eligible query of plain
+//! fields is read in field groups joined by Id (`query/joined.rs`), one query call per group;
+//! any other (child subqueries, ORDER BY, functions, …) is `InvalidArgument` naming the fields
+//! to drop. Checkpoints bind the text as written, so a resume survives a describe change.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::Client;
+use crate::describe::SObjectDescribe;
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::stream::QueryMark;
+use crate::export::stream::{QueryMark, Then, Unresolved};
 use crate::export::{CancelHandle, Checkpoint, ExportFormat, ExportStream, ExportSummary, Progress};
+use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::soql_cursor::{SoqlCursor, SoqlStart};
+use crate::query::soql_fields::{ExpandedSelect, FieldsQuery};
 use crate::query::soql_plan::SoqlPlan;
 use crate::query::source::QuerySource;
-use crate::query::{ChildCursors, QueryOptions, Record};
+use crate::query::{ChildCursors, Position, QueryOptions, Record};
 use crate::soql::{Params, SObjectName, bind};
 use crate::store::ConnectionKey;
 
@@ -100,6 +111,142 @@ fn bound_soql(request: &QueryRequest) -> Result<String> {
     }
 }
 
+/// The position and record count a stream starts from (a resumed checkpoint's).
+fn resumed(start: &Result<SoqlStart>, request: &QueryRequest) -> (Option<Position>, u64) {
+    match (start, &request.resume_from) {
+        (Ok(SoqlStart::After(p)), Some(cp)) => (Some(p.clone()), cp.records()),
+        (_, Some(cp)) => (None, cp.records()),
+        _ => (None, 0),
+    }
+}
+
+/// A query with `*` / `FIELDS()` waiting for its sObject's describe ([`ExportStream::ready`]),
+/// and the source-building step every query goes through.
+pub(crate) struct QueryJob {
+    request: QueryRequest,
+    /// The plan of the text as written (bound, not expanded): what checkpoints bind.
+    written: SoqlPlan,
+    fields: FieldsQuery,
+    start: Result<SoqlStart>,
+}
+
+impl QueryJob {
+    /// The sObject to describe.
+    pub(crate) fn sobject(&self) -> &str {
+        self.fields.sobject()
+    }
+
+    /// Expands the query with `describe` and starts `stream` on it (an error goes to the
+    /// stream's first batch).
+    pub(crate) fn resolve(self, client: &Client, key: &ConnectionKey, describe: &SObjectDescribe, stream: &mut ExportStream) {
+        let QueryJob { request, written, fields, start } = self;
+        let expanded = match fields.expand(describe) {
+            Ok(e) => e,
+            Err(e) => return stream.start_with(Err(e), Vec::new(), None, 0),
+        };
+        let plan = SoqlPlan::new(expanded.soql(), request.all_rows).hashing(written.bound().to_string());
+        if let Some(q) = &mut stream.query {
+            q.keyset = plan.is_keyset();
+        }
+        match too_long(client, &plan, &expanded) {
+            Ok(()) => QueryJob::start(client, key, &request, plan, start, stream),
+            Err(e) => stream.start_with(Err(e), Vec::new(), None, 0),
+        }
+    }
+
+    /// Builds the source of `plan` (nothing is requested yet) and starts `stream` on it: the SOQL
+    /// cursor, or the field-group reader when the plan's URI is over `max_query_uri_bytes` and
+    /// it can be read that way ([`SoqlPlan::record_query`]).
+    fn start(client: &Client, key: &ConnectionKey, request: &QueryRequest, plan: SoqlPlan, start: Result<SoqlStart>, stream: &mut ExportStream) {
+        let (position, base) = resumed(&start, request);
+        let keyset = plan.is_keyset();
+        let columns = plan.columns();
+        let source = start.and_then(|start| {
+            if matches!(start, SoqlStart::After(_)) && !keyset {
+                return Err(Error::invalid_argument("the checkpoint resumes by Id but this query is not keyset-resumable"));
+            }
+            let options = QueryOptions {
+                include_deleted: request.all_rows,
+                batch_size: request.batch_size.or(client.config().batch_size()),
+            };
+            if let Some(b) = options.batch_size
+                && !(200..=2000).contains(&b)
+            {
+                return Err(Error::invalid_argument(format!("batch_size {b} is outside 200..=2000")));
+            }
+            let api = ExportStream::connection_api(client, key);
+            let config = client.config();
+            if plan.uri_len(&config.data_path())? > config.max_query_uri_bytes()
+                && let Ok(query) = plan.record_query()
+            {
+                let after = match &start {
+                    SoqlStart::After(p) => Some(p.clone()),
+                    _ => None,
+                };
+                let query = query.resume_after(after).with_options(options);
+                if let Some(groups) = plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
+                    tracing::debug!(target: "sfcrm::query", sobject = %query.sobject(), groups = groups.len(),
+                        "the expanded SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
+                    let cursor = JoinedCursor::new(api, query, groups, stream.calls_counter())?;
+                    return Ok(Box::new(cursor) as Box<dyn QuerySource>);
+                }
+            }
+            let cursor = SoqlCursor::new(api, plan, options, request.children, start, stream.calls_counter());
+            Ok(Box::new(cursor) as Box<dyn QuerySource>)
+        });
+        stream.start_with(source, columns, position, base);
+    }
+}
+
+/// `Ok(())` when the expanded `plan` fits one query URI or can be read in field groups joined by
+/// Id; else `InvalidArgument` saying why it cannot be split and which expanded fields to drop
+/// (the fewest from the end of the expansion that make it fit).
+fn too_long(client: &Client, plan: &SoqlPlan, expanded: &ExpandedSelect) -> Result<()> {
+    let config = client.config();
+    let (max, data_path) = (config.max_query_uri_bytes(), config.data_path());
+    let len = plan.uri_len(&data_path)?;
+    if len <= max {
+        return Ok(());
+    }
+    let why = match plan.record_query() {
+        Ok(_) => return Ok(()),
+        Err(why) => why,
+    };
+    let added = expanded.added();
+    let fits = |n: usize| -> Result<bool> {
+        let p = SoqlPlan::new(expanded.render_without_last(n), false);
+        Ok(p.uri_len(&data_path)? <= max)
+    };
+    // The fewest fields to drop from the end (binary search; dropping all may still not fit).
+    let (mut lo, mut hi) = (0usize, added.len());
+    let drop = if fits(hi)? {
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if fits(mid)? { hi = mid } else { lo = mid + 1 }
+        }
+        Some(hi)
+    } else {
+        None
+    };
+    let advice = match drop {
+        Some(n) => {
+            let gone = &added[added.len() - n..];
+            let shown: Vec<&str> = gone.iter().take(20).copied().collect();
+            let more = if gone.len() > shown.len() { format!(" and {} more", gone.len() - shown.len()) } else { String::new() };
+            format!(
+                "list the fields instead of *, FIELDS(), leaving out at least {n} of the {} it adds, e.g. {}{more}",
+                added.len(),
+                shown.join(", ")
+            )
+        }
+        None => "the rest of the query is too long even without the expanded fields; shorten it".to_string(),
+    };
+    Err(Error::invalid_argument(format!(
+        "the query with every field expanded needs a {len}-byte URI, over max_query_uri_bytes ({max}), and cannot \
+         be read in field groups joined by Id because {why}: {advice} (or drop what prevents the split)"
+    )))
+}
+
 impl Client {
     /// Streams every record of a SOQL SELECT: the same [`ExportStream`] as exports (batches,
     /// checkpoints, `checkpoint_at`, progress, cancel handle, `fields()` = the columns of its
@@ -109,19 +256,26 @@ impl Client {
     /// caller's): `InvalidArgument` for an empty query, a missing or unused bind name, a bad value,
     /// a checkpoint of another query or of an export, a bad batch size; then Salesforce's errors
     /// as `Api` with its `errorCode` and message (`MALFORMED_QUERY`, `INVALID_FIELD`,
-    /// `INVALID_TYPE`, …); for a locator-mode query whose locator died (session refresh,
+    /// `INVALID_TYPE`, …); `*` / `FIELDS()` with several sObjects in FROM, or expanded past
+    /// `max_query_uri_bytes` in a query that cannot be split, is `InvalidArgument` (the describe's
+    /// `NOT_FOUND` for an unknown sObject); for a locator-mode query whose locator died (session refresh,
     /// `INVALID_QUERY_LOCATOR`), the error keeps its kind and `errorCode` and says what to change
     /// to make the query resumable.
     pub fn query_stream(&self, key: &ConnectionKey, request: QueryRequest) -> ExportStream {
         let fallback = SObjectName::new("SOQL").expect("a valid name");
         let cancel = request.cancel.clone().unwrap_or_default();
+        let fail = |e: Error, sobject: SObjectName, cancel: CancelHandle| {
+            let mut stream = ExportStream::unstarted(sobject, cancel);
+            stream.start_with(Err(e), Vec::new(), None, 0);
+            stream
+        };
         let bound = match bound_soql(&request) {
             Ok(b) => b,
-            Err(e) => {
-                let mut stream = ExportStream::unstarted(fallback, cancel);
-                stream.start_with(Err(e), Vec::new(), None, 0);
-                return stream;
-            }
+            Err(e) => return fail(e, fallback, cancel),
+        };
+        let fields = match FieldsQuery::find(&bound) {
+            Ok(f) => f,
+            Err(e) => return fail(e, fallback, cancel),
         };
         let plan = SoqlPlan::new(bound, request.all_rows);
         let sobject = plan.sobject().and_then(|s| SObjectName::new(s).ok()).unwrap_or(fallback);
@@ -131,33 +285,22 @@ impl Client {
             Some(cp) => cp.resume_query(&hash),
             None => Ok(SoqlStart::Beginning),
         };
-        let (position, base) = match (&start, &request.resume_from) {
-            (Ok(SoqlStart::After(p)), Some(cp)) => (Some(p.clone()), cp.records()),
-            (_, Some(cp)) => (None, cp.records()),
-            _ => (None, 0),
-        };
-        let keyset = plan.is_keyset();
         let point = start.as_ref().ok().cloned().unwrap_or(SoqlStart::Beginning);
-        fresh.query = Some(QueryMark { hash, keyset, point: point.clone(), page: None });
-        let columns = plan.columns();
-        let source = start.and_then(|start| {
-            if matches!(start, SoqlStart::After(_)) && !keyset {
-                return Err(Error::invalid_argument("the checkpoint resumes by Id but this query is not keyset-resumable"));
+        // Until a `*` / FIELDS() query is expanded, its mode is the checkpoint's.
+        let keyset = match &fields {
+            None => plan.is_keyset(),
+            Some(_) => matches!(point, SoqlStart::After(_)),
+        };
+        fresh.query = Some(QueryMark { hash, keyset, point, page: None });
+        match fields {
+            None => QueryJob::start(self, key, &request, plan, start, &mut fresh),
+            Some(fields) => {
+                let (position, base) = resumed(&start, &request);
+                fresh.start_at(position, base);
+                let job = QueryJob { request, written: plan, fields, start };
+                fresh.unresolved = Some(Box::new(Unresolved { client: self.clone(), key: key.clone(), then: Then::Query(job) }));
             }
-            let options = QueryOptions {
-                include_deleted: request.all_rows,
-                batch_size: request.batch_size.or(self.config().batch_size()),
-            };
-            if let Some(b) = options.batch_size
-                && !(200..=2000).contains(&b)
-            {
-                return Err(Error::invalid_argument(format!("batch_size {b} is outside 200..=2000")));
-            }
-            let api = ExportStream::connection_api(self, key);
-            let cursor = SoqlCursor::new(api, plan, options, request.children, start, fresh.calls_counter());
-            Ok(Box::new(cursor) as Box<dyn QuerySource>)
-        });
-        fresh.start_with(source, columns, position, base);
+        }
         fresh
     }
 

@@ -68,8 +68,8 @@ impl CancelHandle {
 /// A streaming export (see the module docs). Created by [`Client::export_stream`]; nothing is
 /// requested until the first [`ExportStream::next_batch`]. Dropping it stops its prefetch task.
 pub struct ExportStream {
-    /// An every-field request waiting for its describe (see [`ExportStream::ready`]).
-    unresolved: Option<Box<(Client, ConnectionKey, ExportRequest)>>,
+    /// An every-field export or query waiting for its describe (see [`ExportStream::ready`]).
+    pub(crate) unresolved: Option<Box<Unresolved>>,
     pending: Option<Box<dyn QuerySource>>,
     rx: Option<mpsc::Receiver<Result<Option<SourceBatch>>>>,
     task: Option<JoinHandle<()>>,
@@ -94,6 +94,30 @@ pub struct ExportStream {
     /// Incremental exports: the watermark so far, and the boundary records to skip
     /// (`export/watermark.rs`).
     tracker: Option<WatermarkTracker>,
+}
+
+/// A stream that needs an sObject's describe before its source can be built.
+pub(crate) struct Unresolved {
+    pub(crate) client: Client,
+    pub(crate) key: ConnectionKey,
+    pub(crate) then: Then,
+}
+
+/// What an [`Unresolved`] stream does with the describe.
+pub(crate) enum Then {
+    /// An every-field export ([`crate::export::ExportSpec::all_fields`]).
+    Export(ExportRequest),
+    /// A query with `*` / `FIELDS()` to expand (`export/query.rs`).
+    Query(crate::export::query::QueryJob),
+}
+
+impl Unresolved {
+    fn sobject(&self) -> &str {
+        match &self.then {
+            Then::Export(r) => r.spec.sobject().as_str(),
+            Then::Query(q) => q.sobject(),
+        }
+    }
 }
 
 /// What a SOQL query's stream needs for its checkpoints.
@@ -144,7 +168,7 @@ impl Client {
     pub fn export_stream(&self, key: &ConnectionKey, request: ExportRequest) -> ExportStream {
         let mut stream = ExportStream::unstarted(request.spec.sobject().clone(), request.cancel.clone().unwrap_or_default());
         if request.spec.is_all_fields() {
-            stream.unresolved = Some(Box::new((self.clone(), key.clone(), request)));
+            stream.unresolved = Some(Box::new(Unresolved { client: self.clone(), key: key.clone(), then: Then::Export(request) }));
         } else if let Err(e) = stream.prepare(self, key, &request) {
             stream.deferred_error = Some(e);
         }
@@ -221,13 +245,19 @@ impl ExportStream {
         base: u64,
     ) {
         self.fields = fields;
-        self.position = position;
-        self.base = base;
-        self.progress.records = base;
+        self.start_at(position, base);
         match source {
             Ok(s) => self.pending = Some(s),
             Err(e) => self.deferred_error = Some(e),
         }
+    }
+
+    /// Sets where the stream starts: after `position`, with `base` records delivered before (a
+    /// resumed checkpoint's), so that [`ExportStream::checkpoint`] is right before any batch.
+    pub(crate) fn start_at(&mut self, position: Option<Position>, base: u64) {
+        self.position = position;
+        self.base = base;
+        self.progress.records = base;
     }
 
     /// The client's query calls for `key`, as the query layer's sources call them.
@@ -286,13 +316,15 @@ impl ExportStream {
         Ok(())
     }
 
-    /// Resolves an every-field export's field list from the sObject's describe (one describe
-    /// call, cached per client; see [`crate::export::ExportSpec::all_fields`]) and builds its
+    /// Resolves an every-field export's field list, or a query's `*` / `FIELDS()`, from the
+    /// sObject's describe (one describe call, cached per client; see
+    /// [`crate::export::ExportSpec::all_fields`] and [`Client::query_stream`]) and builds its
     /// source, without reading records: afterwards [`ExportStream::fields`] lists the columns
     /// (what a CSV header needs). [`ExportStream::next_batch`] does it by itself; for other
-    /// exports this does nothing. Errors: the describe's (`Api` `NOT_FOUND` for an unknown
-    /// sObject, …), the request's (a bad `since` or checkpoint), `Cancelled`; the stream is then
-    /// over.
+    /// streams this only reports an error found before any request. Errors: the describe's
+    /// (`Api` `NOT_FOUND` for an unknown sObject, …), the request's (a bad `since`, checkpoint
+    /// or batch size; a query too long for one URI that cannot be split), `Cancelled`; the
+    /// stream is then over.
     pub async fn ready(&mut self) -> Result<()> {
         if let Some(e) = self.deferred_error.take() {
             self.finished = true;
@@ -301,16 +333,22 @@ impl ExportStream {
         let Some(job) = self.unresolved.take() else {
             return Ok(());
         };
-        let (client, key, request) = *job;
         let cancel = self.cancel.subscribe();
         let describe = tokio::select! {
             biased;
             _ = CancelHandle::cancelled(cancel) => Err(Error::new(ErrorKind::Cancelled, "the export was cancelled")),
-            d = client.describe(&key, request.spec.sobject().as_str()) => d,
+            d = job.client.describe(&job.key, job.sobject()) => d,
         };
-        let result = describe.and_then(|d| {
-            let spec = request.spec.with_fields_from(&d)?;
-            self.prepare(&client, &key, &ExportRequest { spec, ..request })
+        let Unresolved { client, key, then } = *job;
+        let result = describe.and_then(|d| match then {
+            Then::Export(request) => {
+                let spec = request.spec.with_fields_from(&d)?;
+                self.prepare(&client, &key, &ExportRequest { spec, ..request })
+            }
+            Then::Query(q) => {
+                q.resolve(&client, &key, &d, self);
+                self.deferred_error.take().map_or(Ok(()), Err)
+            }
         });
         if result.is_err() {
             self.stop();

@@ -25,6 +25,7 @@ pub(crate) mod position;
 pub(crate) mod raw;
 pub(crate) mod rest;
 pub(crate) mod soql_cursor;
+pub(crate) mod soql_fields;
 pub(crate) mod soql_plan;
 pub(crate) mod source;
 

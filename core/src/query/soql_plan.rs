@@ -11,7 +11,9 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::soql::{ClauseKind, FieldPath, SalesforceId, SelectItemKind, SoqlScan};
+use crate::http::encode_query_value;
+use crate::query::source::RecordQuery;
+use crate::soql::{BoundCondition, ClauseKind, Condition, FieldPath, Params, SObjectName, SalesforceId, SelectItemKind, SoqlScan};
 
 /// A caller's query, planned (see the module docs).
 #[derive(Debug, Clone)]
@@ -24,6 +26,10 @@ pub(crate) struct SoqlPlan {
     /// `Ok(())` when keyset-eligible, else why not (for the typed error).
     keyset: std::result::Result<(), String>,
     all_rows: bool,
+    /// The text the hash binds when it is not `bound`: the caller's query before `*` /
+    /// `FIELDS()` were expanded (`soql_fields.rs`), so that a checkpoint stays valid when the
+    /// describe changes between two runs.
+    hashed: Option<String>,
 }
 
 impl SoqlPlan {
@@ -34,7 +40,18 @@ impl SoqlPlan {
             None => Err("the SDK could not read its clauses".to_string()),
             Some(s) => eligibility(s),
         };
-        SoqlPlan { bound, scan, keyset, all_rows }
+        SoqlPlan { bound, scan, keyset, all_rows, hashed: None }
+    }
+
+    /// This plan with its hash taken over `written` (the caller's bound text before expansion).
+    pub(crate) fn hashing(mut self, written: String) -> SoqlPlan {
+        self.hashed = Some(written);
+        self
+    }
+
+    /// The bound SOQL as planned (before the keyset rewrite).
+    pub(crate) fn bound(&self) -> &str {
+        &self.bound
     }
 
     /// True when the query runs keyset.
@@ -51,7 +68,7 @@ impl SoqlPlan {
     pub(crate) fn hash(&self) -> String {
         let mut h = Sha256::new();
         h.update(if self.all_rows { b"queryAll\n" as &[u8] } else { b"query\n" });
-        h.update(self.bound.as_bytes());
+        h.update(self.hashed.as_deref().unwrap_or(&self.bound).as_bytes());
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -101,6 +118,46 @@ impl SoqlPlan {
             out.replace_range(pos..pos + len, &new);
         }
         Ok(out)
+    }
+}
+
+impl SoqlPlan {
+    /// The length of the longest REST query URI this plan sends (`{data_path}/queryAll?q=` and
+    /// the percent-encoded SOQL; in keyset mode with a restart's `Id > '…'` condition).
+    pub(crate) fn uri_len(&self, data_path: &str) -> Result<usize> {
+        let id = SalesforceId::new("000000000000000AAA")?;
+        let soql = self.soql(Some(&id))?;
+        Ok(data_path.len() + "/queryAll?q=".len() + encode_query_value(&soql).len())
+    }
+
+    /// The plan as a [`RecordQuery`] (what the field-group reader `joined.rs` reads), or why it
+    /// cannot be one: it must be keyset-eligible, select only plain field paths (no child
+    /// subquery, `TYPEOF`, function or alias), have no clause but SELECT, FROM and WHERE, and no
+    /// alias after its sObject. The WHERE text (already bound) becomes one
+    /// [`crate::soql::BoundCondition`]; the result's field order is the SELECT list's.
+    pub(crate) fn record_query(&self) -> std::result::Result<RecordQuery, String> {
+        self.keyset.clone()?;
+        let scan = self.scan.as_ref().ok_or("the SDK could not read its clauses")?;
+        if let Some(c) = scan.clauses().iter().find(|c| !matches!(c.kind, ClauseKind::Select | ClauseKind::From | ClauseKind::Where)) {
+            return Err(format!("it has a {} clause", c.kind.keyword()));
+        }
+        let from = scan.body(ClauseKind::From).unwrap_or("");
+        if from.split_whitespace().count() != 1 {
+            return Err(format!("its FROM has more than the sObject ({from:?})"));
+        }
+        let sobject = SObjectName::new(scan.sobject()).map_err(|e| e.message().to_string())?;
+        let mut fields = Vec::with_capacity(scan.select_items().len());
+        for item in scan.select_items() {
+            if item.kind != SelectItemKind::Field || item.alias.is_some() {
+                return Err(format!("it selects {:?}, which is not a plain field", item.text));
+            }
+            fields.push(FieldPath::new(&item.text).map_err(|e| e.message().to_string())?);
+        }
+        let filter = match scan.body(ClauseKind::Where) {
+            Some(w) => Some(Condition::Bound(BoundCondition::new(w, &Params::new()).map_err(|e| e.message().to_string())?)),
+            None => None,
+        };
+        RecordQuery::new(sobject, &fields, filter, None).map_err(|e| e.message().to_string())
     }
 }
 
@@ -187,11 +244,37 @@ mod tests {
     }
 
     #[test]
+    fn record_query_only_for_plain_keyset_selects() {
+        let p = SoqlPlan::new("SELECT Id, Name, Owner.Alias FROM Account WHERE Name = 'a:b' OR Rating = null".into(), false);
+        let q = p.record_query().unwrap();
+        let names: Vec<&str> = q.fields().iter().map(FieldPath::as_str).collect();
+        assert_eq!(names, ["Id", "Name", "Owner.Alias"]);
+        assert_eq!(q.filter().unwrap().to_soql().unwrap(), "(Name = 'a:b' OR Rating = null)");
+        for (soql, why) in [
+            ("SELECT Id, Name FROM Account ORDER BY Name", "ORDER BY"),
+            ("SELECT Name FROM Account", "does not select Id"),
+            ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "not a plain field"),
+            ("SELECT Id, toLabel(Rating) FROM Account", "not a plain field"),
+            ("SELECT Id, Name n FROM Account", "not a plain field"),
+            ("SELECT Id FROM Account WITH SECURITY_ENFORCED", "WITH clause"),
+            ("SELECT Id FROM Account a", "more than the sObject"),
+        ] {
+            let e = SoqlPlan::new(soql.into(), false).record_query().unwrap_err();
+            assert!(e.contains(why), "{soql}: {e}");
+        }
+        let p = SoqlPlan::new("SELECT Id FROM Account".into(), false);
+        assert_eq!(p.uri_len("/services/data/v59.0").unwrap(), "/services/data/v59.0/queryAll?q=".len()
+            + "SELECT%20Id%20FROM%20Account%20WHERE%20Id%20%3E%20%27000000000000000AAA%27%20ORDER%20BY%20Id".len());
+    }
+
+    #[test]
     fn the_hash_binds_text_and_all_rows() {
         let a = SoqlPlan::new("SELECT Id FROM Contact".into(), false).hash();
         assert_eq!(a.len(), 64);
         assert_ne!(a, SoqlPlan::new("SELECT Id FROM Contact".into(), true).hash());
         assert_ne!(a, SoqlPlan::new("SELECT Id FROM Lead".into(), false).hash());
         assert_eq!(a, SoqlPlan::new("SELECT Id FROM Contact".into(), false).hash());
+        let expanded = SoqlPlan::new("SELECT Id, Name FROM Contact".into(), false).hashing("SELECT * FROM Contact".into());
+        assert_eq!(expanded.hash(), SoqlPlan::new("SELECT * FROM Contact".into(), false).hash(), "the text as written");
     }
 }
