@@ -178,6 +178,13 @@ async fn injected_job_failures() {
     assert_eq!(poll(&o, V, &stuck).await["state"], "JobComplete");
     assert_eq!(poll(&o, V, &stuck).await["retries"], 0);
     assert!(c.pending_bulk_job_faults().is_empty());
+    // A stuck job can be aborted although the clock has finished it: it stays Aborted.
+    c.add_bulk_job_fault(JobFault { count: 1, kind: JobFaultKind::StuckInProgress { polls: 5 } });
+    let stuck2 = create(&o, V, "SELECT Id FROM Contact", json!({})).await;
+    c.advance_clock_ms(10);
+    let path = format!("/services/data/{V}/jobs/query/{stuck2}");
+    assert_eq!(send(&o, reqwest::Method::PATCH, &path, Some(json!({"state": "Aborted"})), &[]).await.json()["state"], "Aborted");
+    assert_eq!(poll(&o, V, &stuck2).await["state"], "Aborted");
     // One page of a job fails twice, alone; the others are served.
     c.add_bulk_job_fault(JobFault { count: 1, kind: JobFaultKind::PageFails { offset: 500, times: 2 } });
     let paged = create(&o, V, "SELECT Id FROM Contact", json!({})).await;

@@ -291,7 +291,7 @@ impl Job {
 
     /// The state at `now` by the clock alone (no stuck polls): `UploadComplete` for the queue
     /// delay, `InProgress` for the processing time, then `JobComplete` (or `Failed` halfway
-    /// through processing with a failure injected); `Aborted` from the abort on.
+    /// through processing with a failure injected); `Aborted` from an accepted abort on.
     pub fn at(&self, now: i64) -> Snapshot {
         let start = self.created_ms + self.queue_ms;
         let (end, fails) = match self.fail {
@@ -310,9 +310,9 @@ impl Job {
             let state = if fails { JobState::Failed } else { JobState::JobComplete };
             Snapshot { state, processed: self.processed_after(end - start), processing_ms: end - start, modstamp: end }
         };
-        if let Some(a) = self.aborted_ms
-            && !s.state.is_terminal()
-        {
+        // Aborts are only accepted while the job looks unfinished (possibly because an injected
+        // stuck fault hid that the clock had finished it): from then on it is Aborted.
+        if let Some(a) = self.aborted_ms {
             s.state = JobState::Aborted;
             s.modstamp = a;
         }
