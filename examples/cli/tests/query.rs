@@ -207,3 +207,27 @@ async fn an_export_filtered_with_where_and_params() {
     assert_eq!(emulator.control().counters().query, queries);
     emulator.shutdown().await;
 }
+
+/// Issue 11 item 7: compound values and polymorphic lookups reach the CSV as JSON objects (one
+/// cell each), never `[object Object]` or a `{city=…}` string; NDJSON keeps them as objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compound_and_polymorphic_values_are_json_in_csv_cells() {
+    let (emulator, dir) = connected().await;
+    let csv = ok(&run(&emulator, dir.path(), &["query", "SELECT Id, MailingAddress FROM Contact ORDER BY Id LIMIT 20", "--format", "csv"]));
+    assert!(csv.starts_with("Id,MailingAddress\r\n"), "{csv}");
+    assert!(csv.contains(r#","{""city"":"#), "an address cell holds its JSON object: {csv}");
+    assert!(!csv.contains("[object Object]") && !csv.contains("{city="));
+    let nd = ndjson(&ok(&run(&emulator, dir.path(), &["query", "SELECT Id, MailingAddress FROM Contact ORDER BY Id LIMIT 20"])));
+    assert!(nd.iter().any(|r| r["MailingAddress"]["city"].is_string()));
+    let soql = "SELECT Id, TYPEOF What WHEN Account THEN Name, Industry WHEN Opportunity THEN Amount, StageName ELSE Name END FROM Event";
+    let csv = ok(&run(&emulator, dir.path(), &["query", soql, "--format", "csv"]));
+    assert!(csv.starts_with("Id,What\r\n"), "TYPEOF is one column: {}", csv.lines().next().unwrap_or_default());
+    // (the export formats drop `attributes`, nested ones too: each branch shows by its fields)
+    assert!(csv.contains(r#",""Industry"":"#) && csv.contains(r#",""StageName"":"#), "{}", &csv[..csv.len().min(600)]);
+    let nd = ndjson(&ok(&run(&emulator, dir.path(), &["query", "SELECT Id, What.Type, What.Name FROM Task"])));
+    let typed = nd.iter().find(|r| !r["What"].is_null()).unwrap();
+    assert!(["Account", "Opportunity"].contains(&typed["What"]["Type"].as_str().unwrap()), "{typed}");
+    let csv = ok(&run(&emulator, dir.path(), &["query", "SELECT Id, What.Type, What.Name FROM Task", "--format", "csv"]));
+    assert!(csv.starts_with("Id,What.Type,What.Name\r\n") && csv.contains(",Opportunity,"), "{}", &csv[..csv.len().min(300)]);
+    emulator.shutdown().await;
+}
