@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "sfcrm.h"
 
@@ -52,6 +53,7 @@ using StorePtr = std::unique_ptr<sfcrm_store, Deleter<sfcrm_store, sfcrm_store_f
 using ClientPtr = std::unique_ptr<sfcrm_client, Deleter<sfcrm_client, sfcrm_client_free>>;
 using RequestPtr = std::unique_ptr<sfcrm_export_request, Deleter<sfcrm_export_request, sfcrm_export_request_free>>;
 using CursorPtr = std::unique_ptr<sfcrm_export_cursor, Deleter<sfcrm_export_cursor, sfcrm_export_cursor_free>>;
+using QueryPtr = std::unique_ptr<sfcrm_query_request, Deleter<sfcrm_query_request, sfcrm_query_request_free>>;
 
 // Takes ownership of a library string: copies it and frees the original.
 inline std::string take(char *s) {
@@ -95,6 +97,15 @@ class Client {
     return ok;
   }
 
+  // Salesforce's describe of an sObject, as JSON text (cached per client).
+  std::string describe(const std::string &account, const std::string &owner, const std::string &sobject) {
+    char *json = nullptr;
+    check([&](sfcrm_error **e) {
+      return sfcrm_client_describe(client_.get(), account.c_str(), owner.c_str(), sobject.c_str(), &json, nullptr, e);
+    });
+    return take(json);
+  }
+
   bool disconnect(const std::string &account, const std::string &owner) {
     bool revoked = false;
     check([&](sfcrm_error **e) { return sfcrm_client_disconnect(client_.get(), account.c_str(), owner.c_str(), &revoked, nullptr, e); });
@@ -105,9 +116,21 @@ class Client {
   ClientPtr client_;
 };
 
-// A streaming export: next() returns one NDJSON batch, or nullopt at the end.
+// A streaming export or SOQL query: next() returns one NDJSON batch, or nullopt at the end.
 class Cursor {
  public:
+  // A SOQL query with :name placeholders filled from `params_json` (a JSON object, "{}" for none).
+  static Cursor query(const Client &client, const std::string &account, const std::string &owner,
+                      const std::string &soql, const std::string &params_json) {
+    sfcrm_query_request *q = nullptr;
+    check([&](sfcrm_error **e) { return sfcrm_query_request_new(soql.c_str(), &q, e); });
+    QueryPtr request(q);
+    check([&](sfcrm_error **e) { return sfcrm_query_request_set_params_json(request.get(), params_json.c_str(), e); });
+    sfcrm_export_cursor *c = nullptr;
+    check([&](sfcrm_error **e) { return sfcrm_query_cursor_open(client.get(), account.c_str(), owner.c_str(), request.get(), &c, e); });
+    return Cursor(CursorPtr(c));
+  }
+
   Cursor(const Client &client, const std::string &account, const std::string &owner, const std::string &type) {
     sfcrm_export_request *r = nullptr;
     check([&](sfcrm_error **e) { return sfcrm_export_request_new(type.c_str(), &r, e); });
@@ -126,6 +149,7 @@ class Cursor {
   void cancel() noexcept { sfcrm_export_cursor_cancel(cursor_.get()); }
 
  private:
+  explicit Cursor(CursorPtr cursor) : cursor_(std::move(cursor)) {}
   CursorPtr cursor_;
 };
 

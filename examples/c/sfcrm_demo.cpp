@@ -1,5 +1,6 @@
 // sfcrm_demo_cpp: the C API from C++17 through RAII wrappers (sfcrm.hpp): connect to the org
-// emulator (SF_ORG_EMULATOR_LOGIN_URL), stream every contact through a cursor, disconnect.
+// emulator (SF_ORG_EMULATOR_LOGIN_URL), stream every contact through a cursor, run a SOQL query
+// with a bind value, describe Contact, disconnect.
 // Nothing is freed by hand: handles, strings and errors are owned by unique_ptr / sfcrm::Error.
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +58,15 @@ int main() {
       total += count;
       batches++;
     }
+    // a SOQL query with a bind value (a literal, whatever it holds), and a describe
+    auto query = sfcrm::Cursor::query(client, account, owner, "SELECT Id, LastName FROM Contact WHERE LastName = :name",
+                                      "{\"name\":\"O'Connor\"}");
+    std::size_t matched = 0;
+    while (auto batch = query.next(count)) matched += count;
+    std::string contact = client.describe(account, owner, "Contact");
+    std::cout << "cpp: query matched " << matched << " O'Connor contacts; describe Contact: " << contact.size()
+              << " bytes of JSON\n";
+
     bool revoked = client.disconnect(account, owner);
     std::cout << "cpp: " << total << " contacts in " << batches << " batches; disconnected (revoked: "
               << (revoked ? "yes" : "no") << ")\n";
@@ -68,7 +78,7 @@ int main() {
       std::cout << "cpp: expected error: " << e.what() << "\n";
       if (e.code() != SFCRM_RESULT_UNKNOWN_EXPORT_TYPE) return 1;
     }
-    return total > 0 ? 0 : 1;
+    return total > 0 && matched > 0 ? 0 : 1;
   } catch (const sfcrm::Error &e) {
     std::cerr << "sfcrm error " << e.code() << ": " << e.what() << "\n";
     return 1;
