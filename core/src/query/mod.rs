@@ -17,6 +17,9 @@
 //! Nothing here knows the client or the exports: sources reach Salesforce through the
 //! `QueryApi` calls the client provides.
 
+pub(crate) mod bulk;
+pub(crate) mod bulk_csv;
+pub(crate) mod bulk_cursor;
 pub(crate) mod cache;
 pub(crate) mod joined;
 pub(crate) mod children;
@@ -34,6 +37,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::soql::SalesforceId;
 
+pub use bulk::{BulkJobState, BulkLimits, BulkOptions};
 pub use children::ChildCursors;
 pub use page::{QueryOptions, QueryPage};
 pub(crate) use page::decode_query_page;

@@ -124,6 +124,13 @@ impl RawRecord {
         }
     }
 
+    /// Records of one buffer of JSON objects written by the SDK itself (the Bulk CSV converter,
+    /// `query/bulk_csv.rs`): `ranges` are the byte ranges of the objects in `page`. Not
+    /// validated: the writer produces valid JSON objects only (checked in its tests).
+    pub(crate) fn from_written(page: Arc<String>, ranges: &[Range<usize>]) -> Vec<RawRecord> {
+        ranges.iter().map(|r| RawRecord { page: page.clone(), start: r.start, end: r.end }).collect()
+    }
+
     /// True when both records are the same slice of the same page (not merely equal text).
     pub(crate) fn same_as(&self, other: &RawRecord) -> bool {
         Arc::ptr_eq(&self.page, &other.page) && self.start == other.start && self.end == other.end
