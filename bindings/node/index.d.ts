@@ -170,6 +170,16 @@ export interface ApiCallsObject {
   otherApi: number
   /** Of which describe requests (a cached describe makes none). */
   describe: number
+  /** Of which Bulk API 2.0 query jobs created. */
+  bulkCreate: number
+  /** Of which Bulk job polls. */
+  bulkPoll: number
+  /** Of which Bulk result pages and `resultPages` lists. */
+  bulkResults: number
+  /** Of which Bulk job aborts. */
+  bulkAbort: number
+  /** Of which Bulk job deletes. */
+  bulkDelete: number
   /** POSTs to the token endpoint (code and refresh grants, every attempt). */
   tokenRequests: number
   /** POSTs to the revoke endpoint. */

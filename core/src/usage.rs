@@ -101,6 +101,16 @@ pub struct ApiCallCounts {
     pub other_api: u64,
     /// Of which describe requests (`/sobjects`, `/sobjects/X/describe`; a cached describe makes none).
     pub describe: u64,
+    /// Of which `POST …/jobs/query`: Bulk API 2.0 query jobs created [bulk-and-parallel.md §1.1].
+    pub bulk_create: u64,
+    /// Of which `GET …/jobs/query/{id}`: Bulk job polls [bulk-and-parallel.md §1.1].
+    pub bulk_poll: u64,
+    /// Of which `GET …/jobs/query/{id}/results` and `…/resultPages`: Bulk result pages and page lists [bulk-and-parallel.md §1.1].
+    pub bulk_results: u64,
+    /// Of which `PATCH …/jobs/query/{id}` `{"state":"Aborted"}` [bulk-and-parallel.md §1.1].
+    pub bulk_abort: u64,
+    /// Of which `DELETE …/jobs/query/{id}` [bulk-and-parallel.md §1.1].
+    pub bulk_delete: u64,
     /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
     pub token_requests: u64,
     /// POSTs to `/services/oauth2/revoke`.
@@ -122,6 +132,11 @@ impl std::ops::Sub for ApiCallCounts {
             query_more: self.query_more.saturating_sub(o.query_more),
             other_api: self.other_api.saturating_sub(o.other_api),
             describe: self.describe.saturating_sub(o.describe),
+            bulk_create: self.bulk_create.saturating_sub(o.bulk_create),
+            bulk_poll: self.bulk_poll.saturating_sub(o.bulk_poll),
+            bulk_results: self.bulk_results.saturating_sub(o.bulk_results),
+            bulk_abort: self.bulk_abort.saturating_sub(o.bulk_abort),
+            bulk_delete: self.bulk_delete.saturating_sub(o.bulk_delete),
             token_requests: self.token_requests.saturating_sub(o.token_requests),
             revoke_requests: self.revoke_requests.saturating_sub(o.revoke_requests),
             retries: self.retries.saturating_sub(o.retries),
@@ -141,6 +156,16 @@ pub(crate) enum CallKind {
     OtherApi,
     /// `GET …/sobjects` or `…/sobjects/X/describe`.
     Describe,
+    /// `POST …/jobs/query`: Bulk API 2.0 query jobs created.
+    BulkCreate,
+    /// `GET …/jobs/query/{id}`: Bulk job polls.
+    BulkPoll,
+    /// `GET …/jobs/query/{id}/results` and `…/resultPages`: Bulk result pages and page lists.
+    BulkResults,
+    /// `PATCH …/jobs/query/{id}` `{"state":"Aborted"}`.
+    BulkAbort,
+    /// `DELETE …/jobs/query/{id}`.
+    BulkDelete,
     /// `POST /services/oauth2/token` with the authorization_code grant.
     TokenCode,
     /// `POST /services/oauth2/token` with the refresh_token grant.
@@ -158,6 +183,11 @@ pub(crate) struct UsageMeter {
     query_more: AtomicU64,
     other_api: AtomicU64,
     describe: AtomicU64,
+    bulk_create: AtomicU64,
+    bulk_poll: AtomicU64,
+    bulk_results: AtomicU64,
+    bulk_abort: AtomicU64,
+    bulk_delete: AtomicU64,
     token_requests: AtomicU64,
     revoke_requests: AtomicU64,
     retries: AtomicU64,
@@ -174,6 +204,11 @@ impl UsageMeter {
             query_more: self.query_more.load(Ordering::Relaxed),
             other_api: self.other_api.load(Ordering::Relaxed),
             describe: self.describe.load(Ordering::Relaxed),
+            bulk_create: self.bulk_create.load(Ordering::Relaxed),
+            bulk_poll: self.bulk_poll.load(Ordering::Relaxed),
+            bulk_results: self.bulk_results.load(Ordering::Relaxed),
+            bulk_abort: self.bulk_abort.load(Ordering::Relaxed),
+            bulk_delete: self.bulk_delete.load(Ordering::Relaxed),
             token_requests: self.token_requests.load(Ordering::Relaxed),
             revoke_requests: self.revoke_requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
@@ -191,6 +226,11 @@ impl UsageMeter {
             CallKind::QueryMore => (&self.api_requests, Some(&self.query_more)),
             CallKind::OtherApi => (&self.api_requests, Some(&self.other_api)),
             CallKind::Describe => (&self.api_requests, Some(&self.describe)),
+            CallKind::BulkCreate => (&self.api_requests, Some(&self.bulk_create)),
+            CallKind::BulkPoll => (&self.api_requests, Some(&self.bulk_poll)),
+            CallKind::BulkResults => (&self.api_requests, Some(&self.bulk_results)),
+            CallKind::BulkAbort => (&self.api_requests, Some(&self.bulk_abort)),
+            CallKind::BulkDelete => (&self.api_requests, Some(&self.bulk_delete)),
             CallKind::TokenCode => (&self.token_requests, None),
             CallKind::TokenRefresh => (&self.token_requests, Some(&self.refreshes)),
             CallKind::Revoke => (&self.revoke_requests, None),
@@ -251,6 +291,11 @@ mod tests {
             (CallKind::QueryMore, false),
             (CallKind::OtherApi, false),
             (CallKind::Describe, false),
+            (CallKind::BulkCreate, false),
+            (CallKind::BulkPoll, false),
+            (CallKind::BulkResults, false),
+            (CallKind::BulkAbort, false),
+            (CallKind::BulkDelete, false),
             (CallKind::TokenCode, false),
             (CallKind::TokenRefresh, true),
             (CallKind::Revoke, false),
@@ -258,11 +303,16 @@ mod tests {
             m.count(kind, retry);
         }
         let want = ApiCallCounts {
-            api_requests: 5,
+            api_requests: 10,
             query: 2,
             query_more: 1,
             other_api: 1,
             describe: 1,
+            bulk_create: 1,
+            bulk_poll: 1,
+            bulk_results: 1,
+            bulk_abort: 1,
+            bulk_delete: 1,
             token_requests: 2,
             revoke_requests: 1,
             retries: 2,

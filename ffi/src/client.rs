@@ -401,7 +401,16 @@ pub struct sfcrm_api_calls {
     pub refreshes: u64,
     /// Of `api_requests`, the describe requests (`/sobjects`, `/sobjects/X/describe`; a cached
     /// describe makes none). Last, so that the fields before it keep their offsets.
-    pub describe: u64,
+    pub describe: u64,    /// Of `api_requests`, bulk API 2.0 query jobs created (`POST …/jobs/query`) (after `describe`: earlier offsets kept).
+    pub bulk_create: u64,
+    /// Of `api_requests`, bulk job polls (`GET …/jobs/query/{id}`) (after `describe`: earlier offsets kept).
+    pub bulk_poll: u64,
+    /// Of `api_requests`, bulk result pages and `resultPages` lists (after `describe`: earlier offsets kept).
+    pub bulk_results: u64,
+    /// Of `api_requests`, bulk job aborts (after `describe`: earlier offsets kept).
+    pub bulk_abort: u64,
+    /// Of `api_requests`, bulk job deletes (after `describe`: earlier offsets kept).
+    pub bulk_delete: u64,
 }
 
 /// Writes this client's request counters to `*out`. Non-blocking.
@@ -425,6 +434,11 @@ pub extern "C" fn sfcrm_client_api_calls(
             retries: n.retries,
             refreshes: n.refreshes,
             describe: n.describe,
+            bulk_create: n.bulk_create,
+            bulk_poll: n.bulk_poll,
+            bulk_results: n.bulk_results,
+            bulk_abort: n.bulk_abort,
+            bulk_delete: n.bulk_delete,
         });
         Ok(())
     })

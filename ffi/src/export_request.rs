@@ -52,6 +52,7 @@ impl RequestData {
             cancel: None,
             watermark: None,
             lookback: None,
+            ..ExportRequest::new(self.spec.clone())
         }
     }
 }

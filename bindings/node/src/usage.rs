@@ -36,6 +36,16 @@ pub struct ApiCallsObject {
     pub other_api: i64,
     /// Of which describe requests (a cached describe makes none).
     pub describe: i64,
+    /// Of which Bulk API 2.0 query jobs created (`POST …/jobs/query`).
+    pub bulk_create: i64,
+    /// Of which Bulk job polls (`GET …/jobs/query/{id}`).
+    pub bulk_poll: i64,
+    /// Of which Bulk result pages and `resultPages` lists.
+    pub bulk_results: i64,
+    /// Of which Bulk job aborts.
+    pub bulk_abort: i64,
+    /// Of which Bulk job deletes.
+    pub bulk_delete: i64,
     /// POSTs to the token endpoint (code and refresh grants, every attempt).
     pub token_requests: i64,
     /// POSTs to the revoke endpoint.
@@ -54,6 +64,11 @@ impl From<ApiCallCounts> for ApiCallsObject {
             query_more: c.query_more as i64,
             other_api: c.other_api as i64,
             describe: c.describe as i64,
+            bulk_create: c.bulk_create as i64,
+            bulk_poll: c.bulk_poll as i64,
+            bulk_results: c.bulk_results as i64,
+            bulk_abort: c.bulk_abort as i64,
+            bulk_delete: c.bulk_delete as i64,
             token_requests: c.token_requests as i64,
             revoke_requests: c.revoke_requests as i64,
             retries: c.retries as i64,

@@ -52,6 +52,16 @@ pub struct ApiCalls {
     pub other_api: u64,
     /// Of which describe requests (a cached describe makes none).
     pub describe: u64,
+    /// Of which Bulk API 2.0 query jobs created (`POST …/jobs/query`).
+    pub bulk_create: u64,
+    /// Of which Bulk job polls (`GET …/jobs/query/{id}`).
+    pub bulk_poll: u64,
+    /// Of which Bulk result pages and `resultPages` lists.
+    pub bulk_results: u64,
+    /// Of which Bulk job aborts.
+    pub bulk_abort: u64,
+    /// Of which Bulk job deletes.
+    pub bulk_delete: u64,
     /// POSTs to `/services/oauth2/token` (code and refresh grants, every attempt).
     pub token_requests: u64,
     /// POSTs to `/services/oauth2/revoke`.
@@ -70,6 +80,11 @@ impl From<sfcrm_core::ApiCallCounts> for ApiCalls {
             query_more: c.query_more,
             other_api: c.other_api,
             describe: c.describe,
+            bulk_create: c.bulk_create,
+            bulk_poll: c.bulk_poll,
+            bulk_results: c.bulk_results,
+            bulk_abort: c.bulk_abort,
+            bulk_delete: c.bulk_delete,
             token_requests: c.token_requests,
             revoke_requests: c.revoke_requests,
             retries: c.retries,
@@ -88,6 +103,11 @@ impl ApiCalls {
         d.set_item("query_more", self.query_more)?;
         d.set_item("other_api", self.other_api)?;
         d.set_item("describe", self.describe)?;
+        d.set_item("bulk_create", self.bulk_create)?;
+        d.set_item("bulk_poll", self.bulk_poll)?;
+        d.set_item("bulk_results", self.bulk_results)?;
+        d.set_item("bulk_abort", self.bulk_abort)?;
+        d.set_item("bulk_delete", self.bulk_delete)?;
         d.set_item("token_requests", self.token_requests)?;
         d.set_item("revoke_requests", self.revoke_requests)?;
         d.set_item("retries", self.retries)?;
@@ -96,8 +116,8 @@ impl ApiCalls {
     }
     fn __repr__(&self) -> String {
         format!(
-            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, describe={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
-            self.api_requests, self.query, self.query_more, self.other_api, self.describe, self.token_requests,
+            "ApiCalls(api_requests={}, query={}, query_more={}, other_api={}, describe={}, bulk_create={}, bulk_poll={}, bulk_results={}, bulk_abort={}, bulk_delete={}, token_requests={}, revoke_requests={}, retries={}, refreshes={})",
+            self.api_requests, self.query, self.query_more, self.other_api, self.describe, self.bulk_create, self.bulk_poll, self.bulk_results, self.bulk_abort, self.bulk_delete, self.token_requests,
             self.revoke_requests, self.retries, self.refreshes
         )
     }

@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+pub(crate) mod bulk;
 mod describe;
 mod refresh;
 mod unsaved;

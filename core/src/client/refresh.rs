@@ -114,7 +114,7 @@ impl Client {
     /// Runs on its own task: if the caller's future is dropped (a host timeout, a cancelled
     /// export) after the refresh grant was sent, the task still persists the new tokens (under
     /// rotation the old refresh token is already dead) and releases the per-connection lock.
-    async fn refresh_after_401(
+    pub(super) async fn refresh_after_401(
         &self,
         key: &ConnectionKey,
         failed: &Secret,

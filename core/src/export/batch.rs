@@ -49,10 +49,19 @@ pub struct Progress {
     /// Batches delivered so far (this stream only).
     pub batches: u64,
     /// Records expected in all: Salesforce's `totalSize` of the query (plus the records before the
-    /// checkpoint resumed from); `None` until the first response.
+    /// checkpoint resumed from); `None` until the first response. A Bulk job's is its
+    /// `numberRecordsProcessed` once complete.
     pub total_size: Option<u64>,
     /// Records a query's `totalSize` announced that no longer existed when the SDK asked again at
     /// the end of the query: rows deleted during the export (`query/rest.rs`; logged as a
     /// warning). `records + missing` is what `total_size` promised. 0 normally.
     pub missing: u64,
+    /// A Bulk API 2.0 stream: the job's last state seen (`None` for REST, and after a fallback
+    /// to REST) [bulk-and-parallel.md §1.3].
+    pub job_state: Option<crate::query::BulkJobState>,
+    /// A Bulk job's last `numberRecordsProcessed` seen (grows while the server works).
+    pub records_processed: Option<u64>,
+    /// A Bulk job's last `retries` seen (Salesforce's internal retries; above 15, filter more
+    /// [bulk-and-parallel.md §1.8]).
+    pub job_retries: Option<u64>,
 }

@@ -9,6 +9,11 @@
 //! `last_id` (keyset queries) or the query-locator point: `"locator"` (the `nextRecordsUrl` of the
 //! page to read; absent for the query's first page) and `"page_index"` (records of that page
 //! already delivered), or `"done":true` (nothing left).
+//!
+//! A Bulk API 2.0 download's checkpoint (export or query, `ExportMode::Bulk`) adds `"bulk_job"`
+//! (the job's id) with `"locator"` (the page's `Sforce-Locator`, opaque text; absent for the
+//! first page) and `"page_index"`, or `"done":true`; it resumes only with mode Bulk, while the
+//! job exists (Salesforce deletes jobs 7 days after they end; this SDK after the last page).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::query::Position;
+use crate::query::bulk_cursor::BulkStart;
 use crate::query::soql_cursor::SoqlStart;
 use crate::soql::{SObjectName, SalesforceId, SoqlDateTime};
 
@@ -45,6 +51,8 @@ pub struct Checkpoint {
     page_index: Option<u64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     done: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bulk_job: Option<String>,
 }
 
 impl Checkpoint {
@@ -67,6 +75,7 @@ impl Checkpoint {
             locator: None,
             page_index: None,
             done: false,
+            bulk_job: None,
         }
     }
 
@@ -85,6 +94,56 @@ impl Checkpoint {
             SoqlStart::End => cp.done = true,
         }
         cp
+    }
+
+    /// A checkpoint of a Bulk API 2.0 download (an export's, or a query's with plan hash
+    /// `hash`): the job and where its pages stand (`point`: `Page` or `End`).
+    pub(crate) fn for_bulk(sobject: &SObjectName, hash: Option<&str>, job: &str, point: &BulkStart, records: u64) -> Self {
+        let mut cp = Checkpoint::new(sobject, None, None, records);
+        cp.query = hash.map(str::to_owned);
+        cp.bulk_job = Some(job.to_owned());
+        match point {
+            BulkStart::Page { locator, skip, .. } => {
+                cp.locator = locator.clone();
+                cp.page_index = Some(*skip);
+            }
+            BulkStart::End | BulkStart::Beginning => cp.done = true,
+        }
+        cp
+    }
+
+    /// Where a Bulk download resumes (`None`: not a Bulk checkpoint). `InvalidArgument` when it
+    /// belongs to another query (`hash`: the request's plan hash, `None` for an export).
+    pub(crate) fn resume_bulk(&self, hash: Option<&str>) -> Result<Option<BulkStart>> {
+        let Some(job) = &self.bulk_job else { return Ok(None) };
+        if self.query.as_deref() != hash {
+            return Err(Error::invalid_argument(
+                "the checkpoint belongs to another export or query (sObject, SOQL text, bind values or all_rows differ)",
+            ));
+        }
+        if self.done {
+            return Ok(Some(BulkStart::End));
+        }
+        Ok(Some(BulkStart::Page {
+            job: job.clone(),
+            locator: self.locator.clone(),
+            skip: self.page_index.unwrap_or(0),
+            total_before: self.records,
+        }))
+    }
+
+    /// The Bulk API 2.0 job a Bulk checkpoint reads (`750…`), if it is one.
+    pub fn bulk_job_id(&self) -> Option<&str> {
+        self.bulk_job.as_deref()
+    }
+
+    fn refuse_bulk(&self) -> Result<()> {
+        match &self.bulk_job {
+            Some(_) => Err(Error::invalid_argument(
+                "the checkpoint is of a Bulk API 2.0 download: resume it with mode Bulk (ExportMode::Bulk)",
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The opaque token (URL-safe base64 without padding).
@@ -115,6 +174,23 @@ impl Checkpoint {
         );
         if !consistent {
             return Err(bad("inconsistent mode"));
+        }
+        if let Some(job) = &cp.bulk_job {
+            let alnum = |t: &str| t.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !(15..=18).contains(&job.len()) || !alnum(job) {
+                return Err(bad("bad Bulk job id"));
+            }
+            // A Bulk locator is opaque text ("MTAwMDA" [bulk-and-parallel.md §1.4]), never a path.
+            let locator_ok = |l: &str| {
+                !l.is_empty() && l.len() <= 512 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=_-.".contains(&b))
+            };
+            if cp.since.is_some() || cp.last_id.is_some() || cp.locator.as_deref().is_some_and(|l| !locator_ok(l))
+                || cp.done && (cp.locator.is_some() || cp.page_index.is_some())
+                || cp.query.as_deref().is_some_and(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(bad("inconsistent Bulk position"));
+            }
+            return Ok(cp);
         }
         match &cp.query {
             Some(hash) => {
@@ -168,6 +244,7 @@ impl Checkpoint {
         sobject: &SObjectName,
         since: Option<SoqlDateTime>,
     ) -> Result<Option<Position>> {
+        self.refuse_bulk()?;
         if self.query.is_some() {
             return Err(Error::invalid_argument(
                 "the checkpoint is of a SOQL query (query_stream), not of an export",
@@ -196,6 +273,7 @@ impl Checkpoint {
     /// Where the query with plan hash `hash` resumes. `InvalidArgument` when the checkpoint is
     /// an export's, or another query's (other SOQL text, bind values or queryAll flag).
     pub(crate) fn resume_query(&self, hash: &str) -> Result<SoqlStart> {
+        self.refuse_bulk()?;
         match &self.query {
             None => Err(Error::invalid_argument(
                 "the checkpoint is of an export, not of a SOQL query: resume it with export_stream",
@@ -279,6 +357,34 @@ mod tests {
             format!(r#"{{"v":1,"sobject":"Contact","records":0,"query":"{hash}","locator":"https://evil/x","page_index":1}}"#),
             format!(r#"{{"v":1,"sobject":"Contact","last_id":"003000000000001AAA","records":0,"query":"{hash}","done":true}}"#),
             r#"{"v":1,"sobject":"Contact","records":0,"locator":"/x"}"#.to_string(),
+        ] {
+            assert!(Checkpoint::from_token(&URL_SAFE_NO_PAD.encode(doc.as_bytes())).is_err(), "{doc}");
+        }
+    }
+
+    #[test]
+    fn bulk_checkpoints_round_trip_and_resume_only_with_bulk() {
+        let contact = SObjectName::new("Contact").unwrap();
+        let job = "750R0000000zxr8IAA";
+        let point = BulkStart::Page { job: job.into(), locator: Some("MTAwMDA".into()), skip: 3, total_before: 0 };
+        let cp = Checkpoint::for_bulk(&contact, None, job, &point, 10_003);
+        let doc = r#"{"v":1,"sobject":"Contact","records":10003,"locator":"MTAwMDA","page_index":3,"bulk_job":"750R0000000zxr8IAA"}"#;
+        assert_eq!(cp.to_token(), URL_SAFE_NO_PAD.encode(doc));
+        let back = Checkpoint::from_token(&cp.to_token()).unwrap();
+        assert_eq!(back.bulk_job_id(), Some(job));
+        let want = BulkStart::Page { job: job.into(), locator: Some("MTAwMDA".into()), skip: 3, total_before: 10_003 };
+        assert_eq!(back.resume_bulk(None).unwrap(), Some(want));
+        assert_eq!(back.resume_position(&contact, None).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+        assert_eq!(back.resume_bulk(Some(&"ab".repeat(32))).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+        let end = Checkpoint::for_bulk(&contact, Some(&"ab".repeat(32)), job, &BulkStart::End, 5);
+        assert_eq!(Checkpoint::from_token(&end.to_token()).unwrap().resume_bulk(Some(&"ab".repeat(32))).unwrap(), Some(BulkStart::End));
+        assert_eq!(end.resume_query(&"ab".repeat(32)).unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+        assert_eq!(Checkpoint::new(&contact, None, None, 0).resume_bulk(None).unwrap(), None);
+        for doc in [
+            r#"{"v":1,"sobject":"Contact","records":0,"bulk_job":"750/../../x"}"#,
+            r#"{"v":1,"sobject":"Contact","records":0,"bulk_job":"750R0000000zxr8IAA","locator":"/services/x?y"}"#,
+            r#"{"v":1,"sobject":"Contact","records":0,"bulk_job":"750R0000000zxr8IAA","last_id":"003000000000001AAA"}"#,
+            r#"{"v":1,"sobject":"Contact","records":0,"bulk_job":"750R0000000zxr8IAA","done":true,"page_index":1}"#,
         ] {
             assert!(Checkpoint::from_token(&URL_SAFE_NO_PAD.encode(doc.as_bytes())).is_err(), "{doc}");
         }

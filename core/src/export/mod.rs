@@ -18,6 +18,7 @@
 //!   CSV, NDJSON and JSON output with exact strings and numbers.
 
 mod batch;
+mod bulk;
 mod checkpoint;
 mod page;
 pub(crate) mod query;
@@ -34,7 +35,8 @@ pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
 pub use query::QueryRequest;
 pub use crate::query::ChildCursors;
-pub use request::ExportRequest;
+pub use request::{ExportMode, ExportRequest};
+pub use crate::query::{BulkJobState, BulkLimits, BulkOptions};
 pub use sink::{ExportFile, ExportSummary};
 pub use spec::{ExportSpec, UNKNOWN_TYPE_MESSAGE, unknown_type_message};
 pub use stream::{CancelHandle, ExportStream};

@@ -22,14 +22,16 @@ use std::path::Path;
 use crate::Client;
 use crate::describe::SObjectDescribe;
 use crate::error::{Error, ErrorKind, Result};
+use crate::export::bulk::{BulkJobSpec, BulkMark, bulk_source};
 use crate::export::stream::{QueryMark, Then, Unresolved};
-use crate::export::{CancelHandle, Checkpoint, ExportFormat, ExportStream, ExportSummary, Progress};
+use crate::export::{CancelHandle, Checkpoint, ExportFormat, ExportMode, ExportStream, ExportSummary, Progress};
+use crate::query::bulk_cursor::BulkStart;
 use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::soql_cursor::{SoqlCursor, SoqlStart};
 use crate::query::soql_fields::{ExpandedSelect, FieldsQuery};
 use crate::query::soql_plan::SoqlPlan;
 use crate::query::source::QuerySource;
-use crate::query::{ChildCursors, Position, QueryOptions, Record};
+use crate::query::{BulkOptions, ChildCursors, Position, QueryOptions, Record};
 use crate::soql::{Params, SObjectName, bind};
 use crate::store::ConnectionKey;
 
@@ -51,6 +53,11 @@ pub struct QueryRequest {
     pub children: ChildCursors,
     /// Cancel through this handle; `None` gives the stream a handle of its own.
     pub cancel: Option<CancelHandle>,
+    /// REST (default) or a Bulk API 2.0 job ([`ExportMode::Bulk`]: no child subqueries, which
+    /// Bulk refuses and REST then reads).
+    pub mode: ExportMode,
+    /// How a Bulk job runs.
+    pub bulk: BulkOptions,
 }
 
 impl QueryRequest {
@@ -64,6 +71,8 @@ impl QueryRequest {
             resume_from: None,
             children: ChildCursors::Complete,
             cancel: None,
+            mode: ExportMode::Rest,
+            bulk: BulkOptions::default(),
         }
     }
     /// Sets the bind values.
@@ -94,6 +103,16 @@ impl QueryRequest {
     /// Cancels the query when `handle` is cancelled (from any thread).
     pub fn cancel_with(mut self, handle: CancelHandle) -> Self {
         self.cancel = Some(handle);
+        self
+    }
+    /// Reads with REST or a Bulk API 2.0 job.
+    pub fn mode(mut self, mode: ExportMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets the Bulk job's options.
+    pub fn bulk_options(mut self, options: BulkOptions) -> Self {
+        self.bulk = options;
         self
     }
 }
@@ -281,10 +300,28 @@ impl Client {
         let sobject = plan.sobject().and_then(|s| SObjectName::new(s).ok()).unwrap_or(fallback);
         let mut fresh = ExportStream::unstarted(sobject, cancel);
         let hash = plan.hash();
+        if request.mode == ExportMode::Bulk && fields.is_none() {
+            match request.resume_from.as_ref().map(|cp| cp.resume_bulk(Some(&hash))).transpose() {
+                Err(e) => {
+                    fresh.start_with(Err(e), plan.columns(), None, 0);
+                    return fresh;
+                }
+                Ok(Some(None)) => {} // a REST checkpoint: REST goes on (below)
+                Ok(bulk_start) => return self.bulk_query_stream(key, request, plan, hash, fresh, bulk_start.flatten()),
+            }
+        }
         let start = match &request.resume_from {
             Some(cp) => cp.resume_query(&hash),
             None => Ok(SoqlStart::Beginning),
         };
+        if request.mode == ExportMode::Bulk {
+            let why = if fields.is_some() {
+                "SELECT * / FIELDS() is expanded from describe and read with REST"
+            } else {
+                "the checkpoint is a REST one: the query continues with REST"
+            };
+            fresh.bulk = Some(BulkMark::rest_only(Some(hash.clone()), why));
+        }
         let point = start.as_ref().ok().cloned().unwrap_or(SoqlStart::Beginning);
         // Until a `*` / FIELDS() query is expanded, its mode is the checkpoint's.
         let keyset = match &fields {
@@ -301,6 +338,43 @@ impl Client {
                 fresh.unresolved = Some(Box::new(Unresolved { client: self.clone(), key: key.clone(), then: Then::Query(job) }));
             }
         }
+        fresh
+    }
+
+    /// `query_stream` in `ExportMode::Bulk`: a job of the bound SOQL as written, falling back to
+    /// the SOQL cursor (from the beginning) when Bulk refuses it or the job fails.
+    fn bulk_query_stream(
+        &self,
+        key: &ConnectionKey,
+        request: QueryRequest,
+        plan: SoqlPlan,
+        hash: String,
+        mut fresh: ExportStream,
+        start: Option<BulkStart>,
+    ) -> ExportStream {
+        let base = request.resume_from.as_ref().map_or(0, Checkpoint::records);
+        let start = start.unwrap_or(BulkStart::Beginning);
+        let mark = BulkMark::new(Some(hash.clone()), start.clone());
+        fresh.query = Some(QueryMark { hash, keyset: plan.is_keyset(), point: SoqlStart::Beginning, page: None });
+        let columns = plan.columns();
+        let options = QueryOptions {
+            include_deleted: request.all_rows,
+            batch_size: request.batch_size.or(self.config().batch_size()),
+        };
+        let job = BulkJobSpec {
+            soql: plan.bound_soql().to_owned(),
+            all_rows: request.all_rows,
+            columns: columns.iter().map(|c| c.as_str().to_owned()).collect(),
+            sobject: plan.sobject().map(str::to_owned),
+            options: request.bulk.clone(),
+        };
+        let (api, calls, children) = (ExportStream::connection_api(self, key), fresh.calls_counter(), request.children);
+        let rest: crate::query::bulk_cursor::Fallback = Box::new(move || {
+            Ok(Box::new(SoqlCursor::new(api, plan, options, children, SoqlStart::Beginning, calls)) as Box<dyn QuerySource>)
+        });
+        let source = bulk_source(self, key, job, start, &mark, fresh.calls_counter(), rest);
+        fresh.bulk = Some(mark);
+        fresh.start_with(source, columns, None, base);
         fresh
     }
 

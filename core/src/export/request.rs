@@ -3,6 +3,23 @@
 use std::time::Duration;
 
 use crate::export::{CancelHandle, Checkpoint, ExportSpec, Watermark};
+use crate::query::BulkOptions;
+
+/// Where a stream reads its records from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum ExportMode {
+    /// The REST query API: `query`/`queryAll` and `nextRecordsUrl` pages of up to 2,000 records
+    /// (default).
+    #[default]
+    Rest,
+    /// A Bulk API 2.0 query job [bulk-and-parallel.md §1]: a few calls for millions of records,
+    /// pages downloaded in parallel (see [`BulkOptions`]). Records are the REST source's (same
+    /// JSON; no `attributes` on nested parents; empty text is null), in no particular order. A
+    /// query Bulk refuses, or a failed job, is read with REST instead (the reason in
+    /// [`crate::export::ExportStream::fallback_reason`]); so is an incremental export (`since`),
+    /// whose checkpoints need REST's `SystemModstamp` order.
+    Bulk,
+}
 
 /// What to stream.
 #[derive(Debug, Clone)]
@@ -31,6 +48,10 @@ pub struct ExportRequest {
     /// How far before the watermark a run re-reads, for rows committed late; `None`:
     /// [`crate::export::DEFAULT_LOOKBACK`] (600 s). At most [`crate::export::MAX_LOOKBACK`].
     pub lookback: Option<Duration>,
+    /// REST (default) or a Bulk API 2.0 job.
+    pub mode: ExportMode,
+    /// How a Bulk job runs ([`ExportMode::Bulk`] only).
+    pub bulk: BulkOptions,
 }
 
 impl ExportRequest {
@@ -45,6 +66,8 @@ impl ExportRequest {
             cancel: None,
             watermark: None,
             lookback: None,
+            mode: ExportMode::Rest,
+            bulk: BulkOptions::default(),
         }
     }
     /// Sets incremental mode.
@@ -80,6 +103,16 @@ impl ExportRequest {
     /// Cancels the export when `handle` is cancelled (from any thread).
     pub fn cancel_with(mut self, handle: CancelHandle) -> Self {
         self.cancel = Some(handle);
+        self
+    }
+    /// Reads with REST or a Bulk API 2.0 job.
+    pub fn mode(mut self, mode: ExportMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets the Bulk job's options (page size, parallel pages, polling, delete, fallback).
+    pub fn bulk_options(mut self, options: BulkOptions) -> Self {
+        self.bulk = options;
         self
     }
 }

@@ -20,10 +20,12 @@ use tokio::task::JoinHandle;
 
 use crate::Client;
 use crate::error::{Error, ErrorKind, Result};
+use crate::export::bulk::{BulkJobSpec, BulkMark, bulk_soql, bulk_source};
 use crate::export::watermark::WatermarkTracker;
-use crate::export::{Checkpoint, ExportRequest, Progress, RecordBatch, Watermark};
+use crate::export::{Checkpoint, ExportMode, ExportRequest, Progress, RecordBatch, Watermark};
 use crate::query::joined::{JoinedCursor, plan_groups};
 use crate::query::rest::RestCursor;
+use crate::query::bulk_cursor::BulkStart;
 use crate::query::soql_cursor::SoqlStart;
 use crate::query::source::{PageRef, QueryApi, QuerySource, SourceBatch};
 use crate::query::{Position, QueryOptions, QueryPage, RawRecord};
@@ -94,6 +96,8 @@ pub struct ExportStream {
     /// Incremental exports: the watermark so far, and the boundary records to skip
     /// (`export/watermark.rs`).
     tracker: Option<WatermarkTracker>,
+    /// Set for a Bulk API 2.0 stream (`ExportMode::Bulk`).
+    pub(crate) bulk: Option<BulkMark>,
 }
 
 /// A stream that needs an sObject's describe before its source can be built.
@@ -232,6 +236,7 @@ impl ExportStream {
             query: None,
             missing: Arc::new(AtomicU64::new(0)),
             tracker: None,
+            bulk: None,
         }
     }
 
@@ -290,7 +295,18 @@ impl ExportStream {
         }
         let query = spec.record_query(since)?;
         self.fields = query.fields().to_vec();
+        let bulk_start = match (&request.mode, &request.resume_from) {
+            (ExportMode::Bulk, Some(cp)) => cp.resume_bulk(None)?,
+            _ => None,
+        };
+        if let Some(cp) = &request.resume_from
+            && bulk_start.is_some()
+            && !cp.sobject().eq_ignore_ascii_case(spec.sobject().as_str())
+        {
+            return Err(Error::invalid_argument(format!("the checkpoint is for sObject {}, not {}", cp.sobject(), spec.sobject())));
+        }
         let (position, base) = match &request.resume_from {
+            Some(cp) if bulk_start.is_some() => (None, cp.records()),
             Some(cp) => (cp.resume_position(spec.sobject(), since)?, cp.records()),
             None => (None, 0),
         };
@@ -303,16 +319,47 @@ impl ExportStream {
         self.base = base;
         self.progress.records = base;
         let api = Arc::new(ConnectionQueries { client: client.clone(), key: key.clone() });
-        let query = query.resume_after(position).with_options(options);
+        let query = query.resume_after(position.clone()).with_options(options);
         let config = client.config();
-        self.pending = Some(match plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
-            None => Box::new(RestCursor::new(api, query, self.calls.clone()).report_missing(self.missing.clone())),
-            Some(groups) => {
-                tracing::debug!(target: "sfcrm::export", sobject = %query.sobject(), groups = groups.len(),
-                    "the SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
-                Box::new(JoinedCursor::new(api, query, groups, self.calls.clone())?)
+        let (max_uri, data_path, calls) = (config.max_query_uri_bytes(), config.data_path(), self.calls.clone());
+        let missing = self.missing.clone();
+        let rest_query = query.clone();
+        let rest = move || -> Result<Box<dyn QuerySource>> {
+            Ok(match plan_groups(&rest_query, max_uri, &data_path)? {
+                None => Box::new(RestCursor::new(api, rest_query, calls).report_missing(missing)),
+                Some(groups) => {
+                    tracing::debug!(target: "sfcrm::export", sobject = %rest_query.sobject(), groups = groups.len(),
+                        "the SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
+                    Box::new(JoinedCursor::new(api, rest_query, groups, calls)?)
+                }
+            })
+        };
+        if request.mode == ExportMode::Bulk {
+            let rest_reason = if since.is_some() {
+                Some("an incremental export (since or watermark) is read with REST: its checkpoints and watermark follow SystemModstamp order")
+            } else if position.is_some() {
+                Some("the checkpoint is a REST one (last Id): the export continues with REST")
+            } else {
+                None
+            };
+            if let Some(reason) = rest_reason {
+                self.bulk = Some(BulkMark::rest_only(None, reason));
+            } else {
+                let start = bulk_start.unwrap_or(BulkStart::Beginning);
+                let mark = BulkMark::new(None, start.clone());
+                let job = BulkJobSpec {
+                    soql: bulk_soql(&query)?,
+                    all_rows: request.include_deleted,
+                    columns: query.fields().iter().map(|f| f.as_str().to_owned()).collect(),
+                    sobject: Some(query.sobject().as_str().to_owned()),
+                    options: request.bulk.clone(),
+                };
+                self.pending = Some(bulk_source(client, key, job, start, &mark, self.calls.clone(), Box::new(rest))?);
+                self.bulk = Some(mark);
+                return Ok(());
             }
-        });
+        }
+        self.pending = Some(rest()?);
         Ok(())
     }
 
@@ -442,7 +489,10 @@ impl ExportStream {
                 if let Some(p) = batch.last_position {
                     self.position = Some(p);
                 }
-                if let (Some(q), Some(page)) = (&mut self.query, &batch.page) {
+                let bulk_page = self.bulk.as_ref().is_some_and(|b| b.fallback().is_none());
+                if let (Some(b), Some(page), true) = (&mut self.bulk, &batch.page, bulk_page) {
+                    b.advance(page);
+                } else if let (Some(q), Some(page)) = (&mut self.query, &batch.page) {
                     q.point = match &page.next {
                         Some(next) => SoqlStart::Page { url: Some(next.clone()), skip: 0, total_before: 0 },
                         None => SoqlStart::End,
@@ -485,6 +535,9 @@ impl ExportStream {
 
     /// A checkpoint after the last delivered batch (or the one resumed from, before any batch).
     pub fn checkpoint(&self) -> Checkpoint {
+        if let Some(cp) = self.bulk.as_ref().and_then(|b| b.checkpoint(&self.sobject, self.progress.records)) {
+            return cp;
+        }
         match &self.query {
             Some(q) => {
                 let point = if q.keyset {
@@ -503,6 +556,12 @@ impl ExportStream {
     /// mode); for a query that resumes by locator, when the record is not in the last batch.
     pub fn checkpoint_after(&self, record: &RawRecord) -> Result<Checkpoint> {
         let found = self.last_batch.iter().position(|r| r.same_as(record));
+        if self.bulk.as_ref().is_some_and(|b| b.fallback().is_none() && b.job_id().is_some()) {
+            let index = found.ok_or_else(|| {
+                Error::invalid_argument("cannot checkpoint after this record: it is not in the last batch")
+            })?;
+            return self.checkpoint_at(index);
+        }
         if let Some(q) = &self.query
             && !q.keyset
         {
@@ -543,6 +602,9 @@ impl ExportStream {
             ))
         })?;
         let records = self.progress.records.saturating_sub(self.last_batch.len() as u64).saturating_add(index as u64 + 1);
+        if let Some(cp) = self.bulk.as_ref().and_then(|b| b.checkpoint_at(&self.sobject, index, self.last_batch.len(), records)) {
+            return Ok(cp);
+        }
         if let Some(q) = &self.query
             && !q.keyset
         {
@@ -563,7 +625,23 @@ impl ExportStream {
 
     /// Records and batches delivered, and the expected total.
     pub fn progress(&self) -> Progress {
-        Progress { missing: self.missing.load(Ordering::Relaxed), ..self.progress }
+        let mut p = Progress { missing: self.missing.load(Ordering::Relaxed), ..self.progress };
+        if let Some(b) = &self.bulk {
+            b.fill(&mut p);
+        }
+        p
+    }
+
+    /// `ExportMode::Bulk`: why the records come from the REST query API instead of a Bulk job
+    /// (Salesforce's refusal with its `errorCode`, a failed job's `errorMessage`, an
+    /// incremental export, a REST checkpoint); `None` while Bulk reads them, and for REST streams.
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.bulk.as_ref().and_then(BulkMark::fallback)
+    }
+
+    /// `ExportMode::Bulk`: the Bulk API 2.0 job's id (`750…`) once created or resumed.
+    pub fn bulk_job_id(&self) -> Option<String> {
+        self.bulk.as_ref().and_then(BulkMark::job_id)
     }
 
     /// A handle that cancels this stream from any thread.

@@ -12,6 +12,7 @@
 //! - `Sforce-Limit-Info` is parsed from every response into [`ApiUsage`] [salesforce-api.md §5],
 //!   and every request is counted in [`ApiCallCounts`] ([`crate::usage`]).
 
+mod bulk;
 mod error_body;
 mod response;
 mod retry;
@@ -34,6 +35,7 @@ use response::{ReadFailure, decode_token_body, read_response};
 pub(crate) use response::{Decoded, decode_value, unreadable_json};
 pub use response::{MAX_RESPONSE_BYTES, MAX_TOKEN_RESPONSE_BYTES};
 use retry::{backoff, next_wait};
+pub(crate) use bulk::{BulkReply, BulkRequest};
 
 /// Characters left as-is in a query-string value: RFC 3986 unreserved. Everything else is
 /// percent-encoded, so `+` → `%2B` and space → `%20` (field case BR-12).

@@ -69,7 +69,19 @@ impl BodyCut {
 /// Reads a response: status, `Content-Type`, `Retry-After`, and the body up to `cap` bytes
 /// (refusing at once when `Content-Length` says more), decoded as UTF-8 with invalid sequences
 /// replaced by U+FFFD. `Sforce-Limit-Info` is the transport's to note before calling this.
-pub(crate) async fn read_response(mut resp: reqwest::Response, cap: usize) -> std::result::Result<ReadResponse, ReadFailure> {
+pub(crate) async fn read_response(resp: reqwest::Response, cap: usize) -> std::result::Result<ReadResponse, ReadFailure> {
+    let (r, buf) = read_response_bytes(resp, cap).await?;
+    let text = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    tracing::trace!(target: "sfcrm::http", status = r.status.as_u16(), bytes = text.len(), "response");
+    Ok(ReadResponse { text, ..r })
+}
+
+/// [`read_response`] without the UTF-8 step: the body's bytes as received (e.g. gzip), with an
+/// empty `text`.
+pub(crate) async fn read_response_bytes(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> std::result::Result<(ReadResponse, Vec<u8>), ReadFailure> {
     let status = resp.status();
     let retry_after = parse_retry_after(resp.headers());
     let content_type = resp
@@ -99,9 +111,7 @@ pub(crate) async fn read_response(mut resp: reqwest::Response, cap: usize) -> st
             }
         }
     }
-    let text = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    tracing::trace!(target: "sfcrm::http", status = status.as_u16(), bytes = text.len(), "response");
-    Ok(ReadResponse { status, content_type, retry_after, text })
+    Ok((ReadResponse { status, content_type, retry_after, text: String::new() }, buf))
 }
 
 /// What a body decoder made of a 2xx body (see [`super::Transport::get_decoded`]).

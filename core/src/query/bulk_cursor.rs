@@ -162,6 +162,7 @@ impl BulkCursor {
     }
 
     fn note(&mut self, info: &JobInfo) {
+        self.open = !info.state.is_terminal();
         self.set_status(|s| {
             s.state = Some(info.state);
             s.records_processed = info.records_processed.or(s.records_processed);
@@ -203,7 +204,6 @@ impl BulkCursor {
             }
         };
         self.job = Some(info.id.clone());
-        self.open = !info.state.is_terminal();
         self.set_status(|s| s.job_id = Some(info.id.clone()));
         if self.sobject.is_none() {
             self.sobject = info.object.clone();
@@ -214,7 +214,8 @@ impl BulkCursor {
         }
         self.note(&info);
         self.total = info.records_processed;
-        self.phase = if info.state == BulkJobState::JobComplete { Phase::Choose } else { Phase::Poll };
+        // Polled even when created complete: the create answer has no numberRecordsProcessed.
+        self.phase = Phase::Poll;
         Ok(())
     }
 

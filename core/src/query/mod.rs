@@ -6,8 +6,9 @@
 //! - [`Record`]: a decoded record (a JSON object in Salesforce's key order).
 //! - Query sources (`source.rs`: the `QuerySource` seam and the `RecordQuery` every source reads;
 //!   `rest.rs`: the REST cursor of exports; `joined.rs`: wide queries as field groups joined by Id;
-//!   `soql_cursor.rs`: a caller's SOQL; parallel Id-range cursors and Bulk API 2.0
-//!   jobs next) yield batches of [`RawRecord`]s with the keyset `Position` (`position.rs`) to
+//!   `soql_cursor.rs`: a caller's SOQL; `bulk_cursor.rs`: Bulk API 2.0 query jobs
+//!   (`bulk.rs`: the job calls, `bulk_csv.rs`: CSV pages as records); parallel Id-range cursors
+//!   next) yield batches of [`RawRecord`]s with the keyset `Position` (`position.rs`) to
 //!   resume after.
 //! - `soql_plan.rs` + `soql_cursor.rs`: a caller's SOQL SELECT as a source (keyset when it is
 //!   eligible, else by query locator); `children.rs`: completing child-relationship cursors

@@ -72,6 +72,11 @@ impl SoqlPlan {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The bound SOQL as written (what a Bulk job runs: no `ORDER BY` added).
+    pub(crate) fn bound_soql(&self) -> &str {
+        &self.bound
+    }
+
     /// The sObject after FROM, when the scanner read it.
     pub(crate) fn sobject(&self) -> Option<&str> {
         self.scan.as_ref().map(SoqlScan::sobject).filter(|s| !s.is_empty())

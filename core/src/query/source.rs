@@ -27,15 +27,12 @@
 //!   the reordering (at most one batch held per range, so memory stays bounded), and a
 //!   `total_size` that sums its ranges' `totalSize`. Incremental mode stays on one cursor (its
 //!   order is by SystemModstamp).
-//! - Bulk API 2.0 query jobs (next) [bulk-and-parallel.md §1]: create the job from the same
-//!   [`RecordQuery`] (no `ORDER BY`: it disables server-side chunking), poll it to `JobComplete`,
-//!   read its CSV result pages by `Sforce-Locator` and convert each row into a [`RawRecord`]
-//!   (JSON text, with the REST source's value types) so that every driver and writer stays as
-//!   is. Its records are not in keyset order, so it provides its own resume point instead of a
-//!   [`Position`]: job id, the page's locator and the index in the page (for mid-batch
-//!   checkpoints too), carried as new optional fields of the checkpoint token so that today's
-//!   tokens still parse. It needs calls beyond [`QueryApi`]: a job API of its own (create, poll,
-//!   results, abort on cancel, delete), adapted over the client the same way.
+//! - [`crate::query::bulk_cursor::BulkCursor`] (`ExportMode::Bulk`): a Bulk API 2.0 query job
+//!   [bulk-and-parallel.md §1] of the same query without `ORDER BY`, its CSV pages converted
+//!   into [`RawRecord`]s with the REST source's JSON (`bulk_csv.rs`). Its records are in no
+//!   keyset order, so its batches carry a [`PageRef`] (the page's `Sforce-Locator` and the next)
+//!   instead of a [`Position`]; with the job id that is its checkpoint. It reaches Salesforce
+//!   through its own calls (`bulk::BulkApi`), adapted over the client like [`QueryApi`].
 //!
 //! Every source keeps the contract of [`QuerySource::next_batch`]: records in order, none
 //! repeated, none lost, empty batches never returned, the end reported only at the end.
