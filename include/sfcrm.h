@@ -318,6 +318,16 @@ typedef struct sfcrm_api_calls {
   // Of `api_requests`, the describe requests (`/sobjects`, `/sobjects/X/describe`; a cached
   // describe makes none). Last, so that the fields before it keep their offsets.
   uint64_t describe;
+  // Of `api_requests`, Bulk API 2.0 query jobs created (`POST …/jobs/query`) (after `describe`: earlier offsets kept).
+  uint64_t bulk_create;
+  // Of `api_requests`, Bulk job polls (`GET …/jobs/query/{id}`) (after `describe`: earlier offsets kept).
+  uint64_t bulk_poll;
+  // Of `api_requests`, Bulk result pages and `resultPages` lists (after `describe`: earlier offsets kept).
+  uint64_t bulk_results;
+  // Of `api_requests`, Bulk job aborts (after `describe`: earlier offsets kept).
+  uint64_t bulk_abort;
+  // Of `api_requests`, Bulk job deletes (after `describe`: earlier offsets kept).
+  uint64_t bulk_delete;
 } sfcrm_api_calls;
 
 // Result of a finished export to a file or callback.

@@ -401,15 +401,15 @@ pub struct sfcrm_api_calls {
     pub refreshes: u64,
     /// Of `api_requests`, the describe requests (`/sobjects`, `/sobjects/X/describe`; a cached
     /// describe makes none). Last, so that the fields before it keep their offsets.
-    pub describe: u64,    /// Of `api_requests`, bulk API 2.0 query jobs created (`POST …/jobs/query`) (after `describe`: earlier offsets kept).
+    pub describe: u64,    /// Of `api_requests`, Bulk API 2.0 query jobs created (`POST …/jobs/query`) (after `describe`: earlier offsets kept).
     pub bulk_create: u64,
-    /// Of `api_requests`, bulk job polls (`GET …/jobs/query/{id}`) (after `describe`: earlier offsets kept).
+    /// Of `api_requests`, Bulk job polls (`GET …/jobs/query/{id}`) (after `describe`: earlier offsets kept).
     pub bulk_poll: u64,
-    /// Of `api_requests`, bulk result pages and `resultPages` lists (after `describe`: earlier offsets kept).
+    /// Of `api_requests`, Bulk result pages and `resultPages` lists (after `describe`: earlier offsets kept).
     pub bulk_results: u64,
-    /// Of `api_requests`, bulk job aborts (after `describe`: earlier offsets kept).
+    /// Of `api_requests`, Bulk job aborts (after `describe`: earlier offsets kept).
     pub bulk_abort: u64,
-    /// Of `api_requests`, bulk job deletes (after `describe`: earlier offsets kept).
+    /// Of `api_requests`, Bulk job deletes (after `describe`: earlier offsets kept).
     pub bulk_delete: u64,
 }
 
