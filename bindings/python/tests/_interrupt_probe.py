@@ -1,7 +1,7 @@
 """Run as a subprocess by test_interrupt.py. argv: login_url store_dir mode.
 
-Connects (FileStore in store_dir), then starts a long operation and prints "READY <mode>" just before
-the blocking call; the parent sends SIGINT. On KeyboardInterrupt it prints one JSON line with what
+Connects (FileStore in store_dir), prints "READY <mode>", waits for a "GO" line on stdin (the
+parent installs its faults in between), then makes the blocking call; the parent sends SIGINT. On KeyboardInterrupt it prints one JSON line with what
 it saw, and exits 0. Modes: `iterate` (export iterator blocked on a slow batch), `csv`
 (export_to_csv blocked on a slow batch), `page` (export_page blocked on a slow COUNT), `refresh` (a refresh whose token request is slow).
 """
@@ -21,6 +21,12 @@ client = sfcrm.Client(make_config(emu, **overrides), store=sfcrm.FileStore(store
 KEY = ("interrupt", "user-1")
 connect(client, *KEY)
 
+
+def ready(mode: str) -> None:
+    print(f"READY {mode}", flush=True)
+    assert sys.stdin.readline().strip() == "GO"
+
+
 got = 0
 it = None
 try:
@@ -29,17 +35,17 @@ try:
         for _ in range(2000):  # the first batch is fast
             next(it)
             got += 1
-        print("READY iterate", flush=True)
+        ready("iterate")
         for _ in it:  # the next batch is delayed by the emulator
             got += 1
     elif mode == "csv":
-        print("READY csv", flush=True)
+        ready("csv")
         client.export_to_csv(*KEY, "contacts", store_dir + "/../out.csv")
     elif mode == "refresh":
-        print("READY refresh", flush=True)
+        ready("refresh")
         client.refresh(*KEY)
     elif mode == "page":
-        print("READY page", flush=True)
+        ready("page")
         client.export_page(*KEY, "contacts", 1, 10)
     print(json.dumps({"interrupted": False}), flush=True)
 except KeyboardInterrupt:

@@ -30,6 +30,10 @@ def slow_emulator():
     emu.stop()
 
 
+# The emulator counter that a mode's slow request increments on arrival (before the delay).
+ARRIVED = {"token": "token_refresh_token", "query": "query", "query_more": "query_more"}
+
+
 def run_and_interrupt(emu, store_dir, mode, endpoint, *, before=None):
     # Delay the operation's slow request before the child starts (the core prefetches the next
     # batch as soon as one arrives, so installing it later would race with the prefetch).
@@ -37,14 +41,24 @@ def run_and_interrupt(emu, store_dir, mode, endpoint, *, before=None):
         emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
     proc = subprocess.Popen(
         [sys.executable, str(PROBE), emu.login_url, str(store_dir), mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         line = proc.stdout.readline()
         assert line.startswith("READY"), (line, proc.stderr.read() if proc.poll() is not None else "")
         if endpoint == "token":
             emu.control("faults", {"endpoint": endpoint, "kind": "delay", "ms": DELAY_MS, "count": 1})
-        time.sleep(0.5)  # let the child block on the delayed request
+        # The child waits for GO, so the delay is in place before its slow operation starts.
+        proc.stdin.write("GO\n")
+        proc.stdin.flush()
+        # Interrupt only once the slow request reached the emulator (the counter moves on
+        # arrival, before the delay): the child is then blocked on it, whatever the load.
+        deadline = time.monotonic() + 15
+        while emu.control("counters", method="GET")[ARRIVED[endpoint]] < 1:
+            assert proc.poll() is None, ("the child ended early", proc.stdout.read(), proc.stderr.read())
+            assert time.monotonic() < deadline, f"the {endpoint} request never reached the emulator"
+            time.sleep(0.02)
+        time.sleep(0.1)  # from the request's arrival to the child waiting on its answer
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out = proc.stdout.readline()
