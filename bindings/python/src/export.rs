@@ -293,6 +293,8 @@ struct State {
     progress: CoreProgress,
     /// The watermark token, once the export has ended (incremental exports).
     watermark: Option<String>,
+    /// An error `ready` (or `fields`) raised: the next `next` raises it, then the iteration ends.
+    failed: Option<PyErr>,
 }
 
 /// A lazy iterator over the records of an export or a SOQL query (`Client.export`,
@@ -327,7 +329,7 @@ impl ExportIterator {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
-        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default(), watermark: None };
+        let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default(), watermark: None, failed: None };
         ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress }
     }
 
@@ -357,6 +359,10 @@ impl ExportIterator {
     /// Progress reports for the callback are queued in `events`; the caller delivers them after
     /// releasing the state lock (a callback may read `checkpoint` or `progress`).
     fn fill(&self, py: Python<'_>, st: &mut State, events: &mut Vec<CoreProgress>) -> PyResult<bool> {
+        if let Some(e) = st.failed.take() {
+            st.done = true;
+            return Err(e);
+        }
         while st.pos >= st.batch.len() {
             if st.done {
                 if !st.completed && !st.closed && self.cancel.is_cancelled() {
@@ -509,11 +515,66 @@ impl ExportIterator {
 
     /// The field paths the records carry, in order (`Id` first, then the requested fields; for a
     /// query, the columns of its SELECT list, a child subquery or `TYPEOF` being one column). For
-    /// `fields="*"`, empty until the first record or batch was fetched (the describe expands it).
+    /// `fields="*"` and a query's `*` / `FIELDS(...)`, reading this resolves the describe first
+    /// (the core's `ExportStream::ready`: one describe call, cached; no records read), so the
+    /// list is complete before the first record. A describe error is raised here and again by
+    /// the next `next`.
     #[getter]
-    fn fields(&self, py: Python<'_>) -> Vec<String> {
+    fn fields(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.ready(py)?;
+        let st = self.lock(py);
+        Ok(st.stream.as_ref().map(|s| s.fields().iter().map(|f| f.as_str().to_owned()).collect()).unwrap_or_default())
+    }
+
+    /// The field paths as known now, without a request (the asyncio wrapper's `fields`: empty for
+    /// an every-field export until `await it.ready()` or the first record).
+    #[getter]
+    fn _fields_now(&self, py: Python<'_>) -> Vec<String> {
         let st = self.lock(py);
         st.stream.as_ref().map(|s| s.fields().iter().map(|f| f.as_str().to_owned()).collect()).unwrap_or_default()
+    }
+
+    /// Resolves an every-field export's (or a `*` / `FIELDS(...)` query's) field list from the
+    /// describe without reading records (blocking, GIL released; Ctrl-C cancels). Does nothing
+    /// for other exports, or once records were read. Raises the describe's error (e.g. ApiError
+    /// NOT_FOUND) or one found before any request (a missing bind name); the next `next` raises
+    /// it again.
+    fn ready(&self, py: Python<'_>) -> PyResult<()> {
+        let mut st = self.lock(py);
+        if let Some(e) = &st.failed {
+            return Err(e.clone_ref(py));
+        }
+        if st.done || st.progress.batches > 0 {
+            return Ok(());
+        }
+        let Some(mut stream) = st.stream.take() else { return Ok(()) };
+        let cancel = self.cancel.clone();
+        let got = runtime::wait_hooked(
+            py,
+            async move {
+                let r = stream.ready().await;
+                (stream, r)
+            },
+            |_| Ok(()),
+            move |_| {
+                cancel.cancel();
+                Some(CANCEL_GRACE)
+            },
+        );
+        match got {
+            Ok((stream, result)) => {
+                st.stream = Some(stream);
+                result.map_err(|e| {
+                    let err = to_py(e);
+                    st.failed = Some(err.clone_ref(py));
+                    err
+                })
+            }
+            Err(e) => {
+                st.done = true;
+                Err(e)
+            }
+        }
     }
 
     /// Records and batches fetched so far, and the expected total.

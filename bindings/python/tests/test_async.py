@@ -130,3 +130,23 @@ def test_async_client_has_every_client_method_with_the_same_parameters():
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in got.values()):
             continue  # forwards **kwargs (export_to_*/query_to_*)
         assert [p for p in got if p != "self"] == want, name
+
+
+def test_async_fields_after_ready(config, emulator):
+    """`AsyncExport.fields` makes no request: empty for fields="*" until `await it.ready()`,
+    which resolves the describe in a worker thread without reading records."""
+    async def main():
+        client = sfcrm.AsyncClient(config)
+        acc, owner = fresh_key("async")
+        await aconnect(client, acc, owner)
+        it = client.export(acc, owner, "Account", fields="*")
+        assert it.fields == []
+        queries = client.api_calls().query
+        await it.ready()
+        assert it.fields[0] == "Id" and "BillingCity" in it.fields and "BillingAddress" not in it.fields
+        assert client.api_calls().query == queries
+        first = await it.__anext__()
+        assert [k for k in first if k != "attributes"] == it.fields
+        await it.aclose()
+
+    asyncio.run(main())

@@ -83,9 +83,11 @@ def test_all_fields_as_a_list_and_on_a_builtin_type(client):
     c = next(iter(client.export(ACC, OWNER, "contacts", fields="*")))
     assert c["attributes"]["type"] == "Contact" and set(c) - {"attributes"} == set(scalar_fields(client, "Contact"))
     it = client.export(ACC, OWNER, "Account", fields="*")
-    assert it.fields == []  # expanded from the describe when the export starts
-    next(it)
+    # Complete before the first record: reading `fields` resolves the describe (no query yet).
+    before = client.api_calls()
     assert it.fields[0] == "Id" and set(it.fields) == set(fields)
+    assert client.api_calls().query == before.query
+    assert [k for k in next(it) if k != "attributes"] == it.fields
     it.close()
     with pytest.raises(sfcrm.InvalidArgumentError, match=r'fields=\["Name"\]'):
         client.export(ACC, OWNER, "Account", fields="Name")
@@ -130,3 +132,39 @@ def test_bad_filters_fail_before_any_request(client):
     with pytest.raises(sfcrm.InvalidArgumentError):
         client.export_page(ACC, OWNER, "contacts", where="Name = :n", params={"n": "a", "unused": 1})
     assert client.api_calls().api_requests == before
+
+
+def test_fields_before_the_first_record_and_a_describe_error(client):
+    """`fields` of an every-field export or a `*` / FIELDS() query is complete before any record
+    (a CSV header can be written first); a describe error is raised there and again by `next`."""
+    it = client.query(ACC, OWNER, "SELECT Id, FIELDS(STANDARD) FROM Account WHERE Name != :x", {"x": ""})
+    standard = [f["name"] for f in client.describe(ACC, OWNER, "Account")["fields"]
+                if not f["custom"] and f["type"] not in COMPOUND_TYPES]
+    assert it.fields == standard
+    assert [k for k in next(it) if k != "attributes"] == standard
+    it.close()
+    bad = client.export(ACC, OWNER, "Nope__c", fields="*")
+    with pytest.raises(sfcrm.ApiError) as ei:
+        bad.fields
+    assert ei.value.error_code == "NOT_FOUND"
+    with pytest.raises(sfcrm.ApiError):
+        next(bad)
+    assert list(bad) == []
+
+
+def test_query_fields_all_of_the_wide_object_equals_the_every_field_export(client):
+    """`SELECT FIELDS(ALL) FROM Wide_Object__c` (a query, expanded from describe by the export's
+    compound rule and read in field groups joined by Id) equals `export(fields="*")` record by
+    record; `SELECT *` takes a WHERE with params; FIELDS(CUSTOM) has no `LIMIT 200` cap."""
+    exported = list(client.export(ACC, OWNER, "Wide_Object__c", fields="*"))
+    before = client.api_calls().query
+    queried = list(client.query(ACC, OWNER, "SELECT FIELDS(ALL) FROM Wide_Object__c"))
+    assert client.api_calls().query - before >= 2, "one SELECT of every field exceeds the URI limit"
+    assert queried == exported
+    assert [list(r) for r in queried[:1]] == [list(r) for r in exported[:1]]  # key order too
+    names = [r["Name"] for r in exported[:30]]
+    some = list(client.query(ACC, OWNER, "SELECT * FROM Wide_Object__c WHERE Name IN :names", {"names": names}))
+    assert some == [r for r in exported if r["Name"] in names]
+    custom = list(client.query(ACC, OWNER, "SELECT Id, FIELDS(CUSTOM) FROM Wide_Object__c"))
+    assert len(custom) == len(exported) > 200
+    assert all(k.endswith(("__c", "__s")) for k in custom[0] if k not in ("attributes", "Id"))

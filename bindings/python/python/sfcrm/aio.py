@@ -103,8 +103,20 @@ class AsyncExport:
 
     @property
     def fields(self) -> list[str]:
-        """The field paths the records carry, in order (see ``ExportIterator.fields``)."""
-        return self._native.fields
+        """The field paths the records carry, in order (see ``ExportIterator.fields``). This
+        property makes no request: for ``fields="*"`` or a query's ``*`` / ``FIELDS(...)`` it is
+        empty until ``await it.ready()`` (or the first record)."""
+        return self._native._fields_now
+
+    async def ready(self) -> None:
+        """Resolves an every-field export's (or a ``*`` / ``FIELDS(...)`` query's) field list from
+        the describe, in a worker thread, without reading records; then ``fields`` is complete.
+        Raises the describe's error (the next record raises it again)."""
+        try:
+            await self._run(self._native.ready)
+        except asyncio.CancelledError:
+            self._native.cancel()
+            raise
 
     @property
     def progress(self) -> Progress:
