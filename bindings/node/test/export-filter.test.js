@@ -86,6 +86,27 @@ describe('filtered and every-field exports against the org emulator', () => {
     }
   });
 
+  it('query SELECT FIELDS(ALL) of the wide object equals the every-field export; * takes a WHERE; FIELDS(CUSTOM) has no LIMIT 200', async () => {
+    const exported = await collect(client.export(key, { sobject: 'Wide_Object__c', fields: '*' }));
+    await emu.resetCounters();
+    const queried = await collect(client.query(key, 'SELECT FIELDS(ALL) FROM Wide_Object__c'));
+    const c = await emu.counters();
+    assert.equal(c.uri_too_long, 0);
+    assert.ok(c.query >= 2, `read in field groups joined by Id: ${c.query} queries`);
+    assert.deepEqual(queried, exported);
+    assert.deepEqual(Object.keys(queried[0]), Object.keys(exported[0]), 'key order too');
+    const names = exported.slice(0, 25).map((r) => r.Name);
+    const some = await collect(client.query(key, 'SELECT * FROM Wide_Object__c WHERE Name IN :names', { params: { names } }));
+    assert.deepEqual(some, exported.filter((r) => names.includes(r.Name)));
+    const custom = await collect(client.query(key, 'SELECT Id, FIELDS(CUSTOM) FROM Wide_Object__c'));
+    assert.equal(custom.length, 120);
+    assert.ok(Object.keys(custom[0]).filter((k) => k !== 'attributes' && k !== 'Id').every((k) => /__[cs]$/.test(k)));
+    const d = await raw('/services/data/v48.0/sobjects/Account/describe');
+    const standard = d.fields.filter((f) => !f.custom && f.type !== 'address' && f.type !== 'location').map((f) => f.name);
+    const [account] = await collect(client.query(key, 'SELECT FIELDS(STANDARD), (SELECT Id FROM Contacts) FROM Account LIMIT 1'));
+    assert.deepEqual(Object.keys(account).filter((k) => k !== 'attributes'), [...standard, 'Contacts']);
+  });
+
   it('export where/params: stream, page and file, also with since', async () => {
     const contacts = await rawQuery("SELECT Id, Name, Email FROM Contact WHERE Name LIKE 'A%' ORDER BY Id");
     assert.ok(contacts.length > 0);
