@@ -170,9 +170,9 @@ export interface ApiCallsObject {
   otherApi: number
   /** Of which describe requests (a cached describe makes none). */
   describe: number
-  /** Of which Bulk API 2.0 query jobs created. */
+  /** Of which Bulk API 2.0 query jobs created (`POST …/jobs/query`). */
   bulkCreate: number
-  /** Of which Bulk job polls. */
+  /** Of which Bulk job polls (`GET …/jobs/query/{id}`). */
   bulkPoll: number
   /** Of which Bulk result pages and `resultPages` lists. */
   bulkResults: number
