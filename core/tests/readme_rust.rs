@@ -29,7 +29,7 @@ async fn the_readme_rust_query_lines_run() -> sfcrm_core::Result<()> {
     let params = Params::new().with("industry", "Technology")?;
     let soql = "SELECT Id, Name, (SELECT Name FROM Contacts) FROM Account WHERE Industry = :industry";
     let mut accounts = client.query_stream(&key, QueryRequest::new(soql).params(params));
-    while let Some(batch) = accounts.next_batch().await? { /* batch.records */ }
+    while let Some(batch) = accounts.next_batch().await? { println!("{} accounts", batch.records.len()); }
     let first = client.query_one(&key, "SELECT Id FROM Contact WHERE Email = :e", &Params::new().with("e", "a@b.co")?).await?;
     let contact = client.describe(&key, "Contact").await?;          // fields, types, compound names
     let wide = ExportSpec::all_fields("Wide_Object__c")?               // every field, any width
