@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../core/fuzz"
 secs=${1:-600}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(error_body record_writer soql state connection_document query_page)
+[ ${#targets[@]} -gt 0 ] || targets=(error_body record_writer soql state connection_document query_page bulk_csv)
 rustup toolchain list | grep -q nightly || { echo "needs the nightly toolchain: rustup toolchain install nightly"; exit 1; }
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo +nightly fuzz build -O

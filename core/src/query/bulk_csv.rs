@@ -327,6 +327,32 @@ fn push_value(text: &str, ty: ValueType, out: &mut String) {
     }
 }
 
+/// Converts one Bulk API 2.0 query result page (CSV, header row first) into records as this SDK's
+/// Bulk source does (see the module docs): `column_delimiter` is the job's (`COMMA`, `TAB`, …);
+/// `types` gives `(field path, describe type)` pairs (`("Amount", "currency")`; a column not
+/// listed is text); `sobject` and `data_path` (`/services/data/v60.0`), when given, add the
+/// record's `attributes`; `number_of_records` is the page's `Sforce-NumberOfRecords`.
+///
+/// For hosts that download result pages themselves, and for fuzzing. Errors: `Protocol` for a
+/// page that is not CSV of its header's width, a duplicate or empty column name, or a row count
+/// other than `number_of_records`.
+pub fn bulk_csv_records(
+    csv: &str,
+    column_delimiter: &str,
+    types: &[(&str, &str)],
+    attributes: Option<(&str, &str)>,
+    number_of_records: Option<u64>,
+) -> Result<Vec<RawRecord>> {
+    let mut t = ColumnTypes::default();
+    for (path, ty) in types {
+        t.set(path, ValueType::from_describe(ty));
+    }
+    let order = types.iter().map(|(p, _)| (*p).to_owned()).collect();
+    let attributes = attributes.map(|(s, d)| (s.to_owned(), d.to_owned()));
+    BulkCsvReader::new(CsvDialect::from_column_delimiter(Some(column_delimiter)), t, order, attributes)
+        .page(csv, number_of_records)
+}
+
 /// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
 pub(crate) fn is_json_number(s: &str) -> bool {
     let b = s.as_bytes();

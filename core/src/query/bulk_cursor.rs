@@ -329,7 +329,9 @@ impl BulkCursor {
 
     async fn choose(&mut self) -> Result<()> {
         let id = self.job.clone().expect("a job");
-        if self.options.concurrency > 1 {
+        // One page holds everything: no resultPages call (it would cost one more request).
+        let one_page = self.total.is_some_and(|t| t <= u64::from(self.options.max_records));
+        if self.options.concurrency > 1 && !one_page {
             let list = self.api.result_pages(&id, None, self.options.max_records).await;
             self.count();
             match list {

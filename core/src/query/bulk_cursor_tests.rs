@@ -201,7 +201,7 @@ async fn result_pages_are_fetched_together_and_handed_out_in_order() {
         ]),
         ..Fake::default()
     });
-    let (mut c, _) = cursor(fake.clone(), BulkOptions { concurrency: 3, delete_job: false, ..opts() }, BulkStart::Beginning);
+    let (mut c, _) = cursor(fake.clone(), BulkOptions { concurrency: 3, delete_job: false, max_records: 2, ..opts() }, BulkStart::Beginning);
     let batches = drain(&mut c).await;
     let n: Vec<usize> = batches.iter().map(|b| b.records.len()).collect();
     assert_eq!(n, [2, 1, 1]);
@@ -279,4 +279,12 @@ async fn dropping_a_running_job_aborts_it_and_a_poll_timeout_aborts_too() {
     drop(c);
     tokio::task::yield_now().await;
     assert_eq!(fake.calls().iter().filter(|l| l.starts_with("abort")).count(), 1, "aborted once");
+}
+
+#[tokio::test]
+async fn a_job_that_fits_one_page_makes_no_result_pages_call() {
+    let fake = Arc::new(Fake { pages: three_rows(), lists: Some(Vec::new()), ..Fake::default() });
+    let (mut c, _) = cursor(fake.clone(), BulkOptions { concurrency: 4, ..opts() }, BulkStart::Beginning);
+    assert_eq!(drain(&mut c).await.len(), 2);
+    assert!(!fake.calls().iter().any(|l| l.starts_with("resultPages")), "{:?}", fake.calls());
 }

@@ -39,6 +39,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::soql::SalesforceId;
 
 pub use bulk::{BulkJobState, BulkLimits, BulkOptions};
+pub use bulk_csv::bulk_csv_records;
 pub use children::ChildCursors;
 pub use page::{QueryOptions, QueryPage};
 pub(crate) use page::decode_query_page;

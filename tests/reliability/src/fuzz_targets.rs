@@ -11,7 +11,9 @@ use sfcrm_core::soql::{FieldPath, SObjectName, escape_like, escape_literal};
 use sfcrm_core::{Config, ConnectionDocument, ConnectionKey};
 
 /// Names of the targets, in the order of [`run`].
-pub const TARGETS: [&str; 6] = ["error_body", "record_writer", "soql", "state", "connection_document", "query_page"];
+pub const TARGETS: [&str; 7] = [
+    "error_body", "record_writer", "soql", "state", "connection_document", "query_page", "bulk_csv",
+];
 
 /// Runs target `name` on `data`. Panics on an unknown name.
 pub fn run(name: &str, data: &[u8]) {
@@ -22,6 +24,7 @@ pub fn run(name: &str, data: &[u8]) {
         "state" => state(data),
         "connection_document" => connection_document(data),
         "query_page" => query_page(data),
+        "bulk_csv" => bulk_csv(data),
         other => panic!("unknown fuzz target {other}"),
     }
 }
@@ -124,6 +127,73 @@ pub fn query_page(data: &[u8]) {
     assert_eq!(lines.len(), decoded.len());
     for (l, d) in lines.iter().zip(&decoded) {
         assert_eq!(&serde_json::from_slice::<Record>(l).expect("an NDJSON line parses"), d);
+    }
+}
+
+const BULK_DELIMITERS: [(&str, u8); 6] =
+    [("COMMA", b','), ("TAB", b'\t'), ("PIPE", b'|'), ("SEMICOLON", b';'), ("CARET", b'^'), ("BACKQUOTE", b'`')];
+const BULK_TYPES: [&str; 5] = ["string", "double", "boolean", "datetime", "int"];
+
+/// Bulk API 2.0 CSV result pages (`query::bulk_csv_records`). Byte 0 picks the delimiter
+/// (bits 0-2), the line ending (bit 3) and the mode (bit 4); byte 1 the width (1..=4) and the
+/// column types.
+/// - Raw mode: the rest is the page as received: never panics; on success every record is a
+///   JSON object that decodes with one key per top-level column group.
+/// - Round trip: the rest, split at 0xFF bytes (lossy UTF-8), are the cells of rows written as
+///   Salesforce writes them (every value quoted, quotes doubled, embedded CR/LF kept): the page
+///   must parse, with `Sforce-NumberOfRecords` = the rows, into records whose text values are the
+///   cells (an empty cell null), booleans and numbers typed only when the text is one.
+pub fn bulk_csv(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let (delim_name, delim) = BULK_DELIMITERS[(data[0] & 7) as usize % BULK_DELIMITERS.len()];
+    let eol = if data[0] & 8 != 0 { "\r\n" } else { "\n" };
+    let width = 1 + (data[1] & 3) as usize;
+    let names: Vec<String> = (0..width).map(|i| format!("C{i}")).collect();
+    let types: Vec<(&str, &str)> =
+        names.iter().enumerate().map(|(i, n)| (n.as_str(), BULK_TYPES[((data[1] >> 2) as usize + i) % BULK_TYPES.len()])).collect();
+    let rest = &data[2..];
+    if data[0] & 16 != 0 {
+        let text = String::from_utf8_lossy(rest);
+        if let Ok(records) = sfcrm_core::query::bulk_csv_records(&text, delim_name, &types, None, None) {
+            for r in records {
+                let rec = r.to_record().expect("a Bulk CSV record decodes");
+                assert!(!rec.is_empty());
+            }
+        }
+        return;
+    }
+    let cells: Vec<String> = rest.split(|b| *b == 0xFF).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let sep = (delim as char).to_string();
+    let mut csv = names.iter().map(|n| quote(n)).collect::<Vec<_>>().join(&sep) + eol;
+    let rows: Vec<&[String]> = cells.chunks(width).filter(|r| r.len() == width).collect();
+    for row in &rows {
+        let line: Vec<String> = row.iter().map(|c| if c.is_empty() { String::new() } else { quote(c) }).collect();
+        csv.push_str(&line.join(&sep));
+        csv.push_str(eol);
+    }
+    let records = sfcrm_core::query::bulk_csv_records(&csv, delim_name, &types, None, Some(rows.len() as u64))
+        .unwrap_or_else(|e| panic!("a well-formed page was refused: {e} in {csv:?}"));
+    assert_eq!(records.len(), rows.len());
+    for (rec, row) in records.iter().zip(&rows) {
+        let rec = rec.to_record().expect("a Bulk CSV record decodes");
+        for ((name, ty), cell) in types.iter().zip(row.iter()) {
+            let v = &rec[*name];
+            match (cell.as_str(), *ty) {
+                ("", _) => assert!(v.is_null(), "{name}: {v}"),
+                (c, "boolean") if c.eq_ignore_ascii_case("true") || c.eq_ignore_ascii_case("false") => {
+                    assert_eq!(v.as_bool(), Some(c.eq_ignore_ascii_case("true")));
+                }
+                // Every digit kept (a decoded Value writes the exponent's `E` as `e`).
+                (c, "double" | "int") if v.is_number() => assert!(v.to_string().eq_ignore_ascii_case(c), "{v} != {c}"),
+                (c, "datetime") if c.len() > 1 && c.ends_with('Z') => {
+                    assert_eq!(v.as_str(), Some(format!("{}+0000", &c[..c.len() - 1]).as_str()));
+                }
+                (c, _) => assert_eq!(v.as_str(), Some(c), "{name}"),
+            }
+        }
     }
 }
 

@@ -104,6 +104,14 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             br#"{"totalSize":5,"done":true}"#,
             br#"{"totalSize":1,"done":true,"records":[[1],"x",null]}"#,
         ],
+        "bulk_csv" => vec![
+            b"\x00\x00Acme\xff\xffO\"Brien, Jr.\xffline1\r\nline2\xff\xf0\x9f\x98\x80",
+            b"\x09\x05true\xff12345678901234567.89\xffFALSE\xff\xff2013-05-20T20:49:32.000Z\xff-0.5E+3",
+            b"\x11\x01\"Id\",\"Account.Name\",\"Amount\"\n\"003000000000001AAA\",\"A\"\"B\",\"1.50\"\n\"003000000000002AAA\",,\n",
+            b"\x13\x00Name\r\n\r\n\"x\ny\"\r\n",
+            b"\x10\x02A,B\n1,2,3\n",
+            b"\x02\x03\x00\xff\x01\xff|\xff\"",
+        ],
         "soql" => vec![
             b"Contact", b"Account.Owner.Alias", b"ns__Invoice__c", b"Invoice__r.Name", b"O'Brien\\ 100%_x",
             b"line\nbreak\ttab", b"\x01ctl", b"Name) OR (Id != null", b"__c", b"a__b__c__d",
