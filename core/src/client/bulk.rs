@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::Client;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{BulkReply, BulkRequest, encode_query_value};
 use crate::query::bulk::{BulkApi, BulkLimits, JobInfo, ResultPage, ResultPageList};
 use crate::query::bulk_csv::{ColumnTypes, ValueType};
@@ -157,6 +157,12 @@ impl BulkApi for ConnectionBulk {
                 path.push_str(&encode_query_value(l));
             }
             let reply = self.client.bulk_send(&self.key, Method::GET, &path, "text/csv", None, CallKind::BulkResults).await?;
+            // Every results answer names the next page (or `null`) [bulk-and-parallel.md §1.4]:
+            // without the header the end cannot be told from a broken answer.
+            if reply.status != 204 && reply.locator.is_none() {
+                return Err(Error::new(ErrorKind::Protocol, "a Bulk result page came without its Sforce-Locator header")
+                    .with_status(reply.status));
+            }
             Ok(Self::page(reply))
         })
     }

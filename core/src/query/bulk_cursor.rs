@@ -295,11 +295,22 @@ impl BulkCursor {
         self.batch(locator, page, skip).await
     }
 
+    /// One page by locator; a `Protocol` answer (cut, no `Sforce-Locator`) is fetched again
+    /// once (the transport already retried 5xx and dropped connections).
     async fn fetch(&mut self, locator: Option<&str>) -> Result<ResultPage> {
-        let id = self.job.as_deref().expect("a job");
-        let page = self.api.results(id, locator, self.options.max_records).await;
-        self.count();
-        page
+        let id = self.job.clone().expect("a job");
+        let mut again = true;
+        loop {
+            let page = self.api.results(&id, locator, self.options.max_records).await;
+            self.count();
+            match page {
+                Err(e) if again && e.kind() == ErrorKind::Protocol => {
+                    tracing::info!(target: "sfcrm::bulk", error = %e, "a Bulk result page was unreadable; fetching it again");
+                    again = false;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A page's records as a batch (skipping `skip`); a page that does not parse is fetched
