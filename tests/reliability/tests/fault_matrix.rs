@@ -1,5 +1,6 @@
 //! Issue 7.1: the fault matrix. Every fault the org emulator (and a failing store) can inject,
-//! crossed with every operation (callback, refresh, export page, stream, disconnect), each in a
+//! crossed with every operation (callback, refresh, export page, stream, Bulk API 2.0 stream,
+//! disconnect), each in a
 //! transient variant (the fault hits once) and a persistent one (it outlasts every retry).
 //! Each cell asserts its expected outcome:
 //! - `ok`: completes, with exactly the right records (page 2 = Ids 100..200 of the Id-ordered
@@ -30,7 +31,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind, RefreshTokenState, SObject};
-use sfcrm_core::export::{Checkpoint, ExportRequest, ExportSpec, PageRequest};
+use sfcrm_core::export::{BulkOptions, Checkpoint, ExportMode, ExportRequest, ExportSpec, PageRequest};
 use sfcrm_core::{CallbackOutcome, Client, ConnectionDocument, ConnectionKey, ErrorKind, MemoryStore, RetryPolicy, TokenStore};
 use sfcrm_reliability::env::{FORWARD_URL, authorize, connect, emulator_config};
 use sfcrm_reliability::stores::{FaultyStore, StoreFault};
@@ -83,9 +84,11 @@ enum Op {
     Refresh,
     ExportPage,
     Stream,
+    /// A stream read by a Bulk API 2.0 job (issue 12): faults hit the result pages after the first.
+    Bulk,
     Disconnect,
 }
-const OPS: [Op; 5] = [Op::Callback, Op::Refresh, Op::ExportPage, Op::Stream, Op::Disconnect];
+const OPS: [Op; 6] = [Op::Callback, Op::Refresh, Op::ExportPage, Op::Stream, Op::Bulk, Op::Disconnect];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -172,6 +175,26 @@ fn expect(f: F, op: Op, persistent: bool) -> Expect {
             F::Timeout => Err(K::Timeout),
             F::StoreFailsAfterGrant | F::StoreHangsAfterGrant => unreachable!("after_grant above"),
         },
+        // A Bulk download: the job's result pages are re-fetchable, so a 401 is refreshed and the
+        // page asked again (a persistent one: `SessionExpired`), an unreadable page is fetched
+        // again once, and any error resumes from the checkpoint on the same job.
+        Op::Bulk => match f {
+            F::ExpiredSession => Ok,
+            F::RevokedRefresh | F::RotatedReused => Err(K::ReconnectRequired),
+            F::RequestLimit => Err(K::RateLimited),
+            F::StoreFails => Err(K::Store),
+            F::StoreConflicts if persistent => Err(K::StoreConflict),
+            F::StoreConflicts => Ok,
+            F::InvalidLocator => Err(K::Api),
+            F::Html503 => Err(K::Api),
+            _ if !persistent => Ok,
+            F::Status500 | F::Html503RetryNow => Err(K::Api),
+            F::Empty401 => Err(K::SessionExpired),
+            F::Truncated => Err(K::Protocol),
+            F::Reset => Err(K::Network),
+            F::Timeout => Err(K::Timeout),
+            F::StoreFailsAfterGrant | F::StoreHangsAfterGrant => unreachable!("after_grant above"),
+        },
         Op::Disconnect => match f {
             F::StoreFails => Err(K::Store),
             F::RevokedRefresh | F::RotatedReused => Unrevoked,
@@ -249,6 +272,7 @@ async fn arm(c: &Cell, f: F, op: Op, persistent: bool, armed: &Armed) {
             Op::Callback | Op::Refresh => Endpoint::Token,
             Op::ExportPage => Endpoint::Query,
             Op::Stream => Endpoint::QueryMore,
+            Op::Bulk => Endpoint::BulkResults,
             Op::Disconnect => Endpoint::Revoke,
         };
         control.add_fault(Fault { endpoint, count, kind });
@@ -276,7 +300,7 @@ async fn arm(c: &Cell, f: F, op: Op, persistent: bool, armed: &Armed) {
         }
         F::StoreFails => c.store.arm(StoreFault::Fail(if persistent { u64::MAX } else { 1 })),
         F::StoreConflicts => {
-            if matches!(op, Op::ExportPage | Op::Stream) {
+            if matches!(op, Op::ExportPage | Op::Stream | Op::Bulk) {
                 control.expire_sessions(); // so the operation has to save (refresh)
             }
             c.store.arm(StoreFault::Conflict(if persistent { u64::MAX } else { 1 }));
@@ -424,9 +448,9 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                 (w, r) => return Err(format!("want {w:?}, got {:?}", r.map(|p| p.data.len()))),
             }
         }
-        Op::Stream => {
+        Op::Stream | Op::Bulk => {
             let spec = ExportSpec::builtin("contacts").unwrap();
-            let mut stream = c.client.export_stream(&c.key, ExportRequest::new(spec.clone()).batch_size(BATCH));
+            let mut stream = c.client.export_stream(&c.key, stream_request(op, &spec));
             let mut got = raw_ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
             arm(&c, f, op, persistent, &armed).await;
             let mut failure = None;
@@ -444,7 +468,7 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
             drop(stream);
             disarm(&c);
             match (want, failure) {
-                (Expect::Ok, None) if got == c.contact_ids => label = "ok".into(),
+                (Expect::Ok, None) if exactly_once(op, &got, &c.contact_ids) => label = "ok".into(),
                 (Expect::Err(k), Some(e)) if e.kind() == k && retry_after_ok(f, &e) => {
                     let after = c.store.load(&c.key).await.unwrap();
                     check_unchanged(&before, &after, k, f, &armed)?;
@@ -452,12 +476,12 @@ async fn run_cell(f: F, op: Op, persistent: bool) -> Result<(String, u64), Strin
                     let token = checkpoint.to_token();
                     let mut resumed = c.client.export_stream(
                         &c.key,
-                        ExportRequest::new(spec).batch_size(BATCH).resume_from(Checkpoint::from_token(&token).unwrap()),
+                        stream_request(op, &spec).resume_from(Checkpoint::from_token(&token).unwrap()),
                     );
                     while let Some(b) = resumed.next_batch().await.map_err(|e| format!("resume: {e:?}"))? {
                         got.extend(raw_ids(&b.records));
                     }
-                    if got != c.contact_ids {
+                    if !exactly_once(op, &got, &c.contact_ids) {
                         return Err(format!("resumed stream: {} records, want {} exactly once", got.len(), CONTACTS));
                     }
                     label = format!("{k:?}→ok");
@@ -669,9 +693,9 @@ async fn run_after_grant_cell(f: F, op: Op, persistent: bool) -> Result<(String,
                 (p, r) => return Err(format!("persistent={p}: got {:?}", r.map(|p| p.data.len()))),
             }
         }
-        Op::Stream => {
+        Op::Stream | Op::Bulk => {
             let spec = ExportSpec::builtin("contacts").unwrap();
-            let mut stream = c.client.export_stream(&c.key, ExportRequest::new(spec.clone()).batch_size(BATCH));
+            let mut stream = c.client.export_stream(&c.key, stream_request(op, &spec));
             let mut got = raw_ids(&stream.next_batch().await.map_err(|e| format!("first batch {e:?}"))?.unwrap().records);
             c.emu.control().expire_sessions();
             arm_after_grant(&c, f, op, persistent);
@@ -690,17 +714,17 @@ async fn run_after_grant_cell(f: F, op: Op, persistent: bool) -> Result<(String,
             drop(stream);
             disarm(&c);
             match (persistent, failure) {
-                (false, None) if got == c.contact_ids => "ok".to_string(),
+                (false, None) if exactly_once(op, &got, &c.contact_ids) => "ok".to_string(),
                 (true, Some(e)) => {
                     kept_tokens_error(&e)?;
                     let mut resumed = c.client.export_stream(
                         &c.key,
-                        ExportRequest::new(spec).batch_size(BATCH).resume_from(Checkpoint::from_token(&token).unwrap()),
+                        stream_request(op, &spec).resume_from(Checkpoint::from_token(&token).unwrap()),
                     );
                     while let Some(b) = resumed.next_batch().await.map_err(|e| format!("resume: {e:?}"))? {
                         got.extend(raw_ids(&b.records));
                     }
-                    if got != c.contact_ids {
+                    if !exactly_once(op, &got, &c.contact_ids) {
                         return Err(format!("resumed stream: {} records, want {} exactly once", got.len(), CONTACTS));
                     }
                     "Store→ok".to_string()
@@ -713,6 +737,35 @@ async fn run_after_grant_cell(f: F, op: Op, persistent: bool) -> Result<(String,
     let faults = c.store.injected.load(Ordering::SeqCst) - faults_before;
     c.emu.shutdown().await;
     Ok((label, faults))
+}
+
+/// The stream of a cell: REST batches of [`BATCH`], or a Bulk API 2.0 job with pages of
+/// [`BATCH`] read one after the other (so faults hit the later pages) and fast polls.
+fn stream_request(op: Op, spec: &ExportSpec) -> ExportRequest {
+    let request = ExportRequest::new(spec.clone()).batch_size(BATCH);
+    if op != Op::Bulk {
+        return request;
+    }
+    let bulk = BulkOptions {
+        max_records: BATCH,
+        concurrency: 1,
+        poll_interval: Duration::from_millis(20),
+        poll_max_interval: Duration::from_millis(100),
+        ..BulkOptions::default()
+    };
+    request.mode(ExportMode::Bulk).bulk_options(bulk)
+}
+
+/// Every Id once: in Id order for REST, in any order for Bulk (its results have no order).
+fn exactly_once(op: Op, got: &[String], want: &[String]) -> bool {
+    if op != Op::Bulk {
+        return got == want;
+    }
+    let mut sorted = got.to_vec();
+    sorted.sort();
+    let mut w = want.to_vec();
+    w.sort();
+    sorted == w
 }
 
 /// An HTML 503 error must carry the server's `Retry-After` (1 s).
