@@ -5,13 +5,17 @@
 //! (`BindValue::parse_typed`), so the CLI and the other languages agree. With `--out` the output
 //! goes through the core's [`ExportFile`]: the path is checked before the first request, records go
 //! to a temporary file beside it, renamed over `--out` only when the query completed; on any error
-//! the temporary file is removed, so no partial output file is left.
+//! the temporary file is removed, so no partial output file is left. To standard output nothing
+//! is written before Salesforce answered the first page (bad SOQL prints only the error line),
+//! and a query that fails later leaves its output unterminated (no JSON `]`), never looking complete.
+//! A query with `*` / `FIELDS()` learns its columns from the describe (`ExportStream::ready`)
+//! before the CSV header is written.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use sfcrm_core::export::{ChildCursors, ExportFile, ExportFormat, ExportStream, QueryRequest, RecordWriter};
+use sfcrm_core::export::{ChildCursors, ExportFile, ExportFormat, ExportStream, QueryRequest, RecordBatch, RecordWriter};
 use sfcrm_core::soql::{self, BindValue, Params};
 use sfcrm_core::{Error, ErrorKind, Result};
 
@@ -41,9 +45,10 @@ pub struct QueryArgs {
     /// compound value is its JSON text in one cell).
     #[arg(long, default_value = "ndjson")]
     format: String,
-    /// Output file (default: standard output). Written to a temporary file beside it and renamed
-    /// over it when the query completed: on an error no file is left; a symbolic link, directory,
-    /// FIFO or device is refused before anything is requested.
+    /// Output file (default: standard output, which gets nothing when the query is refused and is
+    /// left unterminated, e.g. JSON without its closing ], when it fails later). Written to a
+    /// temporary file beside it and renamed over it when the query completed: on an error no file
+    /// is left; a symbolic link, directory, FIFO or device is refused before anything is requested.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Leave child-relationship subqueries as Salesforce sent them (a child result may end with
@@ -93,8 +98,10 @@ pub async fn run(args: QueryArgs) -> std::result::Result<(), Failure> {
             // Checked, and the temporary file created, before the first request.
             let mut file = ExportFile::create(out)?;
             let mut stream = client.query_stream(&key, request);
+            // `*` / FIELDS(): the columns come from the describe, before the CSV header.
+            cancellable(stream.ready()).await?;
             let mut writer = file.record_writer(format, stream.fields())?;
-            let failure = pump(&mut stream, &mut writer).await;
+            let failure = pump(&mut stream, &mut writer, None).await;
             let records = writer.records();
             let finished = finish(writer);
             if let Some(e) = failure.or(finished.err()) {
@@ -108,15 +115,27 @@ pub async fn run(args: QueryArgs) -> std::result::Result<(), Failure> {
         }
         None => {
             let mut stream = client.query_stream(&key, request);
+            cancellable(stream.ready()).await?;
+            // Nothing reaches stdout until Salesforce accepted the query: on bad SOQL the output
+            // stays empty (no CSV header, no `[]` that reads as an empty result).
+            let first = cancellable(stream.next_batch()).await?;
             let stdout = std::io::stdout();
             let mut writer = RecordWriter::new(format, BufWriter::new(stdout.lock()), stream.fields())?;
-            let failure = pump(&mut stream, &mut writer).await;
-            let finished = finish(writer);
-            match failure.or(finished.err()) {
+            match pump(&mut stream, &mut writer, Some(first)).await {
+                // What was written stays (dropping the writer flushes it) but is not ended: JSON
+                // lacks its closing `]`, so a truncated result never parses as a whole one.
                 Some(e) => Err(e.into()),
-                None => Ok(()),
+                None => Ok(finish(writer)?),
             }
         }
+    }
+}
+
+/// `future`, or `Cancelled` when Ctrl-C comes first.
+async fn cancellable<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        r = future => r,
+        _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, "interrupted")),
     }
 }
 
@@ -127,13 +146,15 @@ fn finish<W: Write>(writer: RecordWriter<BufWriter<W>>) -> Result<()> {
     })
 }
 
-/// Streams every batch into `writer` until the end, an error or Ctrl-C.
-async fn pump<W: Write>(stream: &mut ExportStream, writer: &mut RecordWriter<W>) -> Option<Error> {
+/// Streams every batch into `writer` (`first`, when the caller already read it, goes first) until
+/// the end, an error or Ctrl-C.
+async fn pump<W: Write>(stream: &mut ExportStream, writer: &mut RecordWriter<W>, first: Option<Option<RecordBatch>>) -> Option<Error> {
     let bar = progress_bar();
+    let mut first = first;
     let failure = loop {
-        let next = tokio::select! {
-            r = stream.next_batch() => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, "interrupted")),
+        let next = match first.take() {
+            Some(batch) => Ok(batch),
+            None => cancellable(stream.next_batch()).await,
         };
         match next {
             Ok(Some(batch)) => {

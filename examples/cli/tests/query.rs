@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use sf_org_emulator::{Emulator, EmulatorConfig};
+use sf_org_emulator::{Emulator, EmulatorConfig, Endpoint, Fault, FaultKind};
 use support::{connect, sfcrm};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -229,5 +229,82 @@ async fn compound_and_polymorphic_values_are_json_in_csv_cells() {
     assert!(["Account", "Opportunity"].contains(&typed["What"]["Type"].as_str().unwrap()), "{typed}");
     let csv = ok(&run(&emulator, dir.path(), &["query", "SELECT Id, What.Type, What.Name FROM Task", "--format", "csv"]));
     assert!(csv.starts_with("Id,What.Type,What.Name\r\n") && csv.contains(",Opportunity,"), "{}", &csv[..csv.len().min(300)]);
+    emulator.shutdown().await;
+}
+
+/// RFC 4180 records (quoted cells may hold commas, quotes and line breaks).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell, mut quoted) = (Vec::new(), Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => { chars.next(); cell.push('"'); }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\r', false) => {}
+            ('\n', false) => { row.push(std::mem::take(&mut cell)); rows.push(std::mem::take(&mut row)); }
+            (c, _) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_field_queries_write_their_expanded_columns() {
+    // `SELECT FIELDS(ALL)` / `SELECT *` learn their columns from the describe; the CSV header and
+    // cells must be those fields (before: one empty column "" and a "" cell per record).
+    let (emulator, dir) = connected().await;
+    let outdir = tempfile::tempdir().unwrap();
+    let out = outdir.path().join("all.csv");
+    for (soql, to_file) in [("SELECT FIELDS(ALL) FROM Contact WHERE LastName = :n", false), ("SELECT * FROM Contact WHERE LastName = :n", true)] {
+        let records = ndjson(&ok(&run(&emulator, dir.path(), &["query", soql, "--param", "n=O'Connor"])));
+        assert!(!records.is_empty());
+        let mut args = vec!["query", soql, "--param", "n=O'Connor", "--format", "csv"];
+        if to_file {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        let o = run(&emulator, dir.path(), &args);
+        let csv = if to_file { ok(&o); std::fs::read_to_string(&out).unwrap() } else { ok(&o) };
+        let rows = csv_records(&csv);
+        let header = &rows[0];
+        let want: Vec<&String> = records[0].as_object().unwrap().keys().filter(|k| *k != "attributes").collect();
+        assert!(want.len() > 20, "{want:?}");
+        assert_eq!(header.iter().collect::<Vec<_>>(), want, "{soql}");
+        assert_eq!(rows.len() - 1, records.len(), "{soql}");
+        for (row, record) in rows[1..].iter().zip(&records) {
+            for (name, cell) in header.iter().zip(row) {
+                let plain = match &record[name.as_str()] {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                assert_eq!(cell, &plain, "{soql}: {name}");
+            }
+        }
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdout_gets_nothing_on_bad_soql_and_no_end_after_a_failure() {
+    let (emulator, dir) = connected().await;
+    // Bad SOQL: the one error line, and nothing on stdout (no CSV header, no `[]` that reads as
+    // an empty result when piped).
+    for format in ["csv", "json", "ndjson"] {
+        let o = run(&emulator, dir.path(), &["query", "SELECT Id FORM Contact", "--format", format]);
+        one_line_failure(&o);
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "", "{format}");
+    }
+    // A failure after the first page: the records written stay, but JSON is left unterminated so
+    // that a truncated result never parses as a complete one.
+    emulator.control().set_batch_size(200);
+    emulator.control().add_fault(Fault { endpoint: Endpoint::QueryMore, count: 1000, kind: FaultKind::InvalidLocator });
+    let o = run(&emulator, dir.path(), &["query", "SELECT Id, Name FROM Contact ORDER BY Name", "--format", "json"]);
+    let line = one_line_failure(&o);
+    assert!(line.contains("INVALID_QUERY_LOCATOR"), "{line}");
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(stdout.starts_with('[') && stdout.matches("\"Id\"").count() == 200, "{stdout}");
+    assert!(serde_json::from_str::<Value>(&stdout).is_err(), "a truncated result parsed as JSON");
+    emulator.control().clear_faults();
     emulator.shutdown().await;
 }
