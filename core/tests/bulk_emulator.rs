@@ -194,6 +194,7 @@ async fn cancel_aborts_a_running_job_and_a_failed_page_is_fetched_again_alone() 
     let request = ExportRequest::new(ExportSpec::custom("Contact", &["LastName"]).unwrap()).mode(ExportMode::Bulk).bulk_options(fast(100, 2));
     let mut s = env.client.export_stream(&env.key, request);
     let cancel = s.cancel_handle();
+    let watch = s.bulk_watch().expect("a Bulk stream");
     let task = tokio::spawn(async move { s.next_batch().await.map(|_| ()) });
     let emu = env.emu.control();
     for _ in 0..200 {
@@ -202,6 +203,9 @@ async fn cancel_aborts_a_running_job_and_a_failed_page_is_fetched_again_alone() 
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // While next_batch waits for the job, the watch shows the job queued.
+    assert_eq!(watch.state(), Some(BulkJobState::UploadComplete));
+    assert!(watch.job_id().is_some_and(|j| j.starts_with("750")));
     cancel.cancel();
     assert_eq!(task.await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
     let mut state = String::new();
@@ -236,4 +240,38 @@ async fn limits_show_the_daily_bulk_allocation() {
     let after = env.client.bulk_limits(&env.key).await.unwrap();
     assert_eq!(after.daily_query_jobs, Some((max, remaining - 1)));
     assert!(after.daily_api_requests.is_some() && after.daily_query_storage_mb.is_some());
+}
+
+/// 1,000,000 Contacts through `export_stream` in Bulk mode with the default options (pages of
+/// 50,000; 4 at a time through `resultPages`) and with `concurrency: 1` (the locator loop): the
+/// API calls each costs (create + polls + a page each (+ a `resultPages` call per 5 pages) +
+/// delete) and the time. Release build:
+/// `cargo test -p sfcrm-core --release --test bulk_emulator -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_one_million_records_in_one_job() {
+    let ecfg = EmulatorConfig { contacts: 1_000_000, deals: 10, notes: 10, ..EmulatorConfig::default() };
+    let env = Env::start_with(ecfg, |b| b.api_version("v60.0")).await;
+    env.emu.control().update_bulk_settings(&json!({"queue_delay_ms": 0, "overhead_ms": 0, "rows_per_s": 1e9})).unwrap();
+    for (name, concurrency) in [("resultPages, 4 at a time", 4), ("locator loop", 1)] {
+        let before = env.client.api_calls();
+        let t0 = std::time::Instant::now();
+        let options = BulkOptions { concurrency, poll_interval: Duration::from_millis(50), ..BulkOptions::default() };
+        let request = ExportRequest::new(ExportSpec::custom("Contact", &["FirstName", "LastName", "Email"]).unwrap())
+            .mode(ExportMode::Bulk)
+            .bulk_options(options);
+        let mut s = env.client.export_stream(&env.key, request);
+        let mut n = 0u64;
+        while let Some(b) = s.next_batch().await.unwrap() {
+            n += b.records.len() as u64;
+        }
+        let c = calls(&env, before);
+        eprintln!(
+            "{name}: {n} records, {} API calls (create {}, poll {}, results {}, delete {}), {:?}",
+            c.api_requests, c.bulk_create, c.bulk_poll, c.bulk_results, c.bulk_delete, t0.elapsed()
+        );
+        assert_eq!(n, 1_000_000);
+        assert_eq!(c.api_requests, c.bulk_create + c.bulk_poll + c.bulk_results + c.bulk_delete + c.describe);
+        assert!(c.api_requests <= if concurrency == 1 { 25 } else { 28 }, "{c:?}");
+    }
 }

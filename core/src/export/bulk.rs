@@ -16,7 +16,7 @@ use crate::Client;
 use crate::client::bulk::ConnectionBulk;
 use crate::error::Result;
 use crate::export::{Checkpoint, Progress};
-use crate::query::BulkOptions;
+use crate::query::{BulkJobState, BulkOptions};
 use crate::query::bulk_cursor::{BulkCursor, BulkStart, BulkStatus, Fallback, SharedBulkStatus};
 use crate::query::source::{PageRef, QuerySource, RecordQuery};
 use crate::soql::{SObjectName, SoqlQuery};
@@ -116,6 +116,48 @@ impl BulkMark {
             p.records_processed = s.records_processed;
             p.job_retries = s.retries;
         }
+    }
+}
+
+/// A Bulk stream's job status, readable from another task or thread while
+/// [`crate::export::ExportStream::next_batch`] waits for the job (a progress bar that shows the
+/// job's state while the server works). From [`crate::export::ExportStream::bulk_watch`].
+#[derive(Debug, Clone)]
+pub struct BulkWatch {
+    status: SharedBulkStatus,
+}
+
+impl BulkWatch {
+    fn read<T>(&self, f: impl FnOnce(&BulkStatus) -> T) -> T {
+        let s = self.status.lock().map(|s| s.clone()).unwrap_or_default();
+        f(&s)
+    }
+    /// The job's last state seen (`None` before the job exists, or when REST reads the records).
+    pub fn state(&self) -> Option<BulkJobState> {
+        self.read(|s| if s.fallback.is_some() { None } else { s.state })
+    }
+    /// The job's last `numberRecordsProcessed` seen.
+    pub fn records_processed(&self) -> Option<u64> {
+        self.read(|s| s.records_processed)
+    }
+    /// The job's last `retries` seen.
+    pub fn retries(&self) -> Option<u64> {
+        self.read(|s| s.retries)
+    }
+    /// The job's id, once created (or resumed).
+    pub fn job_id(&self) -> Option<String> {
+        self.read(|s| s.job_id.clone())
+    }
+    /// Why REST reads the records instead, if it does.
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.read(|s| s.fallback.clone())
+    }
+}
+
+impl BulkMark {
+    /// A watch on this stream's job.
+    pub(crate) fn watch(&self) -> BulkWatch {
+        BulkWatch { status: self.status.clone() }
     }
 }
 

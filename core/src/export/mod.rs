@@ -35,6 +35,7 @@ pub use checkpoint::Checkpoint;
 pub use page::{ExportPage, PageRequest};
 pub use query::QueryRequest;
 pub use crate::query::ChildCursors;
+pub use bulk::BulkWatch;
 pub use request::{ExportMode, ExportRequest};
 pub use crate::query::{BulkJobState, BulkLimits, BulkOptions};
 pub use sink::{ExportFile, ExportSummary};

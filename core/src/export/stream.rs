@@ -639,6 +639,13 @@ impl ExportStream {
         self.bulk.as_ref().and_then(BulkMark::fallback)
     }
 
+    /// `ExportMode::Bulk`: a handle that reads the job's state, `numberRecordsProcessed` and
+    /// `retries` from any task or thread, also while [`ExportStream::next_batch`] waits for the
+    /// job; `None` for a REST stream.
+    pub fn bulk_watch(&self) -> Option<crate::export::BulkWatch> {
+        self.bulk.as_ref().map(BulkMark::watch)
+    }
+
     /// `ExportMode::Bulk`: the Bulk API 2.0 job's id (`750…`) once created or resumed.
     pub fn bulk_job_id(&self) -> Option<String> {
         self.bulk.as_ref().and_then(BulkMark::job_id)
