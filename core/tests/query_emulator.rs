@@ -254,7 +254,9 @@ async fn datetimes_with_offsets_and_polymorphic_or_compound_columns() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("Id,What"));
     let row = lines.next().expect("a Task on an Account");
-    assert!(row.contains(",\"{\"\"Name\"\":"), "{text}");
+    // The cell keeps its record's sObject type (`attributes.type`), not its url.
+    assert!(row.contains(",\"{\"\"attributes\"\":{\"\"type\"\":\"\"Account\"\"},\"\"Name\"\":"), "{text}");
+    assert!(!row.contains("/sobjects/"), "{text}");
     let mut out = Vec::new();
     let soql = "SELECT Id, BillingAddress FROM Account LIMIT 1";
     env.client.query_to_writer(&env.key, QueryRequest::new(soql), ExportFormat::Csv, &mut out, None).await.unwrap();

@@ -142,13 +142,30 @@ fn strip_attributes_in_place(value: &mut Value) {
 }
 
 /// A record's value as CSV text: null → empty, strings as-is, numbers with their original digits,
-/// booleans `true`/`false`, nested objects/arrays as compact JSON (without `attributes`).
+/// booleans `true`/`false`, nested objects/arrays as compact JSON without `attributes`, except
+/// that a cell holding a record (a `TYPEOF What …` column, a polymorphic lookup) keeps the
+/// `type` of its own `attributes` (the `url` dropped), so the cell still says which sObject it
+/// holds (issue 11 item 7). A compound address or location, or a child subquery's result, has
+/// no `attributes` of its own and is its JSON object as sent, its child records without them.
 fn csv_text(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Object(obj)) => {
+            let mut cell = Map::new();
+            for (k, v) in obj {
+                if !is_attributes(k, v) {
+                    cell.insert(k.clone(), strip_attributes(v));
+                } else if let Some(ty) = v.get("type").filter(|t| t.is_string()) {
+                    let mut kept = Map::new();
+                    kept.insert("type".to_string(), ty.clone());
+                    cell.insert(k.clone(), Value::Object(kept));
+                }
+            }
+            serde_json::to_string(&Value::Object(cell)).unwrap_or_default()
+        }
         Some(other) => serde_json::to_string(&strip_attributes(other)).unwrap_or_default(),
     }
 }

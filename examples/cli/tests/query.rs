@@ -222,8 +222,10 @@ async fn compound_and_polymorphic_values_are_json_in_csv_cells() {
     let soql = "SELECT Id, TYPEOF What WHEN Account THEN Name, Industry WHEN Opportunity THEN Amount, StageName ELSE Name END FROM Event";
     let csv = ok(&run(&emulator, dir.path(), &["query", soql, "--format", "csv"]));
     assert!(csv.starts_with("Id,What\r\n"), "TYPEOF is one column: {}", csv.lines().next().unwrap_or_default());
-    // (the export formats drop `attributes`, nested ones too: each branch shows by its fields)
+    // Each TYPEOF cell keeps its record's sObject type (`attributes.type`, the url dropped).
     assert!(csv.contains(r#",""Industry"":"#) && csv.contains(r#",""StageName"":"#), "{}", &csv[..csv.len().min(600)]);
+    assert!(csv.contains(r#""{""attributes"":{""type"":""Account""},""Name"":"#), "{}", &csv[..csv.len().min(600)]);
+    assert!(csv.contains(r#""{""attributes"":{""type"":""Opportunity""},"#) && !csv.contains("/sobjects/"), "{}", &csv[..csv.len().min(600)]);
     let nd = ndjson(&ok(&run(&emulator, dir.path(), &["query", "SELECT Id, What.Type, What.Name FROM Task"])));
     let typed = nd.iter().find(|r| !r["What"].is_null()).unwrap();
     assert!(["Account", "Opportunity"].contains(&typed["What"]["Type"].as_str().unwrap()), "{typed}");
