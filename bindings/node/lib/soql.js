@@ -197,7 +197,9 @@ function encode(v, name) {
   }
   if (v instanceof SoqlValue) return JSON.stringify(v.toJSON());
   if (v instanceof Date) return JSON.stringify({ datetime: isoDate(v, `bind value :${name}`) });
-  if (Array.isArray(v)) return `[${v.map((item, i) => encode(item, `${name}[${i}]`)).join(',')}]`;
+  // Array.from visits holes (`[1, , 2]`) as undefined, refused by name; `map` would skip them
+  // and produce JSON the core cannot read.
+  if (Array.isArray(v)) return `[${Array.from(v, (item, i) => encode(item, `${name}[${i}]`)).join(',')}]`;
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
     // The core's one-key typed form ({"date": "2024-01-31"}), checked by the core.

@@ -171,5 +171,8 @@ describe('soql helpers (no org)', () => {
     assert.throws(() => paramsJson({ f: () => 1 }), sfcrm.InvalidArgumentError);
     assert.throws(() => paramsJson({ f: Infinity }), sfcrm.InvalidArgumentError);
     assert.throws(() => paramsJson({ f: -(2n ** 63n) - 1n }), sfcrm.InvalidArgumentError);
+    // A hole in a list is named like undefined (before: 'bind params are not valid JSON')
+    // eslint-disable-next-line no-sparse-arrays
+    assert.throws(() => paramsJson({ ids: ['a', , 'b'] }), /bind value :ids\[1\] is undefined/);
   });
 });
