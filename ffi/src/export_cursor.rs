@@ -187,7 +187,9 @@ fn lock_stream(cur: &CursorData) -> Result<tokio::sync::MutexGuard<'_, ExportStr
 /// ASCII) into the caller's buffer `buf` of `cap` bytes, NUL-terminated, and its length (without
 /// the NUL) into `*len`. When `cap` is too small (or `buf` is NULL with `cap` 0: a length query)
 /// the result is `SFCRM_RESULT_BUFFER_TOO_SMALL` with `*len` set and `buf` untouched. Pass the
-/// token to `sfcrm_export_request_set_resume_from`. Valid after cancellation and errors too.
+/// token to `sfcrm_export_request_set_resume_from` (an export cursor's) or
+/// `sfcrm_query_request_set_checkpoint` (a query cursor's, from `sfcrm_query_cursor_open`). Valid
+/// after cancellation and errors too.
 #[unsafe(no_mangle)]
 pub extern "C" fn sfcrm_export_cursor_checkpoint(
     cursor: *const sfcrm_export_cursor,
