@@ -75,6 +75,11 @@ async fn an_unknown_sobject_is_salesforce_not_found_and_a_bad_name_sends_nothing
     assert_eq!(e.kind(), ErrorKind::Api, "{e}");
     assert_eq!(e.error_code(), Some("NOT_FOUND"));
     assert_eq!(e.status(), Some(404));
+    // The message names the sObject and what to check, after Salesforce's own text (which names
+    // nothing: `sfcrm query "SELECT * FROM Nope__c"` printed only "The requested resource does
+    // not exist").
+    assert!(e.message().starts_with("No_Such_Object__c: The requested resource does not exist"), "{}", e.message());
+    assert!(e.message().contains("API name") && e.message().contains("__c"), "{}", e.message());
     // Errors are not cached: asked again.
     env.client.describe(&env.key, "No_Such_Object__c").await.unwrap_err();
     assert_eq!(env.client.api_calls().describe, 2);

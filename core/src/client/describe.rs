@@ -73,8 +73,8 @@ impl Client {
     ///
     /// Errors: `InvalidIdentifier` for a name that is not an sObject API name (no request);
     /// an sObject the org does not have (or the user cannot see) is `Api` with Salesforce's
-    /// `errorCode` — `NOT_FOUND` (404, "The requested resource does not exist") from the describe
-    /// resource; `INVALID_TYPE` is what SOQL answers for the same object, and both are passed
+    /// `errorCode` — `NOT_FOUND` (404, "The requested resource does not exist", which the message
+    /// prefixes with the sObject name and follows with what to check) from the describe resource; `INVALID_TYPE` is what SOQL answers for the same object, and both are passed
     /// through as sent [salesforce-api.md §5]; the errors of any API call otherwise.
     pub async fn describe(&self, key: &ConnectionKey, sobject: &str) -> Result<Arc<SObjectDescribe>> {
         let name = SObjectName::new(sobject)?;
@@ -84,7 +84,19 @@ impl Client {
         self.inner
             .describe_cache
             .get_or_fetch(&scope, name.as_str(), ttl, || async {
-                let d = self.authed_get(key, &path, &[], CallKind::Describe, decode_sobject).await?;
+                let d = self.authed_get(key, &path, &[], CallKind::Describe, decode_sobject).await.map_err(|e| {
+                    // Salesforce's NOT_FOUND text names nothing; say which sObject and what to check.
+                    if e.error_code() == Some("NOT_FOUND") {
+                        let text = format!(
+                            "{name}: {}: the org has no sObject with this API name, or the user cannot see it \
+                             (check the spelling, and the __c of a custom object)",
+                            e.message()
+                        );
+                        e.with_message(text)
+                    } else {
+                        e
+                    }
+                })?;
                 if !d.name.eq_ignore_ascii_case(name.as_str()) {
                     return Err(Error::new(
                         ErrorKind::Protocol,
