@@ -336,6 +336,9 @@ typedef struct sfcrm_export_summary {
   uint64_t records;
   // Salesforce query requests made.
   uint64_t api_calls;
+  // Records the queries' `totalSize` announced that were deleted while the export ran (so
+  // not written); 0 normally.
+  uint64_t missing;
 } sfcrm_export_summary;
 
 // Write callback of `sfcrm_client_export_to_callback`: receives the next `len` bytes of output
@@ -646,18 +649,22 @@ sfcrm_result sfcrm_paginator(uint64_t items, const char *page, uint64_t per_page
 // unpredictable temporary name (created exclusively), synced, and renamed over `path` only on
 // success: a failed export leaves any existing file untouched.
 //
-// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
-// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).
+// On success `*summary` is written, `*checkpoint` (optional: NULL if not wanted) receives the
+// checkpoint token after the last record (owned; it resumes this export if a later call with the
+// same request stops, it is not the next incremental run's start), and `*watermark` (optional)
+// the incremental state for the next run (owned; NULL for a full export): store it only once
+// this call succeeded and give it to `sfcrm_export_request_set_watermark` next time. Free both
+// with `sfcrm_string_free`.
 // Errors: `SFCRM_RESULT_IO` for file errors, and those of `sfcrm_export_cursor_next`. Blocking; the
 // request's progress callback runs on an `sfcrm-worker` thread.
-sfcrm_result sfcrm_client_export_to_path(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, const char *path, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
+sfcrm_result sfcrm_client_export_to_path(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, const char *path, struct sfcrm_export_summary *summary, char **checkpoint, char **watermark, struct sfcrm_error **error);
 
 // Exports every record of `request` in `format` through `write` (required), which receives the
 // output in chunks with `user_data` (borrowed for the duration of the call). A non-zero return
 // from `write` stops the export with `SFCRM_RESULT_IO`. Otherwise as
 // `sfcrm_client_export_to_path`. Blocking; `write` and the progress callback run on an
 // `sfcrm-worker` thread (one at a time, in order).
-sfcrm_result sfcrm_client_export_to_callback(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, sfcrm_write_fn write, void *user_data, struct sfcrm_export_summary *summary, char **checkpoint, struct sfcrm_error **error);
+sfcrm_result sfcrm_client_export_to_callback(const struct sfcrm_client *client, const char *account_id, const char *owner, const struct sfcrm_export_request *request, uint32_t format, sfcrm_write_fn write, void *user_data, struct sfcrm_export_summary *summary, char **checkpoint, char **watermark, struct sfcrm_error **error);
 
 // Opens a streaming export of `request` for (`account_id`, `owner`). Nothing is requested until the
 // first `sfcrm_export_cursor_next`; request errors (bad `since`, a checkpoint for another sObject)
@@ -689,6 +696,15 @@ sfcrm_result sfcrm_export_cursor_next(struct sfcrm_export_cursor *cursor, uint32
 // `sfcrm_query_request_set_checkpoint` (a query cursor's, from `sfcrm_query_cursor_open`). Valid
 // after cancellation and errors too.
 sfcrm_result sfcrm_export_cursor_checkpoint(const struct sfcrm_export_cursor *cursor, char *buf, size_t cap, size_t *len, struct sfcrm_error **error);
+
+// Writes the cursor's watermark token (incremental exports: `since` or a watermark) into `buf`
+// of `cap` bytes, NUL-terminated, and its length (without the NUL) into `*len`, as
+// `sfcrm_export_cursor_checkpoint` does (`SFCRM_RESULT_BUFFER_TOO_SMALL` with `*len` set when
+// `cap` is too small). It covers the records delivered so far: store it after the last batch and
+// give it to the next run's `sfcrm_export_request_set_watermark`. A full export has none: the
+// token is the empty string (`*len` 0). The token is ASCII; its size grows with the
+// records changed within 600 s of the newest (about 45 bytes each).
+sfcrm_result sfcrm_export_cursor_watermark(const struct sfcrm_export_cursor *cursor, char *buf, size_t cap, size_t *len, struct sfcrm_error **error);
 
 // Progress of the cursor: records and batches delivered so far and the expected total
 // (`*total_size` is `UINT64_MAX` until the first response tells it).
@@ -729,7 +745,9 @@ sfcrm_result sfcrm_export_request_set_where(struct sfcrm_export_request *request
 
 // Incremental mode: only records with `SystemModstamp >= since` (Salesforce's
 // `2024-01-01T00:00:00.000+0000` or RFC 3339 `2024-01-01T00:00:00Z`); NULL returns to a full
-// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`).
+// export. Checked when the export starts (`SFCRM_RESULT_INVALID_ARGUMENT`). This is the first
+// run of an incremental sync; later runs start from the watermark it returns
+// (`sfcrm_export_request_set_watermark`), not from a time: a time misses rows committed late.
 sfcrm_result sfcrm_export_request_set_since(struct sfcrm_export_request *request, const char *since, struct sfcrm_error **error);
 
 // Resume after a checkpoint token (from `sfcrm_export_cursor_checkpoint` or an export summary),
@@ -737,6 +755,17 @@ sfcrm_result sfcrm_export_request_set_since(struct sfcrm_export_request *request
 // `SFCRM_RESULT_INVALID_ARGUMENT` now; a token for another sObject or mode fails when the export
 // starts.
 sfcrm_result sfcrm_export_request_set_resume_from(struct sfcrm_export_request *request, const char *checkpoint, struct sfcrm_error **error);
+
+// Incremental mode from the previous run's watermark token (from
+// `sfcrm_export_cursor_watermark` or the `watermark` of `sfcrm_client_export_to_path` /
+// `_to_callback`); NULL clears it. The export reads `SystemModstamp >=` the watermark minus a
+// 600 s lookback and skips the changes the previous runs already delivered, so every change
+// arrives exactly once, also one committed late (core `export/watermark.rs`;
+// [bulk-and-parallel.md §3, §4 item 6]). Start the first run with `sfcrm_export_request_set_since`
+// instead; giving both fails when the export starts. A malformed token, or a resume checkpoint
+// given as a watermark, is `SFCRM_RESULT_INVALID_ARGUMENT` now (the message says which token goes
+// where); a watermark of another sObject fails when the export starts.
+sfcrm_result sfcrm_export_request_set_watermark(struct sfcrm_export_request *request, const char *watermark, struct sfcrm_error **error);
 
 // Include soft-deleted and archived rows (`queryAll`) [salesforce-api.md §4].
 sfcrm_result sfcrm_export_request_set_include_deleted(struct sfcrm_export_request *request, bool include_deleted, struct sfcrm_error **error);

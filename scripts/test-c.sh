@@ -56,7 +56,7 @@ fi
 step "every function of the header is called by tests/c"
 untested=0
 for fn in $(grep -v '^ *//' include/sfcrm.h | grep -oE '\bsfcrm_[a-z0-9_]+\(' | tr -d '(' | sort -u); do
-  # test_sfcrm.c and the files it includes (test_query.c)
+  # test_sfcrm.c and the files it includes (test_query.c, test_incremental.c)
   grep -q "\b$fn(" tests/c/*.c || { echo "  not called by tests/c: $fn"; untested=1; }
 done
 [ "$untested" = 0 ] || exit 1

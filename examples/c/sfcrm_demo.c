@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
   sfcrm_callback_result cb = {0};
   sfcrm_connection_info info = {0}, refreshed = {0};
   mini_http_response browser = {0};
-  sfcrm_export_summary summary = {0, 0};
+  sfcrm_export_summary summary = {0, 0, 0};
   sfcrm_api_calls calls;
   uint64_t used = 0, limit = 0, deal_records = 0;
   size_t len = 0, count = 0, batches = 0;
@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
   /* 4. every contact to CSV (written to a temporary file, renamed on success) */
   TRY("sfcrm_export_request_new", sfcrm_export_request_new("contacts", &contacts, &err));
   TRY("sfcrm_client_export_to_path",
-      sfcrm_client_export_to_path(client, ACCOUNT, OWNER, contacts, SFCRM_EXPORT_FORMAT_CSV, out_path, &summary, &checkpoint, &err));
+      sfcrm_client_export_to_path(client, ACCOUNT, OWNER, contacts, SFCRM_EXPORT_FORMAT_CSV, out_path, &summary, &checkpoint, NULL, &err));
   printf("exported %llu contacts to %s (%llu query calls)\n", (unsigned long long)summary.records, out_path,
          (unsigned long long)summary.api_calls);
 

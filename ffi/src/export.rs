@@ -109,6 +109,9 @@ pub struct sfcrm_export_summary {
     pub records: u64,
     /// Salesforce query requests made.
     pub api_calls: u64,
+    /// Records the queries' `totalSize` announced that were deleted while the export ran (so
+    /// not written); 0 normally.
+    pub missing: u64,
 }
 
 type Sink = Box<
@@ -133,6 +136,7 @@ fn run_export(
     format: u32,
     summary: *mut sfcrm_export_summary,
     checkpoint: *mut *mut c_char,
+    watermark: *mut *mut c_char,
     sink: Sink,
 ) -> Result<(), FfiError> {
     let c = ptr::handle(client, "client")?;
@@ -141,6 +145,7 @@ fn run_export(
     let format = export_format(format)?;
     let summary = ptr::out(summary, "summary")?;
     let checkpoint = ptr::opt_out(checkpoint);
+    let watermark = ptr::opt_out(watermark);
     let core = c.client.clone();
     let progress = req.progress;
     let s =
@@ -148,9 +153,16 @@ fn run_export(
     summary.write(sfcrm_export_summary {
         records: s.records,
         api_calls: s.api_calls,
+        missing: s.missing,
     });
     if let Some(o) = checkpoint {
         o.write(ptr::give_string(&s.checkpoint.to_token()).0);
+    }
+    if let Some(o) = watermark {
+        o.write(match &s.watermark {
+            Some(w) => ptr::give_string(&w.to_token()).0,
+            None => std::ptr::null_mut(),
+        });
     }
     Ok(())
 }
@@ -169,8 +181,12 @@ fn progress_fn(p: Option<HostProgress>) -> Option<Box<dyn Fn(Progress) + Send + 
 /// unpredictable temporary name (created exclusively), synced, and renamed over `path` only on
 /// success: a failed export leaves any existing file untouched.
 ///
-/// On success `*summary` is written, and `*checkpoint` (optional: NULL if not wanted) receives the
-/// checkpoint token after the last record (owned; in incremental mode, resume the next run from it).
+/// On success `*summary` is written, `*checkpoint` (optional: NULL if not wanted) receives the
+/// checkpoint token after the last record (owned; it resumes this export if a later call with the
+/// same request stops, it is not the next incremental run's start), and `*watermark` (optional)
+/// the incremental state for the next run (owned; NULL for a full export): store it only once
+/// this call succeeded and give it to `sfcrm_export_request_set_watermark` next time. Free both
+/// with `sfcrm_string_free`.
 /// Errors: `SFCRM_RESULT_IO` for file errors, and those of `sfcrm_export_cursor_next`. Blocking; the
 /// request's progress callback runs on an `sfcrm-worker` thread.
 #[unsafe(no_mangle)]
@@ -183,6 +199,7 @@ pub extern "C" fn sfcrm_client_export_to_path(
     path: *const c_char,
     summary: *mut sfcrm_export_summary,
     checkpoint: *mut *mut c_char,
+    watermark: *mut *mut c_char,
     error: *mut *mut sfcrm_error,
 ) -> sfcrm_result {
     ffi_result!(error, {
@@ -204,7 +221,7 @@ pub extern "C" fn sfcrm_client_export_to_path(
             })
         });
         run_export(
-            client, account_id, owner, request, format, summary, checkpoint, sink,
+            client, account_id, owner, request, format, summary, checkpoint, watermark, sink,
         )
     })
 }
@@ -225,6 +242,7 @@ pub extern "C" fn sfcrm_client_export_to_callback(
     user_data: *mut c_void,
     summary: *mut sfcrm_export_summary,
     checkpoint: *mut *mut c_char,
+    watermark: *mut *mut c_char,
     error: *mut *mut sfcrm_error,
 ) -> sfcrm_result {
     ffi_result!(error, {
@@ -249,7 +267,7 @@ pub extern "C" fn sfcrm_client_export_to_callback(
             })
         });
         run_export(
-            client, account_id, owner, request, format, summary, checkpoint, sink,
+            client, account_id, owner, request, format, summary, checkpoint, watermark, sink,
         )
     })
 }

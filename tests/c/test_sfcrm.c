@@ -1570,7 +1570,7 @@ static void test_export_to_path_and_callback(void) {
   sfcrm_store *store = NULL;
   sfcrm_client *c;
   sfcrm_export_request *req = NULL;
-  sfcrm_export_summary sum = {0, 0};
+  sfcrm_export_summary sum = {0, 0, 0};
   char path[400], *checkpoint = NULL, line[256];
   struct sink s = {0}, ps = {0};
   FILE *f;
@@ -1582,10 +1582,10 @@ static void test_export_to_path_and_callback(void) {
   EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
   EXPECT_OK(sfcrm_export_request_set_progress(req, sink_progress, &ps, &err));
   snprintf(path, sizeof path, "%s/contacts.csv", g_tmpdir);
-  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, 9, path, &sum, NULL, &err));
-  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, NULL, &sum, NULL, &err));
-  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, NULL, NULL, &err));
-  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, &checkpoint, &err));
+  EXPECT_ERR(SFCRM_RESULT_INVALID_ARGUMENT, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, 9, path, &sum, NULL, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, NULL, &sum, NULL, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, NULL, NULL, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, &checkpoint, NULL, &err));
   CHECK(sum.records == 1500 && sum.api_calls >= 1);
   CHECK(checkpoint && strlen(checkpoint) > 10);
   sfcrm_string_free(checkpoint);
@@ -1600,18 +1600,18 @@ static void test_export_to_path_and_callback(void) {
   }
   CHECK(lines >= 1501); /* header + 1500 records (a quoted field may hold a newline) */
   /* a directory that does not exist: I/O error */
-  EXPECT_ERR(SFCRM_RESULT_IO, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, "/nonexistent-dir/x.csv", &sum, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_IO, sfcrm_client_export_to_path(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, "/nonexistent-dir/x.csv", &sum, NULL, NULL, &err));
 
   /* NDJSON through a write callback */
   EXPECT_OK(sfcrm_export_request_set_progress(req, NULL, NULL, &err));
-  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, NULL, &s, &sum, NULL, &err));
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &s, &sum, NULL, &err));
+  EXPECT_ERR(SFCRM_RESULT_NULL_POINTER, sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, NULL, &s, &sum, NULL, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &s, &sum, NULL, NULL, &err));
   CHECK(sum.records == 1500 && s.data && count_lines(s.data) == 1500 && s.off_thread == 0);
   CHECK(s.data && s.data[0] == '{' && !contains(s.data, "\"attributes\""));
   free(s.data);
   memset(&s, 0, sizeof s);
   /* JSON array */
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_JSON, sink_write, &s, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_JSON, sink_write, &s, &sum, NULL, NULL, &err));
   CHECK(s.data && s.data[0] == '[' && sum.records == 1500);
   free(s.data);
   memset(&s, 0, sizeof s);
@@ -1619,7 +1619,7 @@ static void test_export_to_path_and_callback(void) {
   s.fail_after = 1;
   {
     sfcrm_error *err = NULL;
-    CHECK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &s, &sum, NULL, &err) == SFCRM_RESULT_IO);
+    CHECK(sfcrm_client_export_to_callback(c, "acc-e", "user-e", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &s, &sum, NULL, NULL, &err) == SFCRM_RESULT_IO);
     CHECK(contains(sfcrm_error_message(err), "-5") || sfcrm_error_code(err) == SFCRM_RESULT_IO);
     sfcrm_error_free(err);
   }
@@ -2556,7 +2556,7 @@ static void test_br06_uneven_batches(void) {
   sfcrm_client *c;
   sfcrm_export_request *req = NULL;
   sfcrm_export_cursor *cur = NULL;
-  sfcrm_export_summary sum = {0, 0};
+  sfcrm_export_summary sum = {0, 0, 0};
   sfcrm_api_calls calls;
   size_t sizes[8] = {0}, n_batches = 0, seen = 0, in_order = 0;
   uint64_t recs = 0, batches = 0, total = 0;
@@ -2604,7 +2604,7 @@ static void test_br06_uneven_batches(void) {
 
   /* the NDJSON writer over the same pages: 5 lines, each record once */
   ss_clear(&s);
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, NULL, &err));
   CHECK(sum.records == 5 && nd.data && count_lines(nd.data) == 5);
   for (int i = 0; i < 5; i++) {
     char needle[64];
@@ -2616,7 +2616,7 @@ static void test_br06_uneven_batches(void) {
   /* the CSV file writer: header + 5 rows, in order */
   ss_clear(&s);
   snprintf(path, sizeof path, "%s/br06.csv", g_tmpdir);
-  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-06", "user-06", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, NULL, &err));
   csv = read_file(path);
   CHECK(sum.records == 5 && csv && count_substr(csv, "\r\n") == 6);
   CHECK(csv && contains(csv, "003000000000001AAA,Ann Example\r\n003000000000002AAA,Bo Sample\r\n003000000000003AAA,Cy Test\r\n"
@@ -2863,7 +2863,7 @@ static void test_br12_datetimes_and_plus(void) {
   br12_state st = {0};
   sfcrm_client *c;
   sfcrm_export_request *req = NULL;
-  sfcrm_export_summary sum = {0, 0};
+  sfcrm_export_summary sum = {0, 0, 0};
   struct sink csv = {0}, nd = {0};
   if (!ss_start(&s, br12_handler, &st)) {
     CHECK(!"scripted server started");
@@ -2902,9 +2902,9 @@ static void test_br12_datetimes_and_plus(void) {
     free(q);
   }
   CHECK(st.malformed == 0);
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &csv, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_CSV, sink_write, &csv, &sum, NULL, NULL, &err));
   CHECK(sum.records == 1 && contains(csv.data, "Demo for Jane Roe,2016-05-06T15:57:34.000+0000,2024-02-29T23:59:59.999+0000,2024-03-01\r\n"));
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-12", "user-12", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, NULL, &err));
   CHECK(sum.records == 1 && contains(nd.data, "\"CreatedDate\":\"2016-05-06T15:57:34.000+0000\",\"LastModifiedDate\":\"2024-02-29T23:59:59.999+0000\",\"ActivityDate\":\"2024-03-01\""));
   CHECK(st.malformed == 0);
   free(csv.data);
@@ -3241,7 +3241,7 @@ static void test_br14_unicode_byte_exact(void) {
   sfcrm_client *c;
   sfcrm_export_request *req = NULL;
   sfcrm_export_cursor *cur = NULL;
-  sfcrm_export_summary sum = {0, 0};
+  sfcrm_export_summary sum = {0, 0, 0};
   struct sink nd = {0};
   char *all = NULL, path[400], *csv, **f;
   size_t all_len = 0, records = 0, nf = 0, cols = 0;
@@ -3274,7 +3274,7 @@ static void test_br14_unicode_byte_exact(void) {
   sfcrm_export_cursor_free(cur);
 
   /* the NDJSON writer: the same values, the escaped newline still an escape */
-  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_callback(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_NDJSON, sink_write, &nd, &sum, NULL, NULL, &err));
   CHECK(sum.records == 2 && nd.data && count_lines(nd.data) == 2);
   CHECK(contains(nd.data, "\"Name\":\"" BR14_NAME1 "\",\"Description\":\"" BR14_DESC1 "\",\"Notes_Rich__c\":\"" BR14_RICH "\""));
   CHECK(contains(nd.data, "\"Name\":\"" BR14_NAME2 "\",\"Description\":\"Line one\\nline two\""));
@@ -3283,7 +3283,7 @@ static void test_br14_unicode_byte_exact(void) {
 
   /* the CSV file writer: decoded fields equal the JSON values */
   snprintf(path, sizeof path, "%s/br14.csv", g_tmpdir);
-  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14", "user-14", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, NULL, &err));
   csv = read_file(path);
   CHECK(sum.records == 2 && csv && !contains(csv, "Ã"));
   f = csv_parse(csv ? csv : "", &nf, &cols);
@@ -3310,7 +3310,7 @@ static void test_br14_emulator(void) {
   sfcrm_client *c;
   sfcrm_export_request *req = NULL;
   sfcrm_export_cursor *cur = NULL;
-  sfcrm_export_summary sum = {0, 0};
+  sfcrm_export_summary sum = {0, 0, 0};
   char path[400], *csv, **f;
   size_t nf = 0, cols = 0, row = 1, same = 0, non_ascii = 0, mojibake = 0, n = 0;
   EXPECT_OK(sfcrm_store_new_memory(&store, &err));
@@ -3319,7 +3319,7 @@ static void test_br14_emulator(void) {
   CHECK(connect_user(c, "acc-14e", "user-14e"));
   EXPECT_OK(sfcrm_export_request_new("contacts", &req, &err));
   snprintf(path, sizeof path, "%s/br14-contacts.csv", g_tmpdir);
-  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14e", "user-14e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, &err));
+  EXPECT_OK(sfcrm_client_export_to_path(c, "acc-14e", "user-14e", req, SFCRM_EXPORT_FORMAT_CSV, path, &sum, NULL, NULL, &err));
   csv = read_file(path);
   f = csv_parse(csv ? csv : "", &nf, &cols);
   CHECK(cols == 7 && nf == 7 * 1501 && strcmp(f[0], "Id") == 0 && strcmp(f[1], "Name") == 0);
@@ -3407,6 +3407,7 @@ static void test_error_raw_body_never_holds_a_token(void) {
 
 /* Issue 11: queries, bind values, child cursors, describe, all-fields and filtered exports. */
 #include "test_query.c"
+#include "test_incremental.c"
 
 /* ---- main --------------------------------------------------------------------------------- */
 
@@ -3476,6 +3477,7 @@ int main(int argc, char **argv) {
     run("export_where", test_export_where);
     run("query_resume_after_session_expiry", test_query_resume_after_session_expiry);
     run("query_bad_soql", test_query_bad_soql);
+    run("incremental_watermarks", test_incremental_watermarks); /* last: it moves the clock, touches Notes */
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
     g_failed++;

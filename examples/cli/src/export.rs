@@ -8,6 +8,9 @@
 //! far and the checkpoint after them is printed: `--checkpoint TOKEN --partial FILE` continues
 //! that file (the records are appended; the CSV header is not repeated, JSON stays one array),
 //! `--checkpoint TOKEN --out OTHER` writes only the rest to another file.
+//!
+//! Incremental syncs keep their state in a file (`--incremental-state FILE`, see
+//! [`crate::state`]): read before the export, replaced only after `--out` was renamed in place.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -18,6 +21,7 @@ use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 use sfcrm_core::export::{Checkpoint, ExportFile, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress, RecordWriter};
 use sfcrm_core::{Error, ErrorKind, Result};
 
+use crate::state::IncrementalState;
 use crate::{ConnectionArgs, Failure, real, term};
 
 /// Options of `sfcrm export`.
@@ -48,9 +52,19 @@ pub struct ExportArgs {
     /// refused before anything is requested.
     #[arg(long)]
     out: PathBuf,
-    /// Incremental: only records whose SystemModstamp is at or after this instant (inclusive, e.g. 2024-01-01T00:00:00Z).
+    /// Incremental: only records whose SystemModstamp is at or after this instant (inclusive, e.g.
+    /// 2024-01-01T00:00:00Z). For repeated runs prefer --incremental-state: a time taken from the
+    /// last run misses rows committed late.
     #[arg(long)]
     since: Option<String>,
+    /// Incremental sync state kept in FILE between runs. When FILE exists, this run exports only
+    /// what changed since the run that wrote it (every change exactly once, also rows committed
+    /// up to 10 minutes after their SystemModstamp); when it does not, this run exports every
+    /// record (or those since --since) and creates it. FILE is replaced, atomically, only after a
+    /// complete export; a run that stops leaves it as it was (continue with --checkpoint as
+    /// printed, keeping this option).
+    #[arg(long, value_name = "FILE")]
+    incremental_state: Option<PathBuf>,
     /// Resume after this checkpoint token (printed by an export that stopped on an error or
     /// Ctrl-C, with the partial file that holds the records before it).
     #[arg(long)]
@@ -72,7 +86,9 @@ type FileWriter<'f> = RecordWriter<BufWriter<&'f mut File>>;
 /// `sfcrm export` (see the module docs).
 pub async fn run(args: ExportArgs) -> std::result::Result<(), Failure> {
     let (client, key) = real::client_for(&args.connection)?;
-    let request = request_of(&args)?;
+    // The state file is read (and its directory checked) before any request.
+    let state = args.incremental_state.as_deref().map(IncrementalState::open).transpose()?;
+    let request = request_of(&args, state.as_ref())?;
     let format = ExportFormat::parse(&args.format)?;
     let resumed_from = request.resume_from.as_ref().map(Checkpoint::records).unwrap_or(0);
     // The output path is checked, and the file to write created, before the first request.
@@ -94,13 +110,23 @@ pub async fn run(args: ExportArgs) -> std::result::Result<(), Failure> {
         (Some(error), Ok(())) => Err(stopped(error, file, records, &stream.checkpoint(), args.partial.is_some())),
         (None, Ok(())) => {
             file.commit()?;
-            eprintln!("{}", summary(&args, records, stream.api_calls(), resumed_from, &stream.checkpoint()));
+            let mut line = summary(&args, records, stream.api_calls(), resumed_from);
+            if let Some(state) = &state {
+                // Only now: the output is complete and in place.
+                let watermark = stream.watermark().ok_or_else(|| Error::new(ErrorKind::Internal, "an incremental export returned no watermark"))?;
+                state.save(&watermark)?;
+                line = state_summary(&args, records, stream.api_calls(), resumed_from, state);
+            }
+            if stream.progress().missing > 0 {
+                line.push_str(&format!("; {} deleted during the export", plural(stream.progress().missing, "record")));
+            }
+            eprintln!("{line}");
             Ok(())
         }
     }
 }
 
-fn request_of(args: &ExportArgs) -> Result<ExportRequest> {
+fn request_of(args: &ExportArgs, state: Option<&IncrementalState>) -> Result<ExportRequest> {
     let spec = match (&args.r#type, &args.sobject) {
         (_, Some(sobject)) => ExportSpec::custom(sobject, &args.fields)?,
         (Some(t), None) if !args.fields.is_empty() => {
@@ -115,8 +141,18 @@ fn request_of(args: &ExportArgs) -> Result<ExportRequest> {
         None => spec,
     };
     let mut request = ExportRequest::new(spec).include_deleted(args.include_deleted);
-    if let Some(since) = &args.since {
-        request = request.since(since.clone());
+    match (state.and_then(IncrementalState::watermark), &args.since) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_argument(format!(
+                "{} already says where this run starts: drop --since, or remove the file to start over from --since",
+                term::line(&state.map(|s| s.path().to_string_lossy().into_owned()).unwrap_or_default())
+            )));
+        }
+        (Some(watermark), None) => request = request.after_watermark(watermark.clone()),
+        (None, Some(since)) => request = request.since(since.clone()),
+        // A first incremental run without --since: every record, in SystemModstamp order.
+        (None, None) if state.is_some() => request = request.since(crate::state::EVERYTHING),
+        (None, None) => {}
     }
     if let Some(token) = &args.checkpoint {
         request = request.resume_from(Checkpoint::from_token(token)?);
@@ -178,7 +214,7 @@ fn write_failed(error: Error, file: ExportFile) -> Failure {
 }
 
 /// The line printed after a complete export.
-fn summary(args: &ExportArgs, records: u64, api_calls: u64, resumed_from: u64, checkpoint: &Checkpoint) -> String {
+fn summary(args: &ExportArgs, records: u64, api_calls: u64, resumed_from: u64) -> String {
     let out = term::line(&args.out.to_string_lossy()).into_owned();
     let mut text = format!("{} -> {out} ({}", plural(records, "record"), plural(api_calls, "API call"));
     if resumed_from > 0 {
@@ -189,17 +225,24 @@ fn summary(args: &ExportArgs, records: u64, api_calls: u64, resumed_from: u64, c
         }
     }
     text.push(')');
-    // The newest SystemModstamp is tracked only by incremental (--since) exports, which read in
-    // SystemModstamp order; with no new record, the same --since still applies.
-    match (checkpoint.last_modstamp(), &args.since) {
-        (Some(modstamp), _) => text.push_str(&format!("; next incremental run: --since {}", term::line(modstamp))),
-        (None, Some(since)) => {
-            text.push_str(&format!("; no record changed: the next incremental run uses --since {} again", term::line(since)))
-        }
-        (None, None) => text.push_str(
-            "; for incremental runs, export once with --since 1970-01-01T00:00:00Z and reuse the instant it prints",
-        ),
+    // A --since taken from this run's newest SystemModstamp would miss rows committed late: the
+    // next incremental run starts from a state file instead.
+    if args.since.is_some() {
+        text.push_str("; to export only the changes next time, use --incremental-state FILE (a later --since can miss rows committed late)");
     }
+    text
+}
+
+/// The line printed after a complete run with --incremental-state.
+fn state_summary(args: &ExportArgs, records: u64, api_calls: u64, resumed_from: u64, state: &IncrementalState) -> String {
+    let out = term::line(&args.out.to_string_lossy()).into_owned();
+    let mut text = format!("{} -> {out} ({}", plural(records, "record"), plural(api_calls, "API call"));
+    if resumed_from > 0 {
+        text.push_str(&format!("; {} in all with the runs before --checkpoint", plural(resumed_from + records, "record")));
+    }
+    text.push(')');
+    let path = term::line(&state.path().to_string_lossy()).into_owned();
+    text.push_str(&format!("; state saved in {path}: run the same command for the next changes"));
     text
 }
 

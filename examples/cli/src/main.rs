@@ -19,6 +19,7 @@ mod describe;
 mod export;
 mod query;
 mod real;
+mod state;
 mod term;
 
 use std::path::PathBuf;
