@@ -22,6 +22,7 @@ use sfcrm_core::export::{Checkpoint, ExportFile, ExportFormat, ExportRequest, Ex
 use sfcrm_core::{Error, ErrorKind, Result};
 
 use crate::state::IncrementalState;
+use crate::bulk::BulkReport;
 use crate::{ConnectionArgs, Failure, real, term};
 
 /// Options of `sfcrm export`.
@@ -77,6 +78,11 @@ pub struct ExportArgs {
     /// Include deleted and archived records (queryAll).
     #[arg(long)]
     include_deleted: bool,
+    /// rest (default) or bulk: a Bulk API 2.0 query job (a few API calls for millions of records;
+    /// the bar shows the job's state while Salesforce runs it). What Bulk refuses, a failed job
+    /// and --since exports are read with REST, the reason printed on stderr.
+    #[arg(long, value_enum, default_value_t = crate::bulk::Mode::Rest)]
+    mode: crate::bulk::Mode,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -140,7 +146,7 @@ fn request_of(args: &ExportArgs, state: Option<&IncrementalState>) -> Result<Exp
         Some(condition) => spec.with_where(condition, &crate::query::params_of(&args.params)?)?,
         None => spec,
     };
-    let mut request = ExportRequest::new(spec).include_deleted(args.include_deleted);
+    let mut request = ExportRequest::new(spec).include_deleted(args.include_deleted).mode(args.mode.into());
     match (state.and_then(IncrementalState::watermark), &args.since) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid_argument(format!(
@@ -164,9 +170,10 @@ fn request_of(args: &ExportArgs, state: Option<&IncrementalState>) -> Result<Exp
 /// error (a write error ends the export too: it is returned again by `finish`).
 async fn pump(stream: &mut ExportStream, writer: &mut FileWriter<'_>) -> Option<Error> {
     let bar = progress_bar();
+    let mut report = BulkReport::default();
     let failure = loop {
         let next = tokio::select! {
-            r = stream.next_batch() => r,
+            r = report.next_batch(stream, &bar) => r,
             _ = tokio::signal::ctrl_c() => Err(Error::new(ErrorKind::Cancelled, "interrupted")),
         };
         match next {
@@ -269,9 +276,9 @@ pub(crate) fn show(bar: &ProgressBar, p: Progress) {
 /// Records, a whole-number rate, and the time left once the total is known.
 fn progress_style(total_known: bool) -> ProgressStyle {
     let template = if total_known {
-        "{spinner} {pos}/{len} records  {rate}  ETA {eta}  [{elapsed_precise}] {wide_bar}"
+        "{spinner} {pos}/{len} records  {rate}  ETA {eta}  [{elapsed_precise}] {msg} {wide_bar}"
     } else {
-        "{spinner} {pos} records  {rate}  [{elapsed_precise}]"
+        "{spinner} {pos} records  {rate}  [{elapsed_precise}] {msg}"
     };
     ProgressStyle::with_template(template)
         .expect("static template")

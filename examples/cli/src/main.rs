@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+mod bulk;
 mod demo;
 mod describe;
 mod export;

@@ -19,6 +19,9 @@ use sfcrm_core::export::{ChildCursors, ExportFile, ExportFormat, ExportStream, Q
 use sfcrm_core::soql::{self, BindValue, Params};
 use sfcrm_core::{Error, ErrorKind, Result};
 
+use indicatif::ProgressBar;
+
+use crate::bulk::BulkReport;
 use crate::export::{plural, progress_bar, show};
 use crate::{ConnectionArgs, Failure, real, term};
 
@@ -55,6 +58,12 @@ pub struct QueryArgs {
     /// its own nextRecordsUrl) instead of fetching every child record.
     #[arg(long)]
     children_as_sent: bool,
+    /// rest (default) or bulk: a Bulk API 2.0 query job of the SOQL (a few API calls for millions
+    /// of records, in no particular order; the bar shows the job's state while Salesforce runs
+    /// it). What Bulk refuses (child subqueries, compound fields, SELECT *) and a failed job are
+    /// read with REST, the reason printed on stderr.
+    #[arg(long, value_enum, default_value_t = crate::bulk::Mode::Rest)]
+    mode: crate::bulk::Mode,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -89,7 +98,7 @@ pub async fn run(args: QueryArgs) -> std::result::Result<(), Failure> {
     // Missing and unused names are reported before the client, the file or any request.
     soql::bind(&args.soql, &params)?;
     let (client, key) = real::client_for(&args.connection)?;
-    let mut request = QueryRequest::new(args.soql.clone()).params(params).all_rows(args.all_rows);
+    let mut request = QueryRequest::new(args.soql.clone()).params(params).all_rows(args.all_rows).mode(args.mode.into());
     if args.children_as_sent {
         request = request.children(ChildCursors::AsSent);
     }
@@ -101,7 +110,7 @@ pub async fn run(args: QueryArgs) -> std::result::Result<(), Failure> {
             // `*` / FIELDS(): the columns come from the describe, before the CSV header.
             cancellable(stream.ready()).await?;
             let mut writer = file.record_writer(format, stream.fields())?;
-            let failure = pump(&mut stream, &mut writer, None).await;
+            let failure = pump(&mut stream, &mut writer, None, progress_bar(), BulkReport::default()).await;
             let records = writer.records();
             let finished = finish(writer);
             if let Some(e) = failure.or(finished.err()) {
@@ -118,10 +127,13 @@ pub async fn run(args: QueryArgs) -> std::result::Result<(), Failure> {
             cancellable(stream.ready()).await?;
             // Nothing reaches stdout until Salesforce accepted the query: on bad SOQL the output
             // stays empty (no CSV header, no `[]` that reads as an empty result).
-            let first = cancellable(stream.next_batch()).await?;
+            // (A Bulk job runs during this first batch: the bar shows its state meanwhile.)
+            let (bar, mut report) = (progress_bar(), BulkReport::default());
+            let first = cancellable(report.next_batch(&mut stream, &bar)).await;
+            let first = first.inspect_err(|_| bar.finish_and_clear())?;
             let stdout = std::io::stdout();
             let mut writer = RecordWriter::new(format, BufWriter::new(stdout.lock()), stream.fields())?;
-            match pump(&mut stream, &mut writer, Some(first)).await {
+            match pump(&mut stream, &mut writer, Some(first), bar, report).await {
                 // What was written stays (dropping the writer flushes it) but is not ended: JSON
                 // lacks its closing `]`, so a truncated result never parses as a whole one.
                 Some(e) => Err(e.into()),
@@ -148,13 +160,18 @@ fn finish<W: Write>(writer: RecordWriter<BufWriter<W>>) -> Result<()> {
 
 /// Streams every batch into `writer` (`first`, when the caller already read it, goes first) until
 /// the end, an error or Ctrl-C.
-async fn pump<W: Write>(stream: &mut ExportStream, writer: &mut RecordWriter<W>, first: Option<Option<RecordBatch>>) -> Option<Error> {
-    let bar = progress_bar();
+async fn pump<W: Write>(
+    stream: &mut ExportStream,
+    writer: &mut RecordWriter<W>,
+    first: Option<Option<RecordBatch>>,
+    bar: ProgressBar,
+    mut report: BulkReport,
+) -> Option<Error> {
     let mut first = first;
     let failure = loop {
         let next = match first.take() {
             Some(batch) => Ok(batch),
-            None => cancellable(stream.next_batch()).await,
+            None => cancellable(report.next_batch(stream, &bar)).await,
         };
         match next {
             Ok(Some(batch)) => {
