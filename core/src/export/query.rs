@@ -206,11 +206,12 @@ impl QueryJob {
                 if let Some(groups) = plan_groups(&query, config.max_query_uri_bytes(), &config.data_path())? {
                     tracing::debug!(target: "sfcrm::query", sobject = %query.sobject(), groups = groups.len(),
                         "the expanded SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
-                    let cursor = JoinedCursor::new(api, query, groups, stream.calls_counter())?;
+                    let cursor = JoinedCursor::new(api, query, groups, stream.calls_counter())?.report_missing(stream.missing_counter());
                     return Ok(Box::new(cursor) as Box<dyn QuerySource>);
                 }
             }
-            let cursor = SoqlCursor::new(api, plan, options, request.children, start, stream.calls_counter());
+            let cursor = SoqlCursor::new(api, plan, options, request.children, start, stream.calls_counter())
+                .report_missing(stream.missing_counter());
             Ok(Box::new(cursor) as Box<dyn QuerySource>)
         });
         stream.start_with(source, columns, position, base);
@@ -369,8 +370,10 @@ impl Client {
             options: request.bulk.clone(),
         };
         let (api, calls, children) = (ExportStream::connection_api(self, key), fresh.calls_counter(), request.children);
+        let missing = fresh.missing_counter();
         let rest: crate::query::bulk_cursor::Fallback = Box::new(move || {
-            Ok(Box::new(SoqlCursor::new(api, plan, options, children, SoqlStart::Beginning, calls)) as Box<dyn QuerySource>)
+            Ok(Box::new(SoqlCursor::new(api, plan, options, children, SoqlStart::Beginning, calls).report_missing(missing))
+                as Box<dyn QuerySource>)
         });
         let source = bulk_source(self, key, job, start, &mark, fresh.calls_counter(), rest);
         fresh.bulk = Some(mark);

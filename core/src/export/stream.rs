@@ -275,6 +275,11 @@ impl ExportStream {
         self.calls.clone()
     }
 
+    /// The stream's `missing` counter ([`Progress::missing`], shared with its source).
+    pub(crate) fn missing_counter(&self) -> Arc<AtomicU64> {
+        self.missing.clone()
+    }
+
     /// Builds the source for `request` (nothing is requested yet). Errors are the first
     /// [`ExportStream::next_batch`]'s: a bad `since`, a checkpoint of another export.
     fn prepare(&mut self, client: &Client, key: &ConnectionKey, request: &ExportRequest) -> Result<()> {
@@ -330,7 +335,7 @@ impl ExportStream {
                 Some(groups) => {
                     tracing::debug!(target: "sfcrm::export", sobject = %rest_query.sobject(), groups = groups.len(),
                         "the SELECT is longer than max_query_uri_bytes: reading the fields in groups joined by Id");
-                    Box::new(JoinedCursor::new(api, rest_query, groups, calls)?)
+                    Box::new(JoinedCursor::new(api, rest_query, groups, calls)?.report_missing(missing))
                 }
             })
         };

@@ -29,6 +29,11 @@
 //! - Order, positions and checkpoints are the REST cursor's: the records come in keyset order,
 //!   the position after a batch is its last record's key, and a resume restarts every group
 //!   after it.
+//! - A group query that ends short of its `totalSize` is checked as the REST cursor checks it
+//!   (`rest.rs`: records after the last one are `Protocol`, none are rows deleted during the
+//!   read). Each group counts its own shortfall; [`JoinedCursor::report_missing`] reports the
+//!   largest as `Progress::missing` (the same deleted row is short in several groups, so the sum
+//!   would count it more than once; the largest is a lower bound of the rows lost).
 //! - Cost: K × the REST cursor's calls (`ceil(N / batch)` per group), + K per torn record re-read;
 //!   all counted in the shared call counter. `total_size` is the first group's.
 //! - Memory: at most one page per group is held, plus the batch being merged.
@@ -114,6 +119,8 @@ struct Group {
     buffer: VecDeque<(Position, RawRecord)>,
     done: bool,
     total: Option<u64>,
+    /// This group's shortfall (its RestCursor's `missing`).
+    missing: Arc<AtomicU64>,
 }
 
 /// The joined source (see the module docs).
@@ -124,6 +131,8 @@ pub(crate) struct JoinedCursor {
     with_stamp: bool,
     calls: Arc<AtomicU64>,
     left_out: Arc<AtomicU64>,
+    /// The driver's `missing` counter: the largest group shortfall.
+    missing: Arc<AtomicU64>,
 }
 
 impl JoinedCursor {
@@ -135,16 +144,25 @@ impl JoinedCursor {
             .iter()
             .map(|g| {
                 let q = group_query(&query, g, with_stamp)?;
+                let missing = Arc::new(AtomicU64::new(0));
                 Ok(Group {
-                    cursor: RestCursor::new(api.clone(), q.clone(), calls.clone()),
+                    cursor: RestCursor::new(api.clone(), q.clone(), calls.clone()).report_missing(missing.clone()),
                     query: q,
                     buffer: VecDeque::new(),
                     done: false,
                     total: None,
+                    missing,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(JoinedCursor { api, query, groups, with_stamp, calls, left_out: Arc::new(AtomicU64::new(0)) })
+        let missing = Arc::new(AtomicU64::new(0));
+        Ok(JoinedCursor { api, query, groups, with_stamp, calls, left_out: Arc::new(AtomicU64::new(0)), missing })
+    }
+
+    /// Reports the largest group shortfall (see the module docs) in `missing`.
+    pub(crate) fn report_missing(mut self, missing: Arc<AtomicU64>) -> JoinedCursor {
+        self.missing = missing;
+        self
     }
 
     /// Records left out so far (present in some groups only; see the module docs).
@@ -171,6 +189,8 @@ impl JoinedCursor {
             Ok::<(), Error>(())
         });
         try_join_all(fetches).await?;
+        let largest = self.groups.iter().map(|g| g.missing.load(Ordering::Relaxed)).max().unwrap_or(0);
+        self.missing.fetch_max(largest, Ordering::Relaxed);
         Ok(())
     }
 

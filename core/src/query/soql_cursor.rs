@@ -12,8 +12,17 @@
 //!   page and carries the page's address ([`PageRef`]) for checkpoints; a resume re-reads the
 //!   checkpoint's page and skips the records already delivered. A dead locator (parent or child)
 //!   is an error that keeps its kind and `errorCode` and says what to change in the query.
+//! - A query that ends (`done: true`) short of its `totalSize` (issue 16, the REST cursor's check,
+//!   `rest.rs`): in keyset mode one more keyset query after the last record fetched tells a cut
+//!   result (records there: `Protocol`, resume from the checkpoint) from rows deleted during the
+//!   read (none there: a warning and `Progress::missing`). In locator mode no query can ask
+//!   "what comes after the last record" (no key to continue from), and a `COUNT()` of the bound
+//!   query is no check either: it counts the rows of now, after the same deletions and
+//!   insertions, and LIMIT/OFFSET/GROUP BY change what `totalSize` counts. The shortfall is
+//!   counted in `Progress::missing` and logged as unverified instead, never an error: a deletion
+//!   during paging is legitimate and would otherwise fail every such query.
 //! - Cost: one call per page, plus one per child-cursor page ("more" calls, counted as
-//!   `query_more`), plus one per restart.
+//!   `query_more`), plus one per restart, plus one per keyset query that ends short.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +72,11 @@ pub(crate) struct SoqlCursor {
     before_query: u64,
     in_query: u64,
     calls: Arc<AtomicU64>,
+    /// Salesforce's `totalSize` of the current query (every page carries it).
+    query_total: u64,
+    /// Records a query's `totalSize` announced that it did not deliver (see the module docs),
+    /// shared with the driver.
+    missing: Arc<AtomicU64>,
 }
 
 impl SoqlCursor {
@@ -87,6 +101,8 @@ impl SoqlCursor {
             before_query: 0,
             in_query: 0,
             calls,
+            query_total: 0,
+            missing: Arc::new(AtomicU64::new(0)),
         };
         match start {
             SoqlStart::Beginning => {}
@@ -101,6 +117,48 @@ impl SoqlCursor {
             SoqlStart::End => c.state = State::Done,
         }
         c
+    }
+
+    /// Counts the records found missing at the end of the query (module docs) in `missing`.
+    pub(crate) fn report_missing(mut self, missing: Arc<AtomicU64>) -> SoqlCursor {
+        self.missing = missing;
+        self
+    }
+
+    /// Called once the query ended (`done: true`): see the module docs.
+    async fn check_end(&mut self) -> Result<()> {
+        let keyset = self.plan.is_keyset();
+        let fetched = if keyset { self.in_query } else { self.total_before.saturating_add(self.in_query) };
+        let promised = self.query_total;
+        if fetched >= promised {
+            return Ok(());
+        }
+        if keyset {
+            let soql = self.plan.soql(self.position.as_ref().map(|p| &p.id))?;
+            let page = self.api.query(&soql, &self.options).await?;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            if let Some(first) = page.records.first() {
+                let id = first.id().map(|i| i.to_string()).unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "Salesforce ended the query (done: true) after {fetched} of the {promised} records its totalSize \
+                         announced, but asked again it returns more after the last one (first: {id:?}): the result was \
+                         cut short; resume from the last checkpoint"
+                    ),
+                ));
+            }
+        }
+        let missing = promised - fetched;
+        self.missing.fetch_add(missing, Ordering::Relaxed);
+        if keyset {
+            tracing::warn!(target: "sfcrm::query", promised, fetched, missing,
+                "a query ended with fewer records than its totalSize and none remain after the last one: rows deleted during the read");
+        } else {
+            tracing::warn!(target: "sfcrm::query", promised, fetched, missing,
+                "a query ended with fewer records than its totalSize; not verifiable without a keyset (select Id, no ORDER BY/LIMIT/GROUP BY): rows deleted during the read, or a result cut short");
+        }
+        Ok(())
     }
 
     /// The error for a dead locator in locator mode: the original kind and `errorCode`, with
@@ -139,6 +197,7 @@ impl SoqlCursor {
             })?)
         };
         let total = page.total_size;
+        self.query_total = total;
         let skip = std::mem::take(&mut self.skip).min(page.records.len() as u64) as usize;
         let mut records: Vec<_> = page.records.drain(skip..).collect();
         let mut restart = false;
@@ -229,7 +288,11 @@ impl SoqlCursor {
                     Err(e) => return Err(e),
                 },
             };
-            match self.take(page, url).await? {
+            let taken = self.take(page, url).await?;
+            if matches!(self.state, State::Done) {
+                self.check_end().await?;
+            }
+            match taken {
                 Some(batch) => return Ok(Some(batch)),
                 // A child locator died before any record of the page: the keyset query restarts,
                 // but a second restart without a record in between is an error.

@@ -365,3 +365,108 @@ async fn a_server_ending_short_of_its_total_size() {
          250 rows deleted mid-export -> completed, missing 250"
     );
 }
+
+/// The same lie to a SOQL query stream (issue 16 gap: `query/soql_cursor.rs`) and to a wide
+/// export read as joined field groups (`query/joined.rs`): a keyset-eligible query is checked
+/// with one keyset query after the last record (cut short -> Protocol, resumed exactly once;
+/// nothing after -> missing); a locator-mode query cannot be checked, so its shortfall is counted
+/// as missing, not an error; a wide export's groups each see the deleted rows, and `missing`
+/// counts them once (the largest group shortfall), not once per group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_stream_and_a_joined_read_ending_short_of_their_total_size() {
+    use sfcrm_core::export::QueryRequest;
+    const N: u64 = 650;
+    let ecfg = EmulatorConfig { contacts: N as usize, deals: 1, notes: 1, ..EmulatorConfig::default() };
+    let emu = Emulator::start(ecfg.clone()).await.unwrap();
+    let control = emu.control();
+    let client = client_for(&emu, &ecfg, Arc::new(MemoryStore::new()), |b| b);
+    let key = ConnectionKey::new("acc-q", "user-q");
+    connect(&client, &key).await;
+    let all: Vec<String> = (0..N).map(|i| control.record_id(SObject::Contact, i)).collect();
+    let lie = |endpoint: Endpoint, total: u64, count: u32| Fault {
+        endpoint,
+        count,
+        kind: FaultKind::Custom {
+            status: 200,
+            body: format!(r#"{{"totalSize":{total},"done":true,"records":[]}}"#),
+            content_type: Some("application/json;charset=UTF-8".into()),
+        },
+    };
+    async fn drain(s: &mut sfcrm_core::export::ExportStream, ids: &mut Vec<String>) -> sfcrm_core::Result<()> {
+        while let Some(b) = s.next_batch().await? {
+            ids.extend(b.records.iter().map(|r| r.id().unwrap().to_string()));
+        }
+        Ok(())
+    }
+    let keyset = || QueryRequest::new("SELECT Id, Name FROM Contact").batch_size(200);
+
+    // 1. Keyset query, first answer {"totalSize":650,"done":true,"records":[]}: Protocol.
+    control.add_fault(lie(Endpoint::Query, N, 1));
+    let e = client.query_stream(&key, keyset()).next_batch().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    assert!(e.message().contains("after 0 of the 650"), "{e}");
+
+    // 2. A nextRecordsUrl page ends it after 200: Protocol; the checkpoint resumes exactly.
+    control.add_fault(lie(Endpoint::QueryMore, N, 1));
+    let mut s = client.query_stream(&key, keyset());
+    let mut ids = Vec::new();
+    let e = drain(&mut s, &mut ids).await.unwrap_err();
+    assert_eq!((e.kind(), ids.len()), (ErrorKind::Protocol, 200), "{e}");
+    let mut resumed = client.query_stream(&key, keyset().resume_from(s.checkpoint()));
+    drain(&mut resumed, &mut ids).await.unwrap();
+    assert_eq!(ids, all, "resumed after the cut: each record once, in order");
+
+    // 3. Locator mode (ORDER BY: no keyset): the same lie cannot be told from deletions; the
+    //    stream completes with the shortfall counted as missing.
+    control.add_fault(lie(Endpoint::QueryMore, N, 1));
+    let mut s = client.query_stream(&key, QueryRequest::new("SELECT Id, Name FROM Contact ORDER BY Name").batch_size(200));
+    let mut ids = Vec::new();
+    drain(&mut s, &mut ids).await.unwrap();
+    assert_eq!((ids.len() as u64, s.progress().missing), (200, N - 200));
+
+    // 4. Keyset query, 250 rows deleted mid-read (after pages 1 and 2 were fetched): completes,
+    //    missing 250, the 400 live ones once.
+    control.reset_counters();
+    let mut s = client.query_stream(&key, keyset());
+    let mut ids = Vec::new();
+    let first = s.next_batch().await.unwrap().unwrap();
+    ids.extend(first.records.iter().map(|r| r.id().unwrap().to_string()));
+    while control.counters().query_more < 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    control.delete_ids(SObject::Contact, &all[400..]).unwrap();
+    control.add_fault(lie(Endpoint::QueryMore, N, 1));
+    drain(&mut s, &mut ids).await.unwrap();
+    assert_eq!((ids.as_slice(), s.progress().missing), (&all[..400], 250));
+
+    // 5. A wide export (every field of Wide_Object__c: field groups joined by Id), pages of 100:
+    //    after every group fetched pages 1 and 2, rows 200..250 are deleted and each group's last
+    //    page ends short. missing is 50 (once), not 50 per group; a cut instead is Protocol.
+    control.set_batch_size(100);
+    let wide: Vec<String> = (0..250).map(|i| control.record_id(SObject::WideObject, i)).collect();
+    let spec = ExportSpec::all_fields("Wide_Object__c").unwrap();
+    control.add_fault(lie(Endpoint::QueryMore, 250, 1));
+    let mut s = client.export_stream(&key, ExportRequest::new(spec.clone()));
+    let e = drain(&mut s, &mut Vec::new()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    control.clear_faults();
+    control.reset_counters();
+    let mut s = client.export_stream(&key, ExportRequest::new(spec));
+    let mut ids = Vec::new();
+    let first = s.next_batch().await.unwrap().unwrap();
+    ids.extend(first.records.iter().map(|r| r.id().unwrap().to_string()));
+    let groups = control.counters().query;
+    assert!(groups >= 2, "read in field groups: {groups} queries");
+    while control.counters().query_more < groups {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    control.delete_ids(SObject::WideObject, &wide[200..]).unwrap();
+    control.add_fault(lie(Endpoint::QueryMore, 250, groups as u32));
+    drain(&mut s, &mut ids).await.unwrap();
+    assert_eq!((ids.as_slice(), s.progress().missing), (&wide[..200], 50));
+    println!(
+        "lying server, query streams: keyset first page / nextRecordsUrl page short of 650 -> Protocol (resumed: 650 once); \
+         locator mode -> completed, missing 450 (unverifiable); 250 deleted -> missing 250; \
+         wide export in {groups} groups, 50 deleted -> missing 50 (once)"
+    );
+}
