@@ -308,7 +308,10 @@ impl Job {
             Snapshot { state: JobState::InProgress, processed: self.processed_after(t - start), processing_ms: t - start, modstamp: start }
         } else {
             let state = if fails { JobState::Failed } else { JobState::JobComplete };
-            Snapshot { state, processed: self.processed_after(end - start), processing_ms: end - start, modstamp: end }
+            // A complete job processed every row (the rounded processing time can make the rate
+            // fall one row short).
+            let processed = if fails { self.processed_after(end - start) } else { self.result.rows.len() as u64 };
+            Snapshot { state, processed, processing_ms: end - start, modstamp: end }
         };
         // Aborts are only accepted while the job looks unfinished (possibly because an injected
         // stuck fault hid that the clock had finished it): from then on it is Aborted.
