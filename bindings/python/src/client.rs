@@ -292,8 +292,16 @@ impl Client {
     ///   with `params` filling its `:name` placeholders (as for `query`); `since` still applies
     ///   (both conditions hold).
     ///
+    /// - `mode`: `"rest"` (default) or `"bulk"`: a Bulk API 2.0 query job (a few calls for
+    ///   millions of records, result pages downloaded in parallel; records in no particular
+    ///   order). A query Bulk refuses, a failed job or an incremental export is read with REST
+    ///   instead: `fallback_reason` says why. `progress` adds the job's `job_state` and
+    ///   `records_processed` [bulk-and-parallel.md §1].
+    /// - `bulk`: the job's options, a dict (`sfcrm.BulkOptions`): `max_records`, `concurrency`,
+    ///   `delete_job`, `fallback_to_rest`, `poll_timeout`.
+    ///
     /// Nothing is requested until the first record is pulled.
-    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
+    #[pyo3(signature = (account_id, owner, r#type, fields=None, since=None, checkpoint=None, progress=None, lossless=false, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn export(
         &self,
@@ -310,17 +318,20 @@ impl Client {
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
         watermark: Option<String>,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportIterator> {
         let since = crate::params::since_arg(since)?;
         let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
-            .with_watermark(watermark);
+            .with_watermark(watermark)
+            .with_bulk(mode, bulk)?;
         ExportIterator::start(&self.inner, args, lossless, progress)
     }
 
     /// Writes the whole export to a CSV file natively (RFC 4180, header of field paths such as
     /// `Account.Name`, CRLF, null as an empty field). The file appears only when complete (written
     /// beside `path`, then renamed). Same options as `export`; returns an `ExportSummary`.
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_csv(
         &self,
@@ -338,17 +349,20 @@ impl Client {
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
         watermark: Option<String>,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
         let since = crate::params::since_arg(since)?;
         let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
-            .with_watermark(watermark);
+            .with_watermark(watermark)
+            .with_bulk(mode, bulk)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
     }
 
     /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
     /// dropped, numbers with Salesforce's exact digits), natively. Otherwise as `export_to_csv`
     /// (the same implementation with another format).
-    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None))]
+    #[pyo3(signature = (account_id, owner, r#type, path, fields=None, since=None, checkpoint=None, progress=None, *, include_deleted=false, batch_size=None, r#where=None, params=None, watermark=None, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn export_to_ndjson(
         &self,
@@ -366,10 +380,13 @@ impl Client {
         r#where: Option<String>,
         params: Option<&Bound<'_, PyAny>>,
         watermark: Option<String>,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
         let since = crate::params::since_arg(since)?;
         let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
-            .with_watermark(watermark);
+            .with_watermark(watermark)
+            .with_bulk(mode, bulk)?;
         crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
     }
 
@@ -386,13 +403,14 @@ impl Client {
     /// - `children`: `"complete"` (each parent with all its child rows, child cursors fetched and
     ///   counted) or `"as_sent"` (child results as Salesforce sent them).
     /// - `progress`, `lossless`: as for `export`.
+    /// - `mode`, `bulk`: as for `export` (a child subquery makes Bulk refuse: REST reads it).
     ///
     /// Nothing is requested until the first record is pulled. A Python value that cannot be bound
     /// raises `InvalidArgumentError` at once; the first `next()` raises the rest before any
     /// request (a missing or unused placeholder, a checkpoint of another query), then Salesforce's
     /// errors: bad SOQL is `ApiError` with its `error_code` (`MALFORMED_QUERY`, `INVALID_FIELD`,
     /// `INVALID_TYPE`, ...), `status` and message.
-    #[pyo3(signature = (account_id, owner, soql, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None, lossless=false))]
+    #[pyo3(signature = (account_id, owner, soql, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None, lossless=false, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -406,8 +424,10 @@ impl Client {
         children: &str,
         progress: Option<Py<PyAny>>,
         lossless: bool,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportIterator> {
-        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children, mode, bulk)?;
         Ok(args.iterate(&self.inner, lossless, progress))
     }
 
@@ -432,7 +452,7 @@ impl Client {
     /// Writes a query's records to a CSV file natively (columns from the SELECT list: field
     /// paths such as `Account.Name`; a compound value or child result is its JSON text in one
     /// cell). The file appears only when complete. Same options as `query`.
-    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None))]
+    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn query_to_csv(
         &self,
@@ -447,14 +467,16 @@ impl Client {
         checkpoint: Option<String>,
         children: &str,
         progress: Option<Py<PyAny>>,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
-        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children, mode, bulk)?;
         args.to_file(py, &self.inner, ExportFormat::Csv, path, progress)
     }
 
     /// Writes a query's records as newline-delimited JSON natively (one record per line,
     /// `attributes` dropped, Salesforce's exact digits). Otherwise as `query_to_csv`.
-    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None))]
+    #[pyo3(signature = (account_id, owner, soql, path, params=None, *, all_rows=false, batch_size=None, checkpoint=None, children="complete", progress=None, mode="rest", bulk=None))]
     #[allow(clippy::too_many_arguments)]
     fn query_to_ndjson(
         &self,
@@ -469,8 +491,10 @@ impl Client {
         checkpoint: Option<String>,
         children: &str,
         progress: Option<Py<PyAny>>,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ExportSummary> {
-        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children)?;
+        let args = QueryArgs::new(account_id, owner, soql, params, all_rows, batch_size, checkpoint, children, mode, bulk)?;
         args.to_file(py, &self.inner, ExportFormat::Ndjson, path, progress)
     }
 

@@ -19,7 +19,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString};
 use sfcrm_core::RawRecord;
 use sfcrm_core::export::{
-    CancelHandle, Checkpoint, ExportFormat, ExportRequest, ExportSpec, ExportStream, Progress as CoreProgress,
+    BulkOptions, BulkWatch, CancelHandle, Checkpoint, ExportFormat, ExportMode, ExportRequest, ExportSpec, ExportStream,
+    Progress as CoreProgress,
 };
 use sfcrm_core::paginator::PageArg;
 use sfcrm_core::ConnectionKey;
@@ -145,7 +146,7 @@ pub fn paginator<'py>(
 
 /// Progress of an export.
 #[pyclass(module = "sfcrm._native", name = "Progress", frozen, get_all)]
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Progress {
     /// Records delivered so far (including those before the checkpoint resumed from).
     pub records: u64,
@@ -156,19 +157,52 @@ pub struct Progress {
     /// Records `totalSize` announced that were deleted during the export (asked again at the end
     /// of a query, none remained); 0 normally. A query cut short is a `ProtocolError` instead.
     pub missing: u64,
+    /// `mode="bulk"`: the Bulk API 2.0 job's last state seen (`"UploadComplete"`, `"InProgress"`,
+    /// `"JobComplete"`, `"Failed"`, `"Aborted"`); None for REST and after a fallback to REST
+    /// [bulk-and-parallel.md §1.3].
+    pub job_state: Option<String>,
+    /// `mode="bulk"`: the job's last `numberRecordsProcessed` seen (grows while the server works).
+    pub records_processed: Option<u64>,
+    /// `mode="bulk"`: the job's last `retries` seen (Salesforce's internal retries).
+    pub job_retries: Option<u64>,
 }
 
 impl From<CoreProgress> for Progress {
     fn from(p: CoreProgress) -> Self {
-        Progress { records: p.records, batches: p.batches, total_size: p.total_size, missing: p.missing }
+        Progress {
+            records: p.records,
+            batches: p.batches,
+            total_size: p.total_size,
+            missing: p.missing,
+            job_state: p.job_state.map(|s| s.as_str().to_owned()),
+            records_processed: p.records_processed,
+            job_retries: p.job_retries,
+        }
     }
+}
+
+/// `p` with a Bulk job's live state (from [`BulkWatch`], also while a batch is awaited).
+fn with_watch(mut p: CoreProgress, watch: Option<&BulkWatch>) -> CoreProgress {
+    if let Some(w) = watch {
+        if w.fallback_reason().is_none() {
+            p.job_state = w.state().or(p.job_state);
+            p.records_processed = w.records_processed().or(p.records_processed);
+            p.job_retries = w.retries().or(p.job_retries);
+        }
+    }
+    p
 }
 
 #[pymethods]
 impl Progress {
     fn __repr__(&self) -> String {
         let total = self.total_size.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
-        format!("Progress(records={}, batches={}, total_size={total}, missing={})", self.records, self.batches, self.missing)
+        let mut r = format!("Progress(records={}, batches={}, total_size={total}, missing={}", self.records, self.batches, self.missing);
+        if let Some(s) = &self.job_state {
+            let n = self.records_processed.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
+            r.push_str(&format!(", job_state='{s}', records_processed={n}"));
+        }
+        r + ")"
     }
 }
 
@@ -222,6 +256,8 @@ pub struct ExportArgs {
     pub include_deleted: bool,
     /// Requested batch size (200..=2000).
     pub batch_size: Option<u32>,
+    /// REST or Bulk API 2.0, and the job's options (`crate::bulk::bulk_args`).
+    pub bulk: (ExportMode, BulkOptions),
 }
 
 impl ExportArgs {
@@ -247,7 +283,14 @@ impl ExportArgs {
             checkpoint,
             include_deleted,
             batch_size,
+            bulk: (ExportMode::Rest, BulkOptions::default()),
         })
+    }
+
+    /// Sets `mode=` and `bulk=` (see [`crate::bulk::bulk_args`]).
+    pub fn with_bulk(mut self, mode: &str, bulk: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        self.bulk = crate::bulk::bulk_args(mode, bulk)?;
+        Ok(self)
     }
 
     /// Sets the previous run's watermark token (`watermark=`).
@@ -257,7 +300,10 @@ impl ExportArgs {
     }
 
     fn request(self) -> PyResult<(ConnectionKey, ExportRequest)> {
-        let mut r = ExportRequest::new(self.spec).include_deleted(self.include_deleted);
+        let mut r = ExportRequest::new(self.spec)
+            .include_deleted(self.include_deleted)
+            .mode(self.bulk.0)
+            .bulk_options(self.bulk.1);
         if let Some(s) = self.since {
             r = r.since(s);
         }
@@ -308,6 +354,8 @@ pub struct ExportIterator {
     cancel: CancelHandle,
     lossless: bool,
     progress: Option<Py<PyAny>>,
+    /// `mode="bulk"`: the job's live state, readable without waiting for a batch.
+    watch: Option<BulkWatch>,
 }
 
 impl ExportIterator {
@@ -329,8 +377,9 @@ impl ExportIterator {
         // Before any record: the checkpoint resumed from, or the fresh stream's own.
         let base = resumed.unwrap_or_else(|| stream.checkpoint().to_token());
         let cancel = stream.cancel_handle();
+        let watch = stream.bulk_watch();
         let state = State { stream: Some(stream), batch: Vec::new(), pos: 0, keys: KeyCache::default(), base, done: false, completed: false, closed: false, progress: CoreProgress::default(), watermark: None, failed: None };
-        ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress }
+        ExportIterator { state: Arc::new(AsyncMutex::new(state)), cancel, lossless, progress, watch }
     }
 
     /// Locks the state: at once when it is free (the common case, once per record), else waiting
@@ -580,13 +629,28 @@ impl ExportIterator {
     /// Records and batches fetched so far, and the expected total.
     #[getter]
     fn progress(&self, py: Python<'_>) -> Progress {
-        self.lock(py).progress.into()
+        with_watch(self.lock(py).progress, self.watch.as_ref()).into()
     }
 
     /// Incremental exports (`since=` or `watermark=`): once the iteration has ended, the token
     /// the next run passes as `watermark=` (every later change then arrives exactly once, also
     /// rows committed late); None before the end and for full exports. Not `checkpoint`, which
     /// resumes this export if it stops.
+    /// `mode="bulk"`: why the records come from the REST query API instead of a Bulk API 2.0
+    /// job (Salesforce's refusal with its `errorCode`, e.g. a child subquery's
+    /// `FEATURENOTENABLED`; a failed job's `errorMessage`; an incremental export); None while a
+    /// job reads them, before it is known, and for `mode="rest"` [bulk-and-parallel.md §1.9].
+    #[getter]
+    fn fallback_reason(&self) -> Option<String> {
+        self.watch.as_ref().and_then(BulkWatch::fallback_reason)
+    }
+
+    /// `mode="bulk"`: the Bulk API 2.0 job's id (`750…`) once created; None otherwise.
+    #[getter]
+    fn bulk_job_id(&self) -> Option<String> {
+        self.watch.as_ref().and_then(BulkWatch::job_id)
+    }
+
     #[getter]
     fn watermark(&self, py: Python<'_>) -> Option<String> {
         self.lock(py).watermark.clone()

@@ -22,6 +22,7 @@
 
 use pyo3::prelude::*;
 
+pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod describe;

@@ -52,12 +52,17 @@ impl QueryArgs {
         batch_size: Option<u32>,
         checkpoint: Option<String>,
         children: &str,
+        mode: &str,
+        bulk: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let (mode, options) = crate::bulk::bulk_args(mode, bulk)?;
         let key = crate::store::key(account_id, owner)?;
         let mut request = QueryRequest::new(soql)
             .params(crate::params::from_py(params)?)
             .all_rows(all_rows)
-            .children(child_cursors(children)?);
+            .children(child_cursors(children)?)
+            .mode(mode)
+            .bulk_options(options);
         if let Some(n) = batch_size {
             request = request.batch_size(n);
         }

@@ -41,12 +41,14 @@ from .aio import AsyncClient, AsyncExport
 from .exceptions import *  # noqa: F401,F403  (the hierarchy under SfcrmError)
 from .exceptions import __all__ as _exceptions_all
 from .store import TokenStore
+from .types import BulkOptions
 
 __all__ = [
     "ApiCalls",
     "ApiUsage",
     "AsyncClient",
     "AsyncExport",
+    "BulkOptions",
     "CallbackResult",
     "Client",
     "Config",

@@ -6,7 +6,7 @@ import pathlib
 from typing import Any, Callable, Mapping, Optional, Sequence, Union, final
 
 from .store import TokenStore
-from .types import Params
+from .types import BulkOptions, Mode, Params
 
 __version__: str
 
@@ -207,6 +207,12 @@ class Progress:
     def total_size(self) -> Optional[int]: ...
     @property
     def missing(self) -> int: ...
+    @property
+    def job_state(self) -> Optional[str]: ...
+    @property
+    def records_processed(self) -> Optional[int]: ...
+    @property
+    def job_retries(self) -> Optional[int]: ...
 
 @final
 class ExportSummary:
@@ -238,6 +244,10 @@ class ExportIterator:
     def ready(self) -> None: ...
     @property
     def progress(self) -> Progress: ...
+    @property
+    def fallback_reason(self) -> Optional[str]: ...
+    @property
+    def bulk_job_id(self) -> Optional[str]: ...
     @property
     def watermark(self) -> Optional[str]: ...
     def cancel(self) -> None: ...
@@ -313,6 +323,8 @@ class Client:
         where: Optional[str] = None,
         params: Optional[Params] = None,
         watermark: Optional[str] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportIterator: ...
     def export_to_csv(
         self,
@@ -330,6 +342,8 @@ class Client:
         where: Optional[str] = None,
         params: Optional[Params] = None,
         watermark: Optional[str] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportSummary: ...
     def export_to_ndjson(
         self,
@@ -347,6 +361,8 @@ class Client:
         where: Optional[str] = None,
         params: Optional[Params] = None,
         watermark: Optional[str] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportSummary: ...
     def query(
         self,
@@ -361,6 +377,8 @@ class Client:
         children: str = "complete",
         progress: Optional[Callable[[Progress], object]] = None,
         lossless: bool = False,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportIterator: ...
     def query_one(
         self,
@@ -384,6 +402,8 @@ class Client:
         checkpoint: Optional[str] = None,
         children: str = "complete",
         progress: Optional[Callable[[Progress], object]] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportSummary: ...
     def query_to_ndjson(
         self,
@@ -398,6 +418,8 @@ class Client:
         checkpoint: Optional[str] = None,
         children: str = "complete",
         progress: Optional[Callable[[Progress], object]] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> ExportSummary: ...
     def describe(self, account_id: str, owner: str, sobject: str) -> dict[str, Any]: ...
     def describe_global(self, account_id: str, owner: str) -> dict[str, Any]: ...

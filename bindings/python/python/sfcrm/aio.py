@@ -34,7 +34,7 @@ from ._native import (
     Progress,
 )
 from .store import TokenStore
-from .types import Params
+from .types import BulkOptions, Mode, Params
 
 T = TypeVar("T")
 
@@ -122,6 +122,17 @@ class AsyncExport:
     def progress(self) -> Progress:
         """Records and batches fetched so far, and the expected total."""
         return self._native.progress
+
+    @property
+    def fallback_reason(self) -> Optional[str]:
+        """``mode="bulk"``: why REST reads the records instead of a Bulk API 2.0 job (see
+        :attr:`sfcrm.ExportIterator.fallback_reason`); None otherwise."""
+        return self._native.fallback_reason
+
+    @property
+    def bulk_job_id(self) -> Optional[str]:
+        """``mode="bulk"``: the Bulk API 2.0 job's id once created; None otherwise."""
+        return self._native.bulk_job_id
 
     @property
     def watermark(self) -> Optional[str]:
@@ -244,6 +255,8 @@ class AsyncClient:
         where: Optional[str] = None,
         params: Optional[Params] = None,
         watermark: Optional[str] = None,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> AsyncExport:
         """``async for`` over the records of an export (see :meth:`sfcrm.Client.export`).
 
@@ -263,6 +276,8 @@ class AsyncClient:
             where=where,
             params=params,
             watermark=watermark,
+            mode=mode,
+            bulk=bulk,
         )
         return AsyncExport(native, self._run)
 
@@ -291,6 +306,8 @@ class AsyncClient:
         children: str = "complete",
         progress: Optional[Callable[[Progress], object]] = None,
         lossless: bool = False,
+        mode: Mode = "rest",
+        bulk: Optional[BulkOptions] = None,
     ) -> AsyncExport:
         """``async for`` over the records of a SOQL query (see :meth:`sfcrm.Client.query`).
 
@@ -308,6 +325,8 @@ class AsyncClient:
             children=children,
             progress=progress,
             lossless=lossless,
+            mode=mode,
+            bulk=bulk,
         )
         return AsyncExport(native, self._run)
 
