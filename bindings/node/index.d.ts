@@ -33,8 +33,20 @@ export declare class ExportCursor {
    * delivered (the core's `checkpoint_at`). `InvalidArgument` when the batch has no such record.
    */
   checkpointAt(index: number): string
-  /** Records and batches delivered, and the expected total. */
+  /**
+   * Records and batches delivered, and the expected total; with `mode: 'bulk'` the job's
+   * state, `numberRecordsProcessed` and retries (live: also while the job runs).
+   */
   progress(): ExportProgress
+  /**
+   * `mode: 'bulk'`: why the records come from the REST query API instead of a Bulk API 2.0
+   * job (Salesforce's refusal with its `errorCode`, e.g. a child subquery's
+   * `FEATURENOTENABLED`; a failed job's `errorMessage`; an incremental export); null while a
+   * job reads them, before that is known, and for `mode: 'rest'` [bulk-and-parallel.md §1.9].
+   */
+  fallbackReason(): string | null
+  /** `mode: 'bulk'`: the Bulk API 2.0 job's id (`750…`) once created; null otherwise. */
+  bulkJobId(): string | null
   /** Cancels the export (any thread; a pending `nextBatch()` rejects with `Cancelled`). */
   cancel(): void
 }
@@ -201,6 +213,23 @@ export interface ApiUsageObject {
   limit: number
 }
 
+/** `bulk` options of a Bulk API 2.0 job (`mode: 'bulk'`); every field optional. */
+export interface BulkOptionsInput {
+  /** Rows per result page (`maxRecords`; default 50,000) [bulk-and-parallel.md §1.4]. */
+  maxRecords?: number
+  /** Result pages downloaded at once (default 4; up to this many are held in memory). */
+  concurrency?: number
+  /** Delete the job after its last page (default true; Salesforce keeps it 7 days otherwise). */
+  deleteJob?: boolean
+  /**
+   * Read with REST when Bulk refuses the query or the job fails (default true; the reason is
+   * `fallbackReason()`); false rejects instead.
+   */
+  fallbackToRest?: boolean
+  /** Milliseconds to wait for the job (default: as long as it runs). */
+  pollTimeoutMs?: number
+}
+
 /** The callback's query parameters (each URL-decoded once by the host's router). */
 export interface CallbackInput {
   /** `code`. */
@@ -363,6 +392,16 @@ export interface ExportProgress {
    * of a query, none remained); 0 normally. A query cut short rejects with `ProtocolError`.
    */
   missing: number
+  /**
+   * `mode: 'bulk'`: the Bulk API 2.0 job's last state seen (`UploadComplete`, `InProgress`,
+   * `JobComplete`, `Failed`, `Aborted`); absent for REST and after a fallback to REST
+   * [bulk-and-parallel.md §1.3].
+   */
+  jobState?: string
+  /** `mode: 'bulk'`: the job's last `numberRecordsProcessed` seen (grows while the server works). */
+  recordsProcessed?: number
+  /** `mode: 'bulk'`: the job's last `retries` seen (Salesforce's internal retries). */
+  jobRetries?: number
 }
 
 /**
@@ -401,6 +440,10 @@ export interface ExportStreamOptions {
   includeDeleted?: boolean
   /** Records per batch (Salesforce accepts 200..=2000). */
   batchSize?: number
+  /** `rest` (default) or `bulk`: a Bulk API 2.0 query job (see [`crate::bulk`]). */
+  mode?: string
+  /** The Bulk job's options (`mode: 'bulk'` only). */
+  bulk?: BulkOptionsInput
 }
 
 /**
@@ -447,6 +490,13 @@ export interface QueryOptionsInput {
    * Salesforce sent them).
    */
   children?: string
+  /**
+   * `rest` (default) or `bulk`: a Bulk API 2.0 query job (see [`crate::bulk`]; a child
+   * subquery makes Bulk refuse, REST reads it).
+   */
+  mode?: string
+  /** The Bulk job's options (`mode: 'bulk'` only). */
+  bulk?: BulkOptionsInput
 }
 
 /** The SDK version (`sfcrm_core::VERSION`; the npm package reports the same string). */

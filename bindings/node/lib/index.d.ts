@@ -1,5 +1,5 @@
 declare namespace _exports {
-    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, BindParams, FilterOptions, ExportOptions, QueryOptions, CallbackKey, CallbackResult, TokenStore, ConfigOptions };
+    export { ConnectionKey, ExportType, Pagination, SalesforceRecord, SeedExportBody, BindParams, FilterOptions, ExportOptions, BulkOptions, QueryOptions, CallbackKey, CallbackResult, TokenStore, ConfigOptions };
 }
 declare namespace _exports {
     export { Client };
@@ -117,13 +117,31 @@ type ExportOptions = {
     lossless?: boolean;
     where?: string;
     params?: BindParams;
+    mode?: "rest" | "bulk";
+    bulk?: BulkOptions;
+};
+/**
+ * Options of a Bulk API 2.0 job (`mode: 'bulk'`), every one optional: `maxRecords` (rows per
+ * result page, `maxRecords`; default 50,000), `concurrency` (result pages downloaded at once,
+ * default 4; up to this many held in memory), `deleteJob` (delete the job after its last page,
+ * default true), `fallbackToRest` (read with REST when Bulk refuses the query or the job fails,
+ * default true: `fallbackReason()` says why; false rejects instead), `pollTimeoutMs` (how long to
+ * wait for the job; default: as long as it runs).
+ */
+type BulkOptions = {
+    maxRecords?: number;
+    concurrency?: number;
+    deleteJob?: boolean;
+    fallbackToRest?: boolean;
+    pollTimeoutMs?: number;
 };
 /**
  * Options of a query: `params` (bind values), `allRows` (queryAll: deleted and archived rows
  * too), `batchSize` (200..2000), `checkpoint` (a token from `checkpoint()` of the same query, to
  * resume after), `children` (`'complete'`, the default: every parent arrives with all its
  * children, the rest of each child cursor fetched; `'asSent'`: nested cursors left as Salesforce
- * sent them), `lossless` (numbers as exact decimal strings).
+ * sent them), `lossless` (numbers as exact decimal strings), `mode` and `bulk` (as for an export;
+ * a child subquery makes Bulk refuse and REST reads it).
  */
 type QueryOptions = {
     params?: BindParams;
@@ -132,6 +150,8 @@ type QueryOptions = {
     checkpoint?: string;
     children?: "complete" | "asSent";
     lossless?: boolean;
+    mode?: "rest" | "bulk";
+    bulk?: BulkOptions;
 };
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -256,6 +276,11 @@ declare class Client {
      * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (a compound
      * address or location is left out and its components kept, never both; a wide object is read in
      * several queries joined by Id when one SELECT would exceed Salesforce's URI length).
+     * `mode: 'bulk'` reads with a Bulk API 2.0 query job instead (a few calls for millions of
+     * records, result pages downloaded in parallel, records in no particular order; options in
+     * `bulk`, see {@link BulkOptions}); a query Bulk refuses, a failed job or an incremental export
+     * is read with REST and `await it.fallbackReason()` says why; `await it.progress()` adds the
+     * job's `jobState` and `recordsProcessed`.
      * @param {ConnectionKey} key
      * @param {ExportType} type
      * @param {ExportOptions} [options]

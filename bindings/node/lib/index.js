@@ -26,7 +26,7 @@ const errors = require('./errors');
 const { MemoryStore, FileStore, SealedStore, toNativeStore, keyParts } = require('./store');
 const soql = require('./soql');
 const { ExportIterator } = require('./iterator');
-const { exportSpec, queryOptions, soqlArg, intOption, pageOrLimit, callbackKey } = require('./options');
+const { exportSpec, queryOptions, bulkOptions, soqlArg, intOption, pageOrLimit, callbackKey } = require('./options');
 
 const { call, callSync } = errors;
 
@@ -60,16 +60,28 @@ const { call, callSync } = errors;
 /**
  * Options of a streaming export.
  * @typedef {{ since?: string | Date, watermark?: string, checkpoint?: string, includeDeleted?: boolean,
- *   batchSize?: number, lossless?: boolean, where?: string, params?: BindParams }} ExportOptions
+ *   batchSize?: number, lossless?: boolean, where?: string, params?: BindParams,
+ *   mode?: 'rest' | 'bulk', bulk?: BulkOptions }} ExportOptions
+ */
+/**
+ * Options of a Bulk API 2.0 job (`mode: 'bulk'`), every one optional: `maxRecords` (rows per
+ * result page, `maxRecords`; default 50,000), `concurrency` (result pages downloaded at once,
+ * default 4; up to this many held in memory), `deleteJob` (delete the job after its last page,
+ * default true), `fallbackToRest` (read with REST when Bulk refuses the query or the job fails,
+ * default true: `fallbackReason()` says why; false rejects instead), `pollTimeoutMs` (how long to
+ * wait for the job; default: as long as it runs).
+ * @typedef {{ maxRecords?: number, concurrency?: number, deleteJob?: boolean, fallbackToRest?: boolean,
+ *   pollTimeoutMs?: number }} BulkOptions
  */
 /**
  * Options of a query: `params` (bind values), `allRows` (queryAll: deleted and archived rows
  * too), `batchSize` (200..2000), `checkpoint` (a token from `checkpoint()` of the same query, to
  * resume after), `children` (`'complete'`, the default: every parent arrives with all its
  * children, the rest of each child cursor fetched; `'asSent'`: nested cursors left as Salesforce
- * sent them), `lossless` (numbers as exact decimal strings).
+ * sent them), `lossless` (numbers as exact decimal strings), `mode` and `bulk` (as for an export;
+ * a child subquery makes Bulk refuse and REST reads it).
  * @typedef {{ params?: BindParams, allRows?: boolean, batchSize?: number, checkpoint?: string,
- *   children?: 'complete' | 'asSent', lossless?: boolean }} QueryOptions
+ *   children?: 'complete' | 'asSent', lossless?: boolean, mode?: 'rest' | 'bulk', bulk?: BulkOptions }} QueryOptions
  */
 /**
  * The connection a callback completed, spelled as every input spells it.
@@ -268,6 +280,11 @@ class Client {
    * `type` may be `{ sobject, fields: '*' }`: every field of the sObject, from describe (a compound
    * address or location is left out and its components kept, never both; a wide object is read in
    * several queries joined by Id when one SELECT would exceed Salesforce's URI length).
+   * `mode: 'bulk'` reads with a Bulk API 2.0 query job instead (a few calls for millions of
+   * records, result pages downloaded in parallel, records in no particular order; options in
+   * `bulk`, see {@link BulkOptions}); a query Bulk refuses, a failed job or an incremental export
+   * is read with REST and `await it.fallbackReason()` says why; `await it.progress()` adds the
+   * job's `jobState` and `recordsProcessed`.
    * @param {ConnectionKey} key
    * @param {ExportType} type
    * @param {ExportOptions} [options]
@@ -283,6 +300,7 @@ class Client {
         resumeFrom: options.checkpoint ?? undefined,
         includeDeleted: !!options.includeDeleted,
         batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
+        ...bulkOptions(options),
       });
     })();
     cursor.catch(() => {}); // surfaced by the first next(); never an unhandled rejection
@@ -311,6 +329,7 @@ class Client {
           resumeFrom: options.checkpoint ?? undefined,
           includeDeleted: !!options.includeDeleted,
           batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
+          ...bulkOptions(options),
         },
         path,
         options.format ?? 'csv',

@@ -65,10 +65,25 @@ export class ExportIterator {
     /**
      * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's
      * count, or null before the first batch; `missing`: records it announced that were deleted
-     * during the export, 0 normally).
+     * during the export, 0 normally); with `mode: 'bulk'` also `jobState` (`'InProgress'`,
+     * `'JobComplete'`, ...), `recordsProcessed` (the job's `numberRecordsProcessed`) and
+     * `jobRetries`, absent for REST and after a fallback to REST.
      * @returns {Promise<import('../index.js').ExportProgress>}
      */
     progress(): Promise<import("../index.js").ExportProgress>;
+    /**
+     * `mode: 'bulk'`: why the records come from the REST query API instead of a Bulk API 2.0 job
+     * (Salesforce's refusal with its `errorCode`, e.g. a child subquery's `FEATURENOTENABLED`; a
+     * failed job's `errorMessage`; an incremental export); null while a job reads them, before that
+     * is known, and for `mode: 'rest'`.
+     * @returns {Promise<string | null>}
+     */
+    fallbackReason(): Promise<string | null>;
+    /**
+     * `mode: 'bulk'`: the Bulk API 2.0 job's id (`750…`) once created; null otherwise.
+     * @returns {Promise<string | null>}
+     */
+    bulkJobId(): Promise<string | null>;
     /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
     cancel(): void;
     /** @returns {AsyncIterator<SalesforceRecord, undefined>} */

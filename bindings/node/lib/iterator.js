@@ -125,12 +125,33 @@ class ExportIterator {
   /**
    * Progress so far: `{ records, totalSize, batches, missing }` (`totalSize` is Salesforce's
    * count, or null before the first batch; `missing`: records it announced that were deleted
-   * during the export, 0 normally).
+   * during the export, 0 normally); with `mode: 'bulk'` also `jobState` (`'InProgress'`,
+   * `'JobComplete'`, ...), `recordsProcessed` (the job's `numberRecordsProcessed`) and
+   * `jobRetries`, absent for REST and after a fallback to REST.
    * @returns {Promise<import('../index.js').ExportProgress>}
    */
   async progress() {
     const cursor = await this._ensure();
     return callSync(() => cursor.progress());
+  }
+  /**
+   * `mode: 'bulk'`: why the records come from the REST query API instead of a Bulk API 2.0 job
+   * (Salesforce's refusal with its `errorCode`, e.g. a child subquery's `FEATURENOTENABLED`; a
+   * failed job's `errorMessage`; an incremental export); null while a job reads them, before that
+   * is known, and for `mode: 'rest'`.
+   * @returns {Promise<string | null>}
+   */
+  async fallbackReason() {
+    const cursor = await this._ensure();
+    return cursor.fallbackReason() ?? null;
+  }
+  /**
+   * `mode: 'bulk'`: the Bulk API 2.0 job's id (`750…`) once created; null otherwise.
+   * @returns {Promise<string | null>}
+   */
+  async bulkJobId() {
+    const cursor = await this._ensure();
+    return cursor.bulkJobId() ?? null;
   }
   /** Cancels the export; a pending `next()` rejects with `Cancelled`. */
   cancel() {

@@ -20,6 +20,19 @@ export function exportSpec(type: ExportType, filter?: FilterOptions): import("..
  */
 export function queryOptions(options: QueryOptions): import("../index.js").QueryOptionsInput;
 /**
+ * The native `mode` and `bulk` of an export or a query (`mode: 'bulk'`: a Bulk API 2.0 job; the
+ * core checks the rest, e.g. `bulk` without `mode: 'bulk'`).
+ * @param {{ mode?: 'rest' | 'bulk', bulk?: import('./index').BulkOptions }} options
+ * @returns {{ mode?: string, bulk?: import('../index.js').BulkOptionsInput }}
+ */
+export function bulkOptions(options: {
+    mode?: "rest" | "bulk";
+    bulk?: import("./index").BulkOptions;
+}): {
+    mode?: string;
+    bulk?: import("../index.js").BulkOptionsInput;
+};
+/**
  * @param {string} what
  * @param {unknown} text
  */

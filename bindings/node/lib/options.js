@@ -72,6 +72,47 @@ function queryOptions(options) {
     batchSize: intOption('batchSize', options.batchSize, { min: 1 }),
     resumeFrom: options.checkpoint ?? undefined,
     children: children ?? undefined,
+    ...bulkOptions(options),
+  };
+}
+
+/**
+ * The native `mode` and `bulk` of an export or a query (`mode: 'bulk'`: a Bulk API 2.0 job; the
+ * core checks the rest, e.g. `bulk` without `mode: 'bulk'`).
+ * @param {{ mode?: 'rest' | 'bulk', bulk?: import('./index').BulkOptions }} options
+ * @returns {{ mode?: string, bulk?: import('../index.js').BulkOptionsInput }}
+ */
+function bulkOptions(options) {
+  const { mode, bulk } = options;
+  if (mode !== undefined && mode !== null && mode !== 'rest' && mode !== 'bulk') {
+    throw new errors.InvalidArgumentError(`mode is 'rest' or 'bulk', not ${JSON.stringify(mode)}`, {
+      kind: 'invalid_argument',
+      kindCode: 100,
+    });
+  }
+  if (bulk === undefined || bulk === null) return { mode: mode ?? undefined };
+  const fail = (/** @type {string} */ m) => new errors.InvalidArgumentError(m, { kind: 'invalid_argument', kindCode: 100 });
+  if (typeof bulk !== 'object' || Array.isArray(bulk)) throw fail('bulk is an object: { maxRecords, concurrency, deleteJob, fallbackToRest, pollTimeoutMs }');
+  const known = ['maxRecords', 'concurrency', 'deleteJob', 'fallbackToRest', 'pollTimeoutMs'];
+  for (const k of Object.keys(bulk)) {
+    if (!known.includes(k)) throw fail(`bulk has no option ${JSON.stringify(k)}; the options are ${known.join(', ')}`);
+  }
+  for (const k of /** @type {const} */ (['deleteJob', 'fallbackToRest'])) {
+    if (bulk[k] !== undefined && typeof bulk[k] !== 'boolean') throw fail(`bulk.${k} must be a boolean`);
+  }
+  const timeout = bulk.pollTimeoutMs;
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout))) {
+    throw fail('bulk.pollTimeoutMs must be a number of milliseconds >= 0');
+  }
+  return {
+    mode: mode ?? undefined,
+    bulk: {
+      maxRecords: intOption('bulk.maxRecords', bulk.maxRecords, { min: 1 }),
+      concurrency: intOption('bulk.concurrency', bulk.concurrency, { min: 1 }),
+      deleteJob: bulk.deleteJob,
+      fallbackToRest: bulk.fallbackToRest,
+      pollTimeoutMs: timeout ?? undefined,
+    },
   };
 }
 
@@ -129,4 +170,4 @@ function callbackKey(k) {
   return /** @type {CallbackKey} */ (key);
 }
 
-module.exports = { exportSpec, queryOptions, soqlArg, intOption, pageOrLimit, callbackKey };
+module.exports = { exportSpec, queryOptions, bulkOptions, soqlArg, intOption, pageOrLimit, callbackKey };

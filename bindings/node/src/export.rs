@@ -10,9 +10,10 @@ use napi::Env;
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use sfcrm_core::Error;
-use sfcrm_core::export::{CancelHandle, Checkpoint, ExportRequest, ExportSpec, ExportStream};
+use sfcrm_core::export::{BulkWatch, CancelHandle, Checkpoint, ExportRequest, ExportSpec, ExportStream};
 use sfcrm_core::paginator::{PageArg, paginate};
 
+use crate::bulk::{BulkOptionsInput, bulk_mode};
 use crate::error::{IntoJs, Settled, to_js};
 use crate::params::params_from_json;
 use crate::rawjson::{AsciiJson, batch_js_json};
@@ -70,6 +71,10 @@ pub struct ExportStreamOptions {
     pub include_deleted: Option<bool>,
     /// Records per batch (Salesforce accepts 200..=2000).
     pub batch_size: Option<u32>,
+    /// `rest` (default) or `bulk`: a Bulk API 2.0 query job (see [`crate::bulk`]).
+    pub mode: Option<String>,
+    /// The Bulk job's options (`mode: 'bulk'` only).
+    pub bulk: Option<BulkOptionsInput>,
 }
 
 impl ExportStreamOptions {
@@ -85,6 +90,7 @@ impl ExportStreamOptions {
         }
         r.include_deleted = self.include_deleted.unwrap_or(false);
         r.batch_size = self.batch_size;
+        (r.mode, r.bulk) = bulk_mode(self.mode.as_deref(), self.bulk.as_ref())?;
         Ok(r)
     }
 }
@@ -101,6 +107,14 @@ pub struct ExportProgress {
     /// Records `totalSize` announced that were deleted during the export (asked again at the end
     /// of a query, none remained); 0 normally. A query cut short rejects with `ProtocolError`.
     pub missing: i64,
+    /// `mode: 'bulk'`: the Bulk API 2.0 job's last state seen (`UploadComplete`, `InProgress`,
+    /// `JobComplete`, `Failed`, `Aborted`); absent for REST and after a fallback to REST
+    /// [bulk-and-parallel.md §1.3].
+    pub job_state: Option<String>,
+    /// `mode: 'bulk'`: the job's last `numberRecordsProcessed` seen (grows while the server works).
+    pub records_processed: Option<i64>,
+    /// `mode: 'bulk'`: the job's last `retries` seen (Salesforce's internal retries).
+    pub job_retries: Option<i64>,
 }
 
 /// A streaming export: `nextBatch()` until it resolves null. Memory is bounded by the core's
@@ -110,12 +124,15 @@ pub struct ExportProgress {
 pub struct ExportCursor {
     stream: Arc<tokio::sync::Mutex<ExportStream>>,
     cancel: CancelHandle,
+    /// `mode: 'bulk'`: the job's live state, readable while `nextBatch()` holds the stream.
+    watch: Option<BulkWatch>,
 }
 
 impl ExportCursor {
     pub(crate) fn new(stream: ExportStream) -> Self {
         let cancel = stream.cancel_handle();
-        ExportCursor { stream: Arc::new(tokio::sync::Mutex::new(stream)), cancel }
+        let watch = stream.bulk_watch();
+        ExportCursor { stream: Arc::new(tokio::sync::Mutex::new(stream)), cancel, watch }
     }
 
     /// The stream, unless a `nextBatch()` holds it (an `InvalidArgument`: the caller must wait).
@@ -160,16 +177,40 @@ impl ExportCursor {
         Ok(stream.checkpoint_at(index as usize).js(&env)?.to_token())
     }
 
-    /// Records and batches delivered, and the expected total.
+    /// Records and batches delivered, and the expected total; with `mode: 'bulk'` the job's
+    /// state, `numberRecordsProcessed` and retries (live: also while the job runs).
     #[napi]
     pub fn progress(&self, env: Env) -> napi::Result<ExportProgress> {
-        let p = self.try_stream().js(&env)?.progress();
+        let mut p = self.try_stream().js(&env)?.progress();
+        if let Some(w) = self.watch.as_ref().filter(|w| w.fallback_reason().is_none()) {
+            p.job_state = w.state().or(p.job_state);
+            p.records_processed = w.records_processed().or(p.records_processed);
+            p.job_retries = w.retries().or(p.job_retries);
+        }
         Ok(ExportProgress {
             records: p.records as i64,
             batches: p.batches as i64,
             total_size: p.total_size.map(|n| n as i64),
             missing: p.missing as i64,
+            job_state: p.job_state.map(|s| s.as_str().to_owned()),
+            records_processed: p.records_processed.map(|n| n as i64),
+            job_retries: p.job_retries.map(|n| n as i64),
         })
+    }
+
+    /// `mode: 'bulk'`: why the records come from the REST query API instead of a Bulk API 2.0
+    /// job (Salesforce's refusal with its `errorCode`, e.g. a child subquery's
+    /// `FEATURENOTENABLED`; a failed job's `errorMessage`; an incremental export); null while a
+    /// job reads them, before that is known, and for `mode: 'rest'` [bulk-and-parallel.md §1.9].
+    #[napi]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.watch.as_ref().and_then(BulkWatch::fallback_reason)
+    }
+
+    /// `mode: 'bulk'`: the Bulk API 2.0 job's id (`750…`) once created; null otherwise.
+    #[napi]
+    pub fn bulk_job_id(&self) -> Option<String> {
+        self.watch.as_ref().and_then(BulkWatch::job_id)
     }
 
     /// Cancels the export (any thread; a pending `nextBatch()` rejects with `Cancelled`).

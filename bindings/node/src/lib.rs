@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod describe;

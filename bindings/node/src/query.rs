@@ -14,6 +14,7 @@ use sfcrm_core::Error;
 use sfcrm_core::export::{Checkpoint, ExportFormat, QueryRequest};
 use sfcrm_core::query::ChildCursors;
 
+use crate::bulk::{BulkOptionsInput, bulk_mode};
 use crate::client::{ExportFileSummary, NativeClient};
 use crate::error::{IntoJs, Settled};
 use crate::export::ExportCursor;
@@ -37,6 +38,11 @@ pub struct QueryOptionsInput {
     /// fetched, each parent arrives with all its children) or `asSent` (nested cursors as
     /// Salesforce sent them).
     pub children: Option<String>,
+    /// `rest` (default) or `bulk`: a Bulk API 2.0 query job (see [`crate::bulk`]; a child
+    /// subquery makes Bulk refuse, REST reads it).
+    pub mode: Option<String>,
+    /// The Bulk job's options (`mode: 'bulk'` only).
+    pub bulk: Option<BulkOptionsInput>,
 }
 
 /// `complete` / `asSent` (also `as_sent`, the Python spelling) → [`ChildCursors`].
@@ -59,6 +65,8 @@ impl QueryOptionsInput {
             .params(params_from_json(self.params_json.as_deref())?)
             .all_rows(self.all_rows.unwrap_or(false))
             .children(child_cursors(self.children.as_deref())?);
+        let (mode, options) = bulk_mode(self.mode.as_deref(), self.bulk.as_ref())?;
+        request = request.mode(mode).bulk_options(options);
         if let Some(n) = self.batch_size {
             request = request.batch_size(n);
         }

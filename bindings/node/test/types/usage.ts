@@ -37,6 +37,16 @@ async function demo(): Promise<void> {
   const oneId: unknown = one?.Id;
   const qs = await client.queryToFile(key, 'SELECT Id FROM Account', '/tmp/a.csv', { format: 'ndjson', checkpoint: qToken });
   void [oneId, qs.records];
+  // issue 12: Bulk API 2.0
+  const b = client.export(key, 'contacts', { mode: 'bulk', bulk: { maxRecords: 10000, concurrency: 2, deleteJob: false, fallbackToRest: true, pollTimeoutMs: 60000 } });
+  const bp = await b.progress();
+  const jobState: string | null | undefined = bp.jobState;
+  const processed: number | null | undefined = bp.recordsProcessed;
+  const reason: string | null = await b.fallbackReason();
+  const jobId: string | null = await b.bulkJobId();
+  const bq = client.query(key, 'SELECT Id FROM Account', { mode: 'bulk' });
+  await client.queryToFile(key, 'SELECT Id FROM Account', '/tmp/b.csv', { mode: 'bulk', bulk: { concurrency: 1 } });
+  void [jobState, processed, reason, jobId, bq];
   // issue 11: filtered and every-field exports with bind values
   client.export(key, { sobject: 'Wide_Object__c', fields: '*' }, { where: 'Name = :n AND CloseDate = :d', params: { n: "O'Brien", d: soql.date('2024-01-31'), min: soql.decimal('12.50'), when: new Date(), ids: ['001'], big: 1n } });
   await client.exportPage(key, 'contacts', { page: 1, where: 'Email != null' });
