@@ -197,6 +197,61 @@ typedef uint32_t sfcrm_export_format;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Where an export or query reads its records (`sfcrm_export_request_set_mode`,
+// `sfcrm_query_request_set_mode`).
+enum sfcrm_export_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The REST query API: `query` / `queryAll` and `nextRecordsUrl` pages (the default).
+  SFCRM_EXPORT_MODE_REST = 0,
+  // A Bulk API 2.0 query job [bulk-and-parallel.md §1]: a few calls for millions of records,
+  // result pages downloaded in parallel. The records are the REST source's (same JSON objects;
+  // no `attributes` on nested parents; empty text reads as null: CSV cannot tell them apart),
+  // in no particular order. A query Bulk refuses (child subqueries, compound fields, an
+  // unsupported object), a failed job, an incremental export (`since`) or a REST checkpoint
+  // is read with REST instead: `sfcrm_export_cursor_fallback_reason` says why.
+  SFCRM_EXPORT_MODE_BULK = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sfcrm_export_mode sfcrm_export_mode;
+#else
+typedef uint32_t sfcrm_export_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A Bulk API 2.0 job's state [bulk-and-parallel.md §1.1] (`sfcrm_bulk_status.job_state`).
+enum sfcrm_bulk_job_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // No job state: a REST cursor, a Bulk cursor before its job was created, or one whose records
+  // come from REST (the fallback).
+  SFCRM_BULK_JOB_STATE_NONE = 0,
+  // `UploadComplete`: the job is queued.
+  SFCRM_BULK_JOB_STATE_UPLOAD_COMPLETE = 1,
+  // `InProgress`: the server runs the query.
+  SFCRM_BULK_JOB_STATE_IN_PROGRESS = 2,
+  // `JobComplete`: the results are being downloaded.
+  SFCRM_BULK_JOB_STATE_JOB_COMPLETE = 3,
+  // `Failed` (the cursor falls back to REST, or reports the error).
+  SFCRM_BULK_JOB_STATE_FAILED = 4,
+  // `Aborted` (e.g. by `sfcrm_export_cursor_cancel`).
+  SFCRM_BULK_JOB_STATE_ABORTED = 5,
+  // A state this SDK does not know; polled like `InProgress`.
+  SFCRM_BULK_JOB_STATE_OTHER = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum sfcrm_bulk_job_state sfcrm_bulk_job_state;
+#else
+typedef uint32_t sfcrm_bulk_job_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // An SDK client: one connected app configuration plus a token store, serving any number of
 // connections (each named by `account_id` + `owner`, the host's account and user ids).
 //
@@ -255,6 +310,20 @@ typedef struct sfcrm_store sfcrm_store;
 
 // What a store callback handed back, valid only during the callback.
 typedef struct sfcrm_store_reply sfcrm_store_reply;
+
+// What a cursor knows of its Bulk job (`sfcrm_export_cursor_bulk_status`).
+typedef struct sfcrm_bulk_status {
+  // True when the cursor was opened in `SFCRM_EXPORT_MODE_BULK`.
+  bool is_bulk;
+  // True when its records come from REST instead (`sfcrm_export_cursor_fallback_reason`).
+  bool fell_back;
+  // The job's last state seen (an `sfcrm_bulk_job_state` value).
+  uint32_t job_state;
+  // The job's last `numberRecordsProcessed` seen; `UINT64_MAX` before the first poll.
+  uint64_t records_processed;
+  // The job's last `retries` seen; `UINT64_MAX` before the first poll.
+  uint64_t retries;
+} sfcrm_bulk_status;
 
 // Result of `sfcrm_client_callback`. Owned strings: release them with
 // `sfcrm_callback_result_clear`.
@@ -398,6 +467,47 @@ const char *sfcrm_version(void);
 // NULL, a pointer this library did not return, and an already-freed pointer are ignored.
 // Thread-safe.
 void sfcrm_string_free(char *s);
+
+// Reads the export with REST (`SFCRM_EXPORT_MODE_REST`, the default) or a Bulk API 2.0 query job
+// (`SFCRM_EXPORT_MODE_BULK`), for the cursor and the file/callback exports alike. Another value is
+// `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_export_request_set_mode(struct sfcrm_export_request *request, uint32_t mode, struct sfcrm_error **error);
+
+// How a Bulk job of this export runs (`SFCRM_EXPORT_MODE_BULK` only):
+// - `max_records`: records per result page (`maxRecords`; 0: 50,000, simple-salesforce's page
+//   size; Salesforce sets no maximum but very large pages time out) [bulk-and-parallel.md §1.4];
+//   a cursor batch is one page;
+// - `parallel_pages`: result pages downloaded at once when the job lists them (`resultPages`,
+//   API v58.0+; 0: 4; 1 reads one page at a time); up to this many pages are held in memory;
+// - `delete_job`: delete the job once its last page was read (frees its result storage early;
+//   a job left behind is deleted by Salesforce after 7 days) [bulk-and-parallel.md §1.8].
+//
+// Polling backs off from 500 ms to 5 s with no time limit (a big job may run for many minutes).
+sfcrm_result sfcrm_export_request_set_bulk_options(struct sfcrm_export_request *request, uint32_t max_records, uint32_t parallel_pages, bool delete_job, struct sfcrm_error **error);
+
+// Reads the query with REST (`SFCRM_EXPORT_MODE_REST`, the default) or a Bulk API 2.0 query job
+// of the bound SOQL (`SFCRM_EXPORT_MODE_BULK`; what Bulk refuses, such as a child subquery, is
+// read with REST: `sfcrm_export_cursor_fallback_reason`). Another value is
+// `SFCRM_RESULT_INVALID_ARGUMENT`.
+sfcrm_result sfcrm_query_request_set_mode(struct sfcrm_query_request *request, uint32_t mode, struct sfcrm_error **error);
+
+// How a Bulk job of this query runs: the arguments of `sfcrm_export_request_set_bulk_options`.
+sfcrm_result sfcrm_query_request_set_bulk_options(struct sfcrm_query_request *request, uint32_t max_records, uint32_t parallel_pages, bool delete_job, struct sfcrm_error **error);
+
+// Writes the cursor's Bulk job status to `*out`: its state, `numberRecordsProcessed` and
+// `retries` as last polled (what a progress display shows while the server works, before the
+// first records). Non-blocking and callable from any thread, also while
+// `sfcrm_export_cursor_next` waits for the job in another one (it must not race with
+// `sfcrm_export_cursor_free`). A REST cursor gives `is_bulk` false.
+sfcrm_result sfcrm_export_cursor_bulk_status(const struct sfcrm_export_cursor *cursor, struct sfcrm_bulk_status *out, struct sfcrm_error **error);
+
+// Why a `SFCRM_EXPORT_MODE_BULK` cursor reads its records with REST instead of a Bulk job:
+// Salesforce's refusal with its `errorCode` (a child subquery, a compound field, an unsupported
+// object), a failed job's `errorMessage`, an incremental export, a REST checkpoint. Known after
+// the first `sfcrm_export_cursor_next`. Copied into `buf` like `sfcrm_export_cursor_checkpoint`
+// (`*len` without the NUL; `SFCRM_RESULT_BUFFER_TOO_SMALL` with `*len` set when `cap` is too
+// small); no fallback (or a REST cursor) gives the empty string, `*len` 0. Non-blocking.
+sfcrm_result sfcrm_export_cursor_fallback_reason(const struct sfcrm_export_cursor *cursor, char *buf, size_t cap, size_t *len, struct sfcrm_error **error);
 
 // Creates a client from a config (validated and copied) and a store (the client keeps its own
 // reference, so the store handle may be freed right after). `SFCRM_RESULT_CONFIG` names the first

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sfcrm_core::export::{CancelHandle, ExportStream, Progress, RecordBatch};
+use sfcrm_core::export::{BulkWatch, CancelHandle, ExportStream, Progress, RecordBatch};
 
 use crate::client::{key_arg, sfcrm_client};
 use crate::error::{FfiError, sfcrm_error};
@@ -44,7 +44,24 @@ pub(crate) struct CursorData {
     stream: Arc<tokio::sync::Mutex<ExportStream>>,
     cancel: CancelHandle,
     cancelled: AtomicBool,
+    /// The Bulk job's status (`ExportStream::bulk_watch`), kept once known so that it is read
+    /// without the stream's lock (also while `sfcrm_export_cursor_next` blocks in another thread).
+    watch: std::sync::Mutex<Option<BulkWatch>>,
     rt: Rt,
+}
+
+impl CursorData {
+    /// The Bulk job's watch: `None` for a REST stream, or while the stream is busy before its
+    /// source exists (an every-field export learns it in its first `next`).
+    pub(crate) fn bulk_watch(&self) -> Option<BulkWatch> {
+        let mut w = self.watch.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_none() {
+            if let Ok(stream) = self.stream.try_lock() {
+                *w = stream.bulk_watch();
+            }
+        }
+        w.clone()
+    }
 }
 
 impl Handle for sfcrm_export_cursor {
@@ -78,7 +95,9 @@ pub extern "C" fn sfcrm_export_cursor_open(
 /// Registers a cursor over `stream` (an export's or a query's: the same stream type), run on `rt`.
 pub(crate) fn new_cursor(stream: ExportStream, rt: Rt) -> *mut sfcrm_export_cursor {
     let cancel = stream.cancel_handle();
+    let watch = std::sync::Mutex::new(stream.bulk_watch());
     ptr::new_handle::<sfcrm_export_cursor>(CursorData {
+        watch,
         stream: Arc::new(tokio::sync::Mutex::new(stream)),
         cancel,
         cancelled: AtomicBool::new(false),

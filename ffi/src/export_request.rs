@@ -6,7 +6,7 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Mutex;
 
-use sfcrm_core::export::{Checkpoint, ExportFormat, ExportRequest, ExportSpec, Watermark};
+use sfcrm_core::export::{BulkOptions, Checkpoint, ExportFormat, ExportMode, ExportRequest, ExportSpec, Watermark};
 use sfcrm_core::soql::Params;
 
 use crate::error::{FfiError, sfcrm_error};
@@ -35,6 +35,10 @@ pub(crate) struct RequestData {
     watermark: Option<Watermark>,
     include_deleted: bool,
     batch_size: Option<u32>,
+    /// REST or Bulk (`sfcrm_export_request_set_mode`).
+    pub(crate) mode: ExportMode,
+    /// How a Bulk job runs (`sfcrm_export_request_set_bulk_options`).
+    pub(crate) bulk: BulkOptions,
     /// The progress callback of file and callback exports.
     pub(crate) progress: Option<HostProgress>,
 }
@@ -55,6 +59,8 @@ impl RequestData {
             cancel: None,
             watermark: self.watermark.clone(),
             lookback: None,
+            mode: self.mode,
+            bulk: self.bulk.clone(),
             ..ExportRequest::new(self.spec.clone())
         }
     }
@@ -69,11 +75,13 @@ fn new_request(spec: ExportSpec) -> *mut sfcrm_export_request {
         watermark: None,
         include_deleted: false,
         batch_size: None,
+        mode: ExportMode::Rest,
+        bulk: BulkOptions::default(),
         progress: None,
     }))
 }
 
-fn with_request(
+pub(crate) fn with_request(
     req: *mut sfcrm_export_request,
     f: impl FnOnce(&mut RequestData) -> Result<(), FfiError>,
 ) -> Result<(), FfiError> {

@@ -18,6 +18,7 @@
 
 #[macro_use]
 mod panic;
+pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod describe;

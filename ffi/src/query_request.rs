@@ -10,7 +10,7 @@
 use std::ffi::c_char;
 use std::sync::Mutex;
 
-use sfcrm_core::export::{Checkpoint, ChildCursors, QueryRequest};
+use sfcrm_core::export::{BulkOptions, Checkpoint, ChildCursors, ExportMode, QueryRequest};
 use sfcrm_core::soql::{self, Params};
 
 use crate::client::{key_arg, sfcrm_client};
@@ -36,6 +36,10 @@ pub(crate) struct QueryData {
     batch_size: Option<u32>,
     resume_from: Option<Checkpoint>,
     children: ChildCursors,
+    /// REST or Bulk (`sfcrm_query_request_set_mode`).
+    pub(crate) mode: ExportMode,
+    /// How a Bulk job runs (`sfcrm_query_request_set_bulk_options`).
+    pub(crate) bulk: BulkOptions,
 }
 
 impl Handle for sfcrm_query_request {
@@ -48,7 +52,9 @@ impl QueryData {
         let mut r = QueryRequest::new(self.soql.clone())
             .params(self.params.clone())
             .all_rows(self.all_rows)
-            .children(self.children);
+            .children(self.children)
+            .mode(self.mode)
+            .bulk_options(self.bulk.clone());
         if let Some(n) = self.batch_size {
             r = r.batch_size(n);
         }
@@ -59,7 +65,7 @@ impl QueryData {
     }
 }
 
-fn with_request(
+pub(crate) fn with_request(
     req: *mut sfcrm_query_request,
     f: impl FnOnce(&mut QueryData) -> Result<(), FfiError>,
 ) -> Result<(), FfiError> {
@@ -93,6 +99,8 @@ pub extern "C" fn sfcrm_query_request_new(
             batch_size: None,
             resume_from: None,
             children: ChildCursors::Complete,
+            mode: ExportMode::Rest,
+            bulk: BulkOptions::default(),
         })));
         Ok(())
     })

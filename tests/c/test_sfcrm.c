@@ -3408,6 +3408,7 @@ static void test_error_raw_body_never_holds_a_token(void) {
 /* Issue 11: queries, bind values, child cursors, describe, all-fields and filtered exports. */
 #include "test_query.c"
 #include "test_incremental.c"
+#include "test_bulk.c"
 
 /* ---- main --------------------------------------------------------------------------------- */
 
@@ -3477,6 +3478,10 @@ int main(int argc, char **argv) {
     run("export_where", test_export_where);
     run("query_resume_after_session_expiry", test_query_resume_after_session_expiry);
     run("query_bad_soql", test_query_bad_soql);
+    run("bulk_request_misuse", test_bulk_request_misuse);
+    run("bulk_export_equals_rest", test_bulk_export_equals_rest);
+    run("bulk_query_equals_rest", test_bulk_query_equals_rest);
+    run("bulk_fallbacks", test_bulk_fallbacks);
     run("incremental_watermarks", test_incremental_watermarks); /* last: it moves the clock, touches Notes */
   } else {
     fprintf(stderr, "FAIL: SF_ORG_EMULATOR_LOGIN_URL / SF_ORG_EMULATOR_INSTANCE_URL not set; client tests not run\n");
