@@ -8,7 +8,8 @@ use sfcrm_core::export::ExportFormat;
 
 use crate::config::Config;
 use crate::error::IntoPyResult;
-use crate::export::{ExportArgs, ExportIterator, ExportSummary, Filter};
+use crate::export::{ExportArgs, ExportSummary, Filter};
+use crate::export_cursor::ExportIterator;
 use crate::query::QueryArgs;
 use crate::store::key;
 use crate::usage::{ApiCalls, ApiUsage};
@@ -356,7 +357,7 @@ impl Client {
         let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
             .with_watermark(watermark)
             .with_bulk(mode, bulk)?;
-        crate::export::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
+        crate::export_file::to_file(py, &self.inner, args, ExportFormat::Csv, path, progress)
     }
 
     /// Writes the whole export as newline-delimited JSON (one record object per line, `attributes`
@@ -387,7 +388,7 @@ impl Client {
         let args = ExportArgs::new(account_id, owner, r#type, fields, Filter { r#where, params }, since, checkpoint, include_deleted, batch_size)?
             .with_watermark(watermark)
             .with_bulk(mode, bulk)?;
-        crate::export::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
+        crate::export_file::to_file(py, &self.inner, args, ExportFormat::Ndjson, path, progress)
     }
 
     /// Runs a SOQL SELECT and streams its records as a lazy iterator of dicts (the same

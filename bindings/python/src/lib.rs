@@ -6,7 +6,10 @@
 //! - [`config`]: `Config` from arguments or the environment;
 //! - [`describe`]: `describe` / `describe_global` (Salesforce's JSON as dicts);
 //! - [`error`]: the only place core errors become Python exceptions;
-//! - [`export`]: the export iterator, file exports, page/limit arguments, the seed paginator;
+//! - [`export`]: export specs and requests from Python arguments, page/limit arguments, the seed
+//!   paginator, `Progress` / `ExportSummary`;
+//! - [`export_cursor`]: `ExportIterator`, the lazy record iterator of exports and queries;
+//! - [`export_file`]: file exports (`export_to_*`, and `query_to_*` through `file_job`);
 //! - [`params`]: Python bind values → the core's `Params`, `bind_soql`;
 //! - [`query`]: SOQL queries (the export iterator over a query stream, `query_one`, files);
 //! - [`rawjson`]: JSON text → Python objects (records, bodies, documents) and back;
@@ -28,6 +31,8 @@ pub mod config;
 pub mod describe;
 pub mod error;
 pub mod export;
+pub mod export_cursor;
+pub mod export_file;
 pub mod params;
 pub mod query;
 pub mod rawjson;
@@ -51,7 +56,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<store::MemoryStore>()?;
     m.add_class::<store::FileStore>()?;
-    m.add_class::<export::ExportIterator>()?;
+    m.add_class::<export_cursor::ExportIterator>()?;
     m.add_class::<export::Progress>()?;
     m.add_class::<export::ExportSummary>()?;
     m.add_function(wrap_pyfunction!(export::paginator, m)?)?;

@@ -14,7 +14,9 @@ use sfcrm_core::export::{CancelHandle, Checkpoint, ExportFormat};
 use sfcrm_core::export::{ChildCursors, QueryRequest};
 
 use crate::error::{IntoPyResult, to_py};
-use crate::export::{ExportIterator, ExportSummary, file_job};
+use crate::export::ExportSummary;
+use crate::export_cursor::ExportIterator;
+use crate::export_file::file_job;
 use crate::{rawjson, runtime};
 
 /// The arguments of `query`, `query_to_csv` and `query_to_ndjson`, checked before any request.
