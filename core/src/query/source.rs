@@ -4,7 +4,7 @@
 //! A source is built from a [`RecordQuery`] (what to read: sObject, fields, filter, `since`, the
 //! position to start after, query options) and, for the REST sources, a [`QueryApi`] (the REST
 //! query calls bound to one connection: `Client::query_page` / `query_more`, adapted by the layer
-//! above, `export/stream.rs`; this layer never names the client). `ExportStream` (export/)
+//! above, `export/stream/`; this layer never names the client). `ExportStream` (export/)
 //! drives any source: prefetch, cancellation, progress and checkpoints; it never looks inside
 //! one. For a checkpoint in the middle of a batch it reads the position from the record itself
 //! ([`Position::after`]), which holds for every keyset-ordered source.
@@ -159,7 +159,7 @@ pub(crate) trait QuerySource: Send + 'static {
 
 /// The REST query calls a source makes, bound to one connection: `Client::query_page` and
 /// `Client::query_more` with their refresh-and-retry (adapted above this layer, in
-/// `export/stream.rs`; tests script it).
+/// `export/stream/`; tests script it).
 pub(crate) trait QueryApi: Send + Sync + 'static {
     /// `GET …/query?q=soql` (`queryAll` with `options.include_deleted`): the first page.
     fn query<'a>(&'a self, soql: &'a str, options: &'a QueryOptions) -> BoxFuture<'a, Result<QueryPage>>;
