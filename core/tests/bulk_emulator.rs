@@ -248,7 +248,7 @@ async fn limits_show_the_daily_bulk_allocation() {
 /// delete) and the time. Release build:
 /// `cargo test -p sfcrm-core --release --test bulk_emulator -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "benchmark, not a test: 1,000,000 records print their API calls and time; run in release with --ignored (command above)"]
 async fn bench_one_million_records_in_one_job() {
     let ecfg = EmulatorConfig { contacts: 1_000_000, deals: 10, notes: 10, ..EmulatorConfig::default() };
     let env = Env::start_with(ecfg, |b| b.api_version("v60.0")).await;

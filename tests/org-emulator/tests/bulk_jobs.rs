@@ -255,7 +255,7 @@ async fn every_call_is_counted_per_kind_in_limits_and_sforce_limit_info() {
 /// calls: 23) and how fast the emulator serves it, serially and 4 pages at a time.
 /// `cargo test -p sf-org-emulator --release --test bulk_jobs -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "benchmark, not a test: 1,000,000 rows print the calls and serving time; run in release with --ignored (command above)"]
 async fn bench_one_million_contacts_in_one_job() {
     let o = org(EmulatorConfig { contacts: 1_000_000, ..EmulatorConfig::default() }).await;
     instant(&o);

@@ -199,7 +199,7 @@ async fn binary_prints_urls_and_exits_on_stdin_close() {
 /// Pages all Ids of 1,000,000 contacts through query locators. Run with
 /// `cargo test -p sf-org-emulator --release --test faults_controls -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "benchmark, not a test: pages 1,000,000 Contacts and prints the time; run in release with --ignored"]
 async fn bench_page_one_million_contacts() {
     let emu = start(EmulatorConfig { contacts: 1_000_000, ..Default::default() }).await;
     let at = s(&login(&emu).await, "access_token").to_string();
